@@ -1,0 +1,133 @@
+"""The studio contacts' side: requests with transition buttons, partners, reasons."""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django_fsm.admin import FSMAdminMixin
+
+from .models import (
+    ActionRefused,
+    DeliveryRequest,
+    HistoryEntry,
+    Membership,
+    Organization,
+    Redelivery,
+    RedeliveryReason,
+    Title,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class RedeliveryInline(ReadOnlyInline):
+    model = Redelivery
+    fields = ["asked_at", "asked_by", "reason_list", "cleared_files", "cleared_count", "note"]
+    readonly_fields = fields
+
+    @admin.display(description=_lazy("reasons"))
+    def reason_list(self, obj: Redelivery) -> str:
+        return ", ".join(r.name for r in obj.reasons.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("asked_by").prefetch_related("reasons")
+
+
+class HistoryInline(ReadOnlyInline):
+    model = HistoryEntry
+    fields = ["at", "actor", "action", "before", "after", "details"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+@admin.register(DeliveryRequest)
+class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
+    fsm_fields = ["status"]
+    list_display = [
+        "__str__",
+        "organization",
+        "asset_type",
+        "language",
+        "due_date",
+        "status",
+        "auto_submit",
+    ]
+    list_filter = ["status", "organization", "asset_type", "due_date"]
+    search_fields = ["name", "title__name", "organization__name"]
+    list_select_related = ["title", "organization"]
+    autocomplete_fields = ["title", "organization"]
+    readonly_fields = ["checksum_manifest", "created_at", "updated_at"]
+    date_hierarchy = "due_date"
+    inlines = [RedeliveryInline, HistoryInline]
+    fsm_transition_success_msg = _lazy("“{transition_name}” done.")
+
+    def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None) -> bool:
+        # Every transition goes through the model's act(): it locks the row, checks
+        # who may, records history and refuses with a readable message.
+        try:
+            obj.act(transition_name, by=request.user, **(kwargs or {}))
+        except (ActionRefused, ValueError) as refusal:
+            self.message_user(request, str(refusal), messages.ERROR)
+            return False
+        self.message_user(
+            request,
+            _("The request is now %(status)s.") % {"status": obj.get_status_display()},
+            messages.SUCCESS,
+        )
+        return True
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Title)
+class TitleAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "season", "episode"]
+    search_fields = ["name"]
+
+
+@admin.register(RedeliveryReason)
+class RedeliveryReasonAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "active", "order"]
+    list_editable = ["active", "order"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(HistoryEntry)
+class HistoryEntryAdmin(admin.ModelAdmin):
+    list_display = ["at", "request", "actor", "action", "before", "after"]
+    list_filter = ["action"]
+    list_select_related = ["request__title", "actor"]
+    search_fields = ["request__title__name", "before", "after"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,229 @@
+"""Demo data: two partner organizations, their users, a studio contact, and requests
+in every status with real small media files. Safe to run again: existing demo
+objects are kept and passwords reset."""
+
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from deliveries import samples
+from deliveries.models import (
+    AssetType,
+    DeliveryRequest,
+    Membership,
+    Organization,
+    ProcessingStatus,
+    RedeliveryReason,
+    Role,
+    Title,
+)
+
+DEFAULT_PASSWORD = "demo-delivery-2026"
+PARTNER_USERS = [
+    ("partner-admin", "Lumen Post", Role.ADMIN),
+    ("partner-uploader", "Lumen Post", Role.UPLOADER),
+    ("partner-reviewer", "Lumen Post", Role.REVIEWER),
+    ("other-admin", "Harbor Subtitles", Role.ADMIN),
+]
+STAFF_USER = "studio-contact"
+
+
+class Command(BaseCommand):
+    help = "Create demo organizations, users and requests (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--password",
+            default=DEFAULT_PASSWORD,
+            help=f"Password for every demo user (default: {DEFAULT_PASSWORD}).",
+        )
+
+    def handle(self, *args, password: str, **options) -> None:
+        with transaction.atomic():
+            users = self._users(password)
+            created = self._requests(users)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new requests)."))
+        self.stdout.write("Sign in at http://127.0.0.1:8000/ with any of these users:")
+        for username, org, role in PARTNER_USERS:
+            self.stdout.write(f"  {username:<18} {role.label} at {org}")
+        self.stdout.write(f"  {STAFF_USER:<18} studio contact (also /admin/)")
+        self.stdout.write(f"Password for all: {password}")
+
+    def _users(self, password: str) -> dict:
+        User = get_user_model()
+        users = {}
+        for username, org_name, role in PARTNER_USERS:
+            org, _ = Organization.objects.get_or_create(name=org_name)
+            user, _ = User.objects.get_or_create(username=username)
+            user.set_password(password)
+            user.save()
+            Membership.objects.update_or_create(
+                user=user, organization=org, defaults={"role": role}
+            )
+            users[username] = user
+        staff, _ = User.objects.get_or_create(username=STAFF_USER)
+        staff.is_staff = True
+        staff.set_password(password)
+        staff.save()
+        group, _ = Group.objects.get_or_create(name="Studio contacts")
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label__in=["deliveries", "auth"]).exclude(
+                codename__in=["delete_historyentry", "change_historyentry"]
+            )
+        )
+        staff.groups.add(group)
+        users[STAFF_USER] = staff
+        return users
+
+    def _requests(self, users: dict) -> int:
+        lumen = Organization.objects.get(name="Lumen Post")
+        harbor = Organization.objects.get(name="Harbor Subtitles")
+        tide, _ = Title.objects.get_or_create(name="The Long Tide")
+        lights1, _ = Title.objects.get_or_create(name="Northern Lights", season=1, episode=1)
+        lights2, _ = Title.objects.get_or_create(name="Northern Lights", season=1, episode=2)
+        moons, _ = Title.objects.get_or_create(name="Paper Moons")
+        admin, staff = users["partner-admin"], users[STAFF_USER]
+        today = timezone.localdate()
+        video = samples.h264_aac_mp4()
+        stereo = samples.wav_audio(channels=2)
+        surround = samples.wav_audio(channels=6)
+
+        def due(days: int) -> datetime.date:
+            return today + datetime.timedelta(days=days)
+
+        specs = [
+            # (organization, title, name, asset type, language, due, files, final status)
+            (
+                lumen,
+                tide,
+                "Primary Video",
+                AssetType.PRIMARY_VIDEO,
+                "en",
+                due(7),
+                {"LongTide_Feature_UHD.mp4": video, "LongTide_Feature_Stereo.wav": stereo},
+                "open",
+            ),
+            (lumen, tide, "Audio 5.1 Spanish", AssetType.AUDIO, "es-419", due(10), {}, "open"),
+            (
+                lumen,
+                lights1,
+                "Primary Video",
+                AssetType.PRIMARY_VIDEO,
+                "en",
+                due(3),
+                {"NL_S01E01_Main.mp4": video},
+                "submitted",
+            ),
+            (
+                lumen,
+                lights1,
+                "Audio 5.1 English",
+                AssetType.AUDIO,
+                "en",
+                due(5),
+                {"NL_S01E01_51.wav": surround, "NL_S01E01_Stereo.wav": stereo},
+                "processed",
+            ),
+            (
+                lumen,
+                lights2,
+                "Primary Video",
+                AssetType.PRIMARY_VIDEO,
+                "en",
+                due(-2),
+                {"NL_S01E02_Main.mp4": video},
+                "accepted",
+            ),
+            (
+                lumen,
+                lights2,
+                "Audio Stereo English",
+                AssetType.AUDIO,
+                "en",
+                due(4),
+                {"NL_S01E02_Stereo.wav": stereo},
+                "redelivery",
+            ),
+            (
+                lumen,
+                moons,
+                "Key Art",
+                AssetType.ARTWORK,
+                "",
+                due(12),
+                {"PaperMoons_KeyArt.png": samples.png_image(1280, 720)},
+                "open",
+            ),
+            (
+                lumen,
+                moons,
+                "Picture Master Frames",
+                AssetType.IMAGE_SEQUENCE,
+                "",
+                due(14),
+                None,
+                "open",
+            ),
+            (
+                harbor,
+                tide,
+                "Subtitles Spanish",
+                AssetType.TIMED_TEXT,
+                "es-419",
+                due(9),
+                {"LongTide_es-419.ttml": samples.ttml("es-419")},
+                "open",
+            ),
+        ]
+        created = 0
+        for org, title, name, asset_type, language, due_date, files, final in specs:
+            request, is_new = DeliveryRequest.objects.get_or_create(
+                organization=org,
+                title=title,
+                name=name,
+                defaults={
+                    "asset_type": asset_type,
+                    "language": language,
+                    "due_date": due_date,
+                },
+            )
+            if not is_new:
+                continue
+            created += 1
+            actor = admin if org == lumen else users["other-admin"]
+            if files is None:
+                files = _image_sequence()
+            for file_name, data in files.items():
+                request.add_file(file_name, ContentFile(data), by=actor)
+            self._advance(request, final, actor, staff)
+        return created
+
+    def _advance(self, request: DeliveryRequest, final: str, actor, staff) -> None:
+        if final == "open":
+            return
+        request.act("submit", by=actor)
+        if final == "submitted":
+            return
+        # Demo requests past Submitted were processed before the demo began.
+        request.files.update(processing_status=ProcessingStatus.PASSED, processed_at=timezone.now())
+        request.act("finish_processing", by=None)
+        if final == "accepted":
+            request.act("accept", by=staff)
+        elif final == "redelivery":
+            reasons = RedeliveryReason.objects.filter(
+                code__in=["audio-dialogue-out-of-sync", "incorrect-channel-mapping"]
+            )
+            request.act("ask_for_redelivery", by=staff, reasons=reasons, clear_files=False)
+
+
+def _image_sequence(frames: int = 24) -> dict[str, bytes]:
+    files = {
+        f"PaperMoons_Frame_{n:07d}.png": samples.png_image(64, 36 + (n % 3)) for n in range(frames)
+    }
+    files["checksum.txt"] = samples.checksum_txt(files)
+    return files

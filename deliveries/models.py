@@ -1,0 +1,731 @@
+"""The portal's data: partners and their members, titles, requests, delivered files,
+redelivery reasons and records, and the history of every change.
+
+Business rules live here as model methods: views fetch, authorize, call one method.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django_fsm import (
+    ConcurrentTransition,
+    ConcurrentTransitionMixin,
+    FSMField,
+    can_proceed,
+    has_transition_perm,
+    transition,
+)
+
+from . import manifests, naming
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+
+class ActionRefused(Exception):
+    """An action the rules do not allow now. Its message tells the partner what to do."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class Organization(models.Model):
+    name = models.CharField(_lazy("name"), max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _lazy("partner organization")
+        verbose_name_plural = _lazy("partner organizations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _lazy("Admin")
+    UPLOADER = "uploader", _lazy("Uploader")
+    REVIEWER = "reviewer", _lazy("Reviewer")
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_lazy("role"), max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="one_role_per_org")
+        ]
+        verbose_name = _lazy("member")
+        verbose_name_plural = _lazy("members")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.organization})"
+
+
+class Title(models.Model):
+    name = models.CharField(_lazy("name"), max_length=300)
+    season = models.PositiveSmallIntegerField(_lazy("season"), null=True, blank=True)
+    episode = models.PositiveSmallIntegerField(_lazy("episode"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "season", "episode"]
+        verbose_name = _lazy("title")
+        verbose_name_plural = _lazy("titles")
+
+    def __str__(self) -> str:
+        if self.season is not None and self.episode is not None:
+            return f"{self.name} S{self.season:02d}E{self.episode:02d}"
+        if self.season is not None:
+            return f"{self.name} S{self.season:02d}"
+        return self.name
+
+
+class AssetType(models.TextChoices):
+    PRIMARY_VIDEO = "primary_video", _lazy("Primary video")
+    AUDIO = "audio", _lazy("Audio")
+    TIMED_TEXT = "timed_text", _lazy("Timed text")
+    ARTWORK = "artwork", _lazy("Artwork")
+    IMAGE_SEQUENCE = "image_sequence", _lazy("Picture-mastering image sequence")
+
+
+class Status(models.TextChoices):
+    OPEN = "open", _lazy("Open")
+    SUBMITTED = "submitted", _lazy("Submitted")
+    PROCESSED = "processed", _lazy("Processed")
+    ACCEPTED = "accepted", _lazy("Accepted")
+    REDELIVERY = "redelivery", _lazy("Redelivery")
+
+
+FILE_CHANGES_ALLOWED = (Status.OPEN, Status.REDELIVERY)
+
+
+def _is_system(user: AnyUser | None) -> bool:
+    return user is None
+
+
+def _may_deliver(instance: DeliveryRequest, user: AnyUser | None) -> bool:
+    return _is_system(user) or instance.role_of(user) in (Role.ADMIN, Role.UPLOADER)
+
+
+def _may_ask_for_redelivery(instance: DeliveryRequest, user: AnyUser | None) -> bool:
+    return (
+        _is_system(user) or getattr(user, "is_staff", False) or instance.role_of(user) == Role.ADMIN
+    )
+
+
+def _is_studio_contact(instance: DeliveryRequest, user: AnyUser | None) -> bool:
+    return _is_system(user) or getattr(user, "is_staff", False)
+
+
+class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="requests",
+        verbose_name=_lazy("partner"),
+    )
+    title = models.ForeignKey(
+        Title, on_delete=models.PROTECT, related_name="requests", verbose_name=_lazy("title")
+    )
+    name = models.CharField(_lazy("request name"), max_length=200)
+    asset_type = models.CharField(_lazy("asset type"), max_length=30, choices=AssetType.choices)
+    language = models.CharField(
+        _lazy("language"), max_length=35, blank=True, help_text=_lazy("BCP 47, e.g. es-419")
+    )
+    due_date = models.DateField(_lazy("due date"))
+    status = FSMField(_lazy("status"), default=Status.OPEN, choices=Status.choices, protected=True)
+    auto_submit = models.BooleanField(
+        _lazy("submits automatically"),
+        default=False,
+        help_text=_lazy("Submit by itself when a delivery completes."),
+    )
+    checksum_manifest = models.ForeignKey(
+        "DeliveredFile",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_lazy("checksum manifest"),
+        help_text=_lazy("Set when a checksum.txt or MHL file is delivered."),
+    )
+    created_at = models.DateTimeField(_lazy("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_lazy("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+        verbose_name = _lazy("request")
+        verbose_name_plural = _lazy("requests")
+
+    def __str__(self) -> str:
+        return f"{self.title} · {self.name}"
+
+    # Who may do what ------------------------------------------------------------
+
+    def role_of(self, user: AnyUser | None) -> str | None:
+        """The user's role in this request's organization, or None for outsiders."""
+        if user is None or not user.is_authenticated:
+            return None
+        cache = getattr(user, "_portal_roles", None)
+        if cache is None:
+            cache = dict(
+                Membership.objects.filter(user=user).values_list("organization_id", "role")
+            )
+            user._portal_roles = cache  # one query per user and request cycle
+        return cache.get(self.organization_id)
+
+    # Derived facts ----------------------------------------------------------------
+
+    @property
+    def has_checksum(self) -> bool:
+        return self.checksum_manifest_id is not None
+
+    @property
+    def files_changeable(self) -> bool:
+        return self.status in FILE_CHANGES_ALLOWED and not self.has_checksum
+
+    def has_delivered_files(self) -> bool:
+        return self.files.exists()
+
+    def all_files_processed(self) -> bool:
+        return not self.files.filter(
+            processing_status__in=[ProcessingStatus.PENDING, ProcessingStatus.PROCESSING]
+        ).exists()
+
+    def why_files_locked(self) -> str:
+        """Why files can't be delivered, renamed or removed now ('' when they can)."""
+        if self.status == Status.ACCEPTED:
+            return _(
+                "This request is Accepted, so its files can't be changed. "
+                "Contact your studio contact to reopen it."
+            )
+        if self.status == Status.SUBMITTED:
+            return _(
+                "This request is Submitted and its files are being processed; "
+                "they can't be changed until processing ends."
+            )
+        if self.status == Status.PROCESSED:
+            return _(
+                "This request is Processed, so its files can't be changed. "
+                "Ask for redelivery to deliver again."
+            )
+        if self.has_checksum:
+            return _(
+                "This is a request with a checksum: its manifest pins every file's name and "
+                "content, so files can't be renamed or removed one by one. To replace them, "
+                "ask for redelivery with “Clear existing files from this request”."
+            )
+        return ""
+
+    def why_cannot_submit(self) -> str:
+        if self.status in (Status.OPEN, Status.REDELIVERY):
+            if not self.has_delivered_files():
+                return _("Deliver at least one file before you submit this request.")
+            return ""
+        return {
+            Status.SUBMITTED: _("This request is already Submitted; its files are processing."),
+            Status.PROCESSED: _(
+                "This request is Processed. Ask for redelivery to deliver it again."
+            ),
+            Status.ACCEPTED: _(
+                "This request is Accepted. Contact your studio contact to reopen it."
+            ),
+        }[self.status]
+
+    def why_cannot_ask_for_redelivery(self, user: AnyUser | None = None) -> str:
+        if self.status == Status.PROCESSED:
+            return ""
+        if self.status == Status.ACCEPTED:
+            if user is not None and getattr(user, "is_staff", False):
+                return ""
+            return _(
+                "This request is Accepted. Contact your studio contact to reopen it for redelivery."
+            )
+        if self.status == Status.SUBMITTED:
+            return _(
+                "This request is still processing. You can ask for redelivery once it is Processed."
+            )
+        return _(
+            "This request is already open for delivery (%(status)s): deliver or remove "
+            "files, then submit."
+        ) % {"status": self.get_status_display()}
+
+    # Transitions: one per row of the lifecycle table. Call them through `act()`,
+    # which locks the row, checks who may, saves and records history.
+
+    @transition(
+        field=status,
+        source=[Status.OPEN, Status.REDELIVERY],
+        target=Status.SUBMITTED,
+        conditions=[has_delivered_files],
+        permission=_may_deliver,
+        custom={"admin": False, "label": _lazy("Submit")},
+    )
+    def submit(self) -> dict[str, Any]:
+        return {}
+
+    @transition(
+        field=status,
+        source=Status.SUBMITTED,
+        target=Status.PROCESSED,
+        conditions=[all_files_processed],
+        permission=_is_system,
+        custom={"admin": False, "label": _lazy("Finish processing")},
+    )
+    def finish_processing(self) -> dict[str, Any]:
+        return {}
+
+    @transition(
+        field=status,
+        source=Status.PROCESSED,
+        target=Status.ACCEPTED,
+        permission=_is_studio_contact,
+        custom={"label": _lazy("Accept")},
+    )
+    def accept(self) -> dict[str, Any]:
+        return {}
+
+    @transition(
+        field=status,
+        source=Status.PROCESSED,
+        target=Status.REDELIVERY,
+        permission=_may_ask_for_redelivery,
+        custom={
+            "label": _lazy("Ask for redelivery"),
+            "form": "deliveries.forms.AdminRedeliveryForm",
+        },
+    )
+    def ask_for_redelivery(
+        self,
+        reasons: Iterable[RedeliveryReason] = (),
+        clear_files: bool = False,
+        by: AnyUser | None = None,
+        note: str = "",
+    ) -> dict[str, Any]:
+        return self._record_redelivery(reasons, clear_files, by, note)
+
+    @transition(
+        field=status,
+        source=Status.ACCEPTED,
+        target=Status.REDELIVERY,
+        permission=_is_studio_contact,
+        custom={
+            "label": _lazy("Reopen for redelivery"),
+            "form": "deliveries.forms.AdminRedeliveryForm",
+        },
+    )
+    def reopen(
+        self,
+        reasons: Iterable[RedeliveryReason] = (),
+        clear_files: bool = False,
+        by: AnyUser | None = None,
+        note: str = "",
+    ) -> dict[str, Any]:
+        return self._record_redelivery(reasons, clear_files, by, note)
+
+    def _record_redelivery(
+        self,
+        reasons: Iterable[RedeliveryReason],
+        clear_files: bool,
+        by: AnyUser | None,
+        note: str,
+    ) -> dict[str, Any]:
+        reasons = list(reasons)
+        if not reasons:
+            raise ActionRefused(_("Choose at least one reason for redelivery."), field="reasons")
+        cleared = self._delete_files(self.files.all()) if clear_files else 0
+        record = Redelivery.objects.create(
+            request=self,
+            cleared_files=clear_files,
+            cleared_count=cleared,
+            asked_by=by,
+            note=note,
+        )
+        record.reasons.set(reasons)
+        return {
+            "reasons": [r.code for r in reasons],
+            "cleared_files": clear_files,
+            "cleared_count": cleared,
+            "redelivery_id": record.pk,
+        }
+
+    REFUSALS = {
+        "accept": lambda r: (
+            _("Only a Processed request can be accepted; this one is %(status)s.")
+            % {"status": r.get_status_display()}
+        ),
+        "reopen": lambda r: (
+            _("Only an Accepted request can be reopened; this one is %(status)s.")
+            % {"status": r.get_status_display()}
+        ),
+        "finish_processing": lambda r: _(
+            "Processing can finish only for a Submitted request whose files are all processed."
+        ),
+        "submit": lambda r: r.why_cannot_submit(),
+        "ask_for_redelivery": lambda r: r.why_cannot_ask_for_redelivery(),
+    }
+
+    def act(self, action: str, *, by: AnyUser | None, **kwargs: Any) -> HistoryEntry:
+        """Run the transition `action` for `by` (None: the system) and record it.
+
+        Raises ActionRefused with a message a partner can act on, changing nothing.
+        """
+        if action not in self.REFUSALS:
+            raise ValueError(f"unknown action {action!r}")
+        method = getattr(self, action)
+        with transaction.atomic():
+            # Lock the row so that two people acting at once are serialized: the second
+            # sees the first one's result instead of overwriting it.
+            current = DeliveryRequest.objects.select_for_update().get(pk=self.pk)
+            if current.status != self.status:
+                self._reload_status(current)
+                raise ActionRefused(self._changed_meanwhile())
+            if not can_proceed(method, check_conditions=False):
+                raise ActionRefused(self.REFUSALS[action](self))
+            if by is not None and not has_transition_perm(method, by):
+                raise ActionRefused(_("Your role does not allow this action."))
+            if not can_proceed(method):
+                raise ActionRefused(self.REFUSALS[action](self))
+            before = self.status
+            if action in ("ask_for_redelivery", "reopen"):
+                kwargs["by"] = by
+            details = method(**kwargs) or {}
+            try:
+                self.save(update_fields=["status", "checksum_manifest", "updated_at"])
+            except ConcurrentTransition:
+                raise ActionRefused(self._changed_meanwhile()) from None
+            return HistoryEntry.objects.create(
+                request=self,
+                actor=by,
+                action=HistoryEntry.Action.STATUS_CHANGED,
+                before=before,
+                after=self.status,
+                details=details,
+            )
+
+    def _reload_status(self, current: DeliveryRequest) -> None:
+        # The field is protected against assignment; copy the fresh state the way
+        # Django itself loads it.
+        self.__dict__["status"] = current.status
+        self.checksum_manifest_id = current.checksum_manifest_id
+        self._update_initial_state()
+
+    def _changed_meanwhile(self) -> str:
+        return _(
+            "Someone else changed this request while you were working: it is now "
+            "%(status)s. Review it and try again if still needed."
+        ) % {"status": self.get_status_display()}
+
+    # File operations --------------------------------------------------------------
+
+    def _lock_for_file_change(self, *, delivering: bool = False) -> None:
+        """Inside a transaction: lock the row and refuse unless files may change.
+
+        A manifest pins existing files, not new ones: delivering stays open in a
+        request with a checksum, renaming and removing do not.
+        """
+        current = DeliveryRequest.objects.select_for_update().get(pk=self.pk)
+        self._reload_status(current)
+        allowed = self.status in FILE_CHANGES_ALLOWED if delivering else self.files_changeable
+        if not allowed:
+            raise ActionRefused(self.why_files_locked())
+
+    def rename_file(self, file: DeliveredFile, new_name: str, *, by: AnyUser | None) -> None:
+        new_name = new_name.strip() if new_name.strip() != "" else new_name
+        try:
+            naming.check_rename(file.name, new_name)
+        except ValidationError as error:
+            raise ActionRefused(error.messages[0], field="name") from None
+        if new_name == file.name:
+            return
+        with transaction.atomic():
+            self._lock_for_file_change()
+            if self.files.filter(name=new_name).exclude(pk=file.pk).exists():
+                raise ActionRefused(naming.duplicate_name_error(new_name).messages[0], "name")
+            old_name = file.name
+            updated = self.files.filter(pk=file.pk, name=old_name).update(name=new_name)
+            if not updated:
+                raise ActionRefused(
+                    _("This file was changed or removed by someone else. Reload and try again.")
+                )
+            file.name = new_name
+            HistoryEntry.objects.create(
+                request=self,
+                actor=by,
+                action=HistoryEntry.Action.RENAMED,
+                before=old_name,
+                after=new_name,
+            )
+
+    def remove_files(self, file_ids: Iterable[int] | None, *, by: AnyUser | None) -> int:
+        """Remove the given files (None: every file). Returns how many were removed."""
+        with transaction.atomic():
+            self._lock_for_file_change()
+            files = self.files.all()
+            if file_ids is not None:
+                files = files.filter(pk__in=list(file_ids))
+            names = list(files.order_by("name").values_list("name", flat=True)[:51])
+            count = self._delete_files(files)
+            if count == 0:
+                raise ActionRefused(
+                    _("Nothing was removed: the selected files are no longer in this request.")
+                )
+            HistoryEntry.objects.create(
+                request=self,
+                actor=by,
+                action=HistoryEntry.Action.REMOVED,
+                before=names[0] if count == 1 else "",
+                details={"count": count, "names": names[:50], "all": file_ids is None},
+            )
+            return count
+
+    def _delete_files(self, files: models.QuerySet[DeliveredFile]) -> int:
+        """Delete rows now and their stored content once the transaction commits."""
+        paths = [p for p in files.values_list("content", flat=True) if p]
+        count, _by_model = files.delete()
+        count = _by_model.get(DeliveredFile._meta.label, 0)
+
+        def delete_content() -> None:
+            for path in paths:
+                default_storage.delete(path)
+
+        transaction.on_commit(delete_content)
+        return count
+
+    def add_file(
+        self,
+        name: str,
+        content: Any,
+        *,
+        by: AnyUser | None,
+        md5: str = "",
+        xxh64: str = "",
+    ) -> DeliveredFile:
+        """Deliver one file; `content` is a django File. Refused outside Open/Redelivery."""
+        try:
+            naming.check_name_shape(name)
+        except ValidationError as error:
+            raise ActionRefused(error.messages[0], field="name") from None
+        with transaction.atomic():
+            self._lock_for_file_change(delivering=True)
+            if self.files.filter(name=name).exists():
+                raise ActionRefused(naming.duplicate_name_error(name).messages[0], "name")
+            delivered = DeliveredFile(
+                request=self,
+                name=name,
+                size=content.size,
+                delivered_by=by if by is not None and by.is_authenticated else None,
+                md5=md5,
+                xxh64=xxh64,
+            )
+            delivered.content.save(storage_key(self.pk, name), content, save=False)
+            stored_path = delivered.content.name
+            try:
+                delivered.save()
+            except Exception:
+                default_storage.delete(stored_path)
+                raise
+            HistoryEntry.objects.create(
+                request=self,
+                actor=by,
+                action=HistoryEntry.Action.DELIVERED,
+                after=name,
+                details={"size": delivered.size},
+            )
+            if manifests.is_manifest_name(name):
+                self._attach_manifest(delivered)
+            return delivered
+
+    def _attach_manifest(self, manifest: DeliveredFile) -> None:
+        """A delivered checksum.txt or MHL makes this a request with a checksum."""
+        with manifest.content.open("rb") as handle:
+            data = handle.read(64 * 1024 * 1024)
+        try:
+            entries = manifests.parse(manifest.name, data)
+        except manifests.ManifestError as error:
+            raise ActionRefused(str(error), field="name") from None
+        ManifestEntry.objects.bulk_create(
+            [
+                ManifestEntry(
+                    manifest=manifest, file_name=name, algorithm=algorithm, expected_hash=digest
+                )
+                for name, algorithm, digest in entries
+            ],
+            ignore_conflicts=True,
+        )
+        self.checksum_manifest = manifest
+        DeliveryRequest.objects.filter(pk=self.pk).update(checksum_manifest=manifest)
+
+
+def storage_key(request_id: int, name: str) -> str:
+    # A random folder per file: renaming never moves stored bytes, and two deliveries
+    # of the same name never collide.
+    return f"deliveries/{request_id}/{uuid.uuid4().hex}/{name}"
+
+
+class ProcessingStatus(models.TextChoices):
+    PENDING = "pending", _lazy("Pending")
+    PROCESSING = "processing", _lazy("Processing")
+    PASSED = "passed", _lazy("Passed")
+    FAILED = "failed", _lazy("Failed")
+
+
+class DeliveredFile(models.Model):
+    request = models.ForeignKey(DeliveryRequest, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(_lazy("name"), max_length=naming.MAX_NAME_LENGTH)
+    size = models.BigIntegerField(_lazy("size"))
+    content = models.FileField(_lazy("content"), max_length=500, blank=True)
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_lazy("delivered by"),
+    )
+    delivered_at = models.DateTimeField(_lazy("delivered at"), default=timezone.now)
+    md5 = models.CharField("MD5", max_length=32, blank=True)
+    xxh64 = models.CharField("xxHash64", max_length=16, blank=True)
+    processing_status = models.CharField(
+        _lazy("processing"),
+        max_length=20,
+        choices=ProcessingStatus.choices,
+        default=ProcessingStatus.PENDING,
+    )
+    processed_at = models.DateTimeField(_lazy("processed at"), null=True, blank=True)
+    # Technical metadata from inspection: container, duration, codecs, resolution, ...
+    metadata = models.JSONField(_lazy("technical metadata"), default=dict, blank=True)
+    # [{"code": "MEDIA-DecodeError", "message": "..."}]
+    errors = models.JSONField(_lazy("errors"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "name"], name="unique_file_name_in_request")
+        ]
+        verbose_name = _lazy("delivered file")
+        verbose_name_plural = _lazy("delivered files")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def extension(self) -> str:
+        return naming.extension_of(self.name)
+
+
+class ManifestEntry(models.Model):
+    """One line of a checksum manifest: the hash a named file must have."""
+
+    manifest = models.ForeignKey(DeliveredFile, on_delete=models.CASCADE, related_name="entries")
+    file_name = models.CharField(max_length=naming.MAX_NAME_LENGTH)
+    algorithm = models.CharField(max_length=10, choices=[("md5", "MD5"), ("xxh64", "xxHash64")])
+    expected_hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["manifest", "file_name"], name="one_entry_per_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.expected_hash}  {self.file_name}"
+
+
+class RedeliveryReason(models.Model):
+    code = models.SlugField(_lazy("code"), max_length=60, unique=True)
+    name = models.CharField(_lazy("name"), max_length=120)
+    description = models.TextField(_lazy("description"))
+    name_es = models.CharField(_lazy("name (Español)"), max_length=120, blank=True)
+    description_es = models.TextField(_lazy("description (Español)"), blank=True)
+    active = models.BooleanField(_lazy("active"), default=True)
+    order = models.PositiveSmallIntegerField(_lazy("order"), default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = _lazy("redelivery reason")
+        verbose_name_plural = _lazy("redelivery reasons")
+
+    def __str__(self) -> str:
+        return self.localized_name
+
+    @property
+    def localized_name(self) -> str:
+        if (get_language() or "").startswith("es") and self.name_es:
+            return self.name_es
+        return self.name
+
+    @property
+    def localized_description(self) -> str:
+        if (get_language() or "").startswith("es") and self.description_es:
+            return self.description_es
+        return self.description
+
+
+class Redelivery(models.Model):
+    request = models.ForeignKey(
+        DeliveryRequest, on_delete=models.CASCADE, related_name="redeliveries"
+    )
+    reasons = models.ManyToManyField(RedeliveryReason, related_name="+")
+    cleared_files = models.BooleanField(default=False)
+    cleared_count = models.PositiveIntegerField(default=0)
+    note = models.TextField(blank=True)
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    asked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-asked_at", "-id"]
+        verbose_name = _lazy("redelivery")
+        verbose_name_plural = _lazy("redeliveries")
+
+    def __str__(self) -> str:
+        return f"{self.request} · {self.asked_at:%Y-%m-%d %H:%M}"
+
+
+class HistoryEntry(models.Model):
+    class Action(models.TextChoices):
+        STATUS_CHANGED = "status", _lazy("Status changed")
+        DELIVERED = "delivered", _lazy("File delivered")
+        RENAMED = "renamed", _lazy("File renamed")
+        REMOVED = "removed", _lazy("Files removed")
+
+    request = models.ForeignKey(DeliveryRequest, on_delete=models.CASCADE, related_name="history")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # None: the system (the processing worker, automatic submission).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    before = models.CharField(max_length=300, blank=True)
+    after = models.CharField(max_length=300, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["request", "-at"])]
+        verbose_name = _lazy("history entry")
+        verbose_name_plural = _lazy("history")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.before} → {self.after}"

@@ -1,0 +1,132 @@
+"""Small presentation helpers for the partner pages."""
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
+
+from ..models import DeliveredFile, HistoryEntry, RedeliveryReason, Status
+
+register = template.Library()
+
+_SVG = (
+    '<svg class="icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" '
+    'focusable="false">{}</svg>'
+)
+
+
+@register.simple_tag
+def icon_dots() -> SafeString:
+    return mark_safe(
+        _SVG.format(
+            '<circle cx="5" cy="12" r="2"/><circle cx="12" cy="12" r="2"/>'
+            '<circle cx="19" cy="12" r="2"/>'
+        )
+    )
+
+
+@register.simple_tag
+def icon_trash() -> SafeString:
+    return mark_safe(
+        _SVG.format(
+            '<path d="M9 3h6l1 2h4v2H4V5h4l1-2zm-3 6h12l-1 12H7L6 9zm4 2v8h2v-8h-2zm4 '
+            '0v8h2v-8h-2z"/>'
+        )
+    )
+
+
+@register.simple_tag
+def icon_lock() -> SafeString:
+    return mark_safe(
+        _SVG.format(
+            '<path d="M12 2a5 5 0 0 0-5 5v3H5v12h14V10h-2V7a5 5 0 0 0-5-5zm-3 8V7a3 3 0 0 1 '
+            '6 0v3H9z"/>'
+        )
+    )
+
+
+def _status_label(value: str) -> str:
+    try:
+        return str(Status(value).label)
+    except ValueError:
+        return value
+
+
+@register.simple_tag(takes_context=True)
+def history_text(context: template.Context, entry: HistoryEntry) -> str:
+    """One sentence per history entry, escaped: names come from partners."""
+    details = entry.details or {}
+    if entry.action == HistoryEntry.Action.STATUS_CHANGED:
+        text = format_html(
+            _("Status changed from {before} to {after}."),
+            before=_status_label(entry.before),
+            after=_status_label(entry.after),
+        )
+        codes = details.get("reasons") or []
+        if codes:
+            names = _reason_names(context)
+            text += format_html(
+                " {}: {}.",
+                _("Reasons"),
+                ", ".join(names.get(code, code) for code in codes),
+            )
+        if details.get("cleared_files"):
+            count = details.get("cleared_count", 0)
+            text += " " + ngettext("%(count)d file cleared.", "%(count)d files cleared.", count) % {
+                "count": count
+            }
+        return text
+    if entry.action == HistoryEntry.Action.DELIVERED:
+        return format_html(_("Delivered “{name}”."), name=entry.after)
+    if entry.action == HistoryEntry.Action.RENAMED:
+        return format_html(_("Renamed “{old}” to “{new}”."), old=entry.before, new=entry.after)
+    if entry.action == HistoryEntry.Action.REMOVED:
+        count = details.get("count", 1)
+        if count == 1 and entry.before:
+            return format_html(_("Removed “{name}”."), name=entry.before)
+        if details.get("all"):
+            return ngettext(
+                "Removed all files (%(count)d).", "Removed all %(count)d files.", count
+            ) % {"count": count}
+        return ngettext("Removed %(count)d file.", "Removed %(count)d files.", count) % {
+            "count": count
+        }
+    return str(entry)
+
+
+def _reason_names(context: template.Context) -> dict[str, str]:
+    # Loaded once per page, whatever the number of history entries.
+    cache = context.render_context.get("reason_names")
+    if cache is None:
+        cache = {r.code: r.localized_name for r in RedeliveryReason.objects.all()}
+        context.render_context["reason_names"] = cache
+    return cache
+
+
+TECHNICAL_LABELS = {
+    "container": _lazy("Container"),
+    "duration": _lazy("Duration"),
+    "video_codec": _lazy("Video codec"),
+    "resolution": _lazy("Resolution"),
+    "frame_rate": _lazy("Frame rate"),
+    "bit_rate": _lazy("Bit rate"),
+    "audio_codec": _lazy("Audio codec"),
+    "channels": _lazy("Channels"),
+    "channel_layout": _lazy("Channel layout"),
+    "sample_rate": _lazy("Sample rate"),
+    "format": _lazy("Format"),
+    "dimensions": _lazy("Dimensions"),
+    "language": _lazy("Language"),
+}
+
+
+@register.filter
+def technical_details(delivered: DeliveredFile) -> list[tuple[str, str]]:
+    metadata = delivered.metadata or {}
+    return [
+        (str(label), str(metadata[key]))
+        for key, label in TECHNICAL_LABELS.items()
+        if metadata.get(key) not in (None, "")
+    ]

@@ -1,0 +1,325 @@
+"""Partner pages: the list of requests and the Details Page with its actions.
+
+Each action is a plain form POST that redirects back to the page; htmx enhances it
+and then gets only the fragments that changed. Views fetch through the access
+helpers, call one model method and render.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from . import naming
+from .access import (
+    Can,
+    capabilities,
+    get_file_in_request,
+    get_request_for_user,
+    requests_visible_to,
+)
+from .forms import RedeliveryForm, RenameForm
+from .models import ActionRefused, DeliveryRequest, RedeliveryReason, Status
+
+PAGE_SIZE = 100
+DETAIL_TEMPLATE = "deliveries/request_detail.html"
+HISTORY_SHOWN = 50
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+# The list ---------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def request_list(request: HtmxHttpRequest) -> HttpResponse:
+    requests = (
+        requests_visible_to(request.user)
+        .select_related("title", "organization")
+        .annotate(file_count=Count("files"))
+        .order_by("-created_at", "-id")
+    )
+    status = request.GET.get("status", "")
+    if status in Status.values:
+        requests = requests.filter(status=status)
+    query = request.GET.get("q", "").strip()
+    if query:
+        requests = requests.filter(Q(title__name__icontains=query) | Q(name__icontains=query))
+    template = "deliveries/request_list.html"
+    if request.htmx:
+        template += "#request-table"
+    return render(
+        request,
+        template,
+        {
+            "requests": requests[:500],
+            "statuses": Status.choices,
+            "status": status,
+            "query": query,
+        },
+    )
+
+
+# The Details Page ---------------------------------------------------------------------
+
+
+def _file_page(delivery_request: DeliveryRequest, request: HttpRequest) -> dict[str, Any]:
+    """One page of the file list, by keyset on name, so any page costs the same."""
+    files = delivery_request.files.select_related("delivered_by").order_by("name")
+    name_filter = request.GET.get("q", "").strip()
+    if name_filter:
+        files = files.filter(name__contains=name_filter)
+    after = request.GET.get("after", "")
+    if after:
+        files = files.filter(name__gt=after)
+    rows = list(files[: PAGE_SIZE + 1])
+    next_after = rows[PAGE_SIZE - 1].name if len(rows) > PAGE_SIZE else ""
+    return {"files": rows[:PAGE_SIZE], "next_after": next_after, "name_filter": name_filter}
+
+
+def _detail_context(
+    request: HtmxHttpRequest, delivery_request: DeliveryRequest, **extra: Any
+) -> dict[str, Any]:
+    user = request.user
+    caps = capabilities(user, delivery_request)
+    file_count = delivery_request.files.count()
+    status = delivery_request.status
+    may_change_files = delivery_request.files_changeable
+    redelivery = None
+    if status == Status.REDELIVERY:
+        redelivery = (
+            delivery_request.redeliveries.select_related("asked_by")
+            .prefetch_related("reasons")
+            .first()
+        )
+    can_redeliver_role = Can.REDELIVER in caps
+    context = {
+        "req": delivery_request,
+        "page_url": reverse("request-detail", args=[delivery_request.pk]),
+        "Status": Status,
+        "file_count": file_count,
+        "can_deliver": Can.DELIVER in caps,
+        "can_submit": Can.DELIVER in caps and status in (Status.OPEN, Status.REDELIVERY),
+        "submit_blocker": "" if file_count else delivery_request.why_cannot_submit(),
+        "can_redeliver_role": can_redeliver_role,
+        "redelivery_blocker": (
+            delivery_request.why_cannot_ask_for_redelivery(user) if can_redeliver_role else ""
+        ),
+        "can_remove": Can.REMOVE in caps and may_change_files,
+        "can_rename": Can.DELIVER in caps and may_change_files,
+        "read_only": not (caps & {Can.DELIVER, Can.REMOVE, Can.REDELIVER}),
+        "files_locked_reason": delivery_request.why_files_locked(),
+        "redelivery": redelivery,
+        "history": delivery_request.history.select_related("actor")[:HISTORY_SHOWN],
+        "reasons": (RedeliveryReason.objects.filter(active=True) if can_redeliver_role else []),
+        "name_pattern": naming.ALLOWED_NAME_PATTERN,
+        **_file_page(delivery_request, request),
+    }
+    context.update(extra)
+    return context
+
+
+def _panel_context(request: HttpRequest, delivery_request: DeliveryRequest) -> dict[str, Any]:
+    """What the URL asks to show open: the side panel or a confirmation dialog."""
+    context: dict[str, Any] = {}
+    file_pk = request.GET.get("file", "")
+    if file_pk.isdigit() and request.GET.get("confirm") != "remove":
+        context["panel_file"] = get_file_in_request(delivery_request, int(file_pk))
+        context["panel_edit"] = request.GET.get("edit") == "1"
+    if request.GET.get("dialog") == "redelivery":
+        context["open_dialog"] = "redelivery"
+    if request.GET.get("confirm") == "remove":
+        context["open_dialog"] = "remove"
+        context["remove_all"] = request.GET.get("all") == "1"
+        ids = [int(i) for i in request.GET.getlist("file") if i.isdigit()]
+        context["remove_files"] = list(
+            delivery_request.files.filter(pk__in=ids).order_by("name")[:PAGE_SIZE]
+        )
+    return context
+
+
+@login_required
+@require_GET
+def request_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    delivery_request = get_request_for_user(request.user, pk)
+    context = _detail_context(
+        request, delivery_request, **_panel_context(request, delivery_request)
+    )
+    template = DETAIL_TEMPLATE
+    if request.htmx:
+        fragment = {"side-panel": "side-panel", "file-more": "file-rows"}.get(
+            request.htmx.target or "", "request-main"
+        )
+        template += f"#{fragment}"
+    return render(request, template, context)
+
+
+def _respond(
+    request: HtmxHttpRequest,
+    delivery_request: DeliveryRequest,
+    *,
+    status: int = 200,
+    **extra: Any,
+) -> HttpResponse:
+    """After an action: htmx gets the changed fragments, a plain form a redirect.
+
+    A plain form whose input needs correcting (status 400) gets the whole page
+    again, with the error beside the field.
+    """
+    if not request.htmx and status < 400:
+        return HttpResponseRedirect(_back_url(request, delivery_request))
+    delivery_request.refresh_from_db(fields=["checksum_manifest", "updated_at"])
+    context = _detail_context(request, delivery_request, oob=True, **extra)
+    if not request.htmx:
+        return render(request, DETAIL_TEMPLATE, context, status=status)
+    html = "".join(
+        render_to_string(f"{DETAIL_TEMPLATE}#{name}", context, request=request)
+        for name in ("request-main", "side-panel", "messages")
+    )
+    return HttpResponse(html, status=status)
+
+
+def _back_url(request: HttpRequest, delivery_request: DeliveryRequest) -> str:
+    url = reverse("request-detail", args=[delivery_request.pk])
+    name_filter = request.POST.get("q", "").strip()
+    if name_filter:
+        from urllib.parse import urlencode
+
+        url += "?" + urlencode({"q": name_filter})
+    return url
+
+
+def _refused(
+    request: HtmxHttpRequest, delivery_request: DeliveryRequest, refusal: ActionRefused
+) -> HttpResponse:
+    messages.error(request, refusal.message)
+    if request.htmx:
+        return _respond(request, delivery_request, status=400)
+    return HttpResponseRedirect(_back_url(request, delivery_request))
+
+
+# Actions ---------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    delivery_request = get_request_for_user(request.user, pk, needs=Can.DELIVER)
+    try:
+        delivery_request.act("submit", by=request.user)
+    except ActionRefused as refusal:
+        return _refused(request, delivery_request, refusal)
+    messages.success(
+        request, _("Submitted. Your files are now processing; this page updates by itself.")
+    )
+    return _respond(request, delivery_request)
+
+
+@login_required
+@require_POST
+def ask_for_redelivery(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    delivery_request = get_request_for_user(request.user, pk, needs=Can.REDELIVER)
+    form = RedeliveryForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("reasons", [])) or _("Check the form."))
+        if request.htmx:
+            return _respond(request, delivery_request, status=400, open_dialog="redelivery")
+        url = reverse("request-detail", args=[pk]) + "?dialog=redelivery"
+        return HttpResponseRedirect(url)
+    # A studio contact reopens an Accepted request; everyone else asks on a Processed one.
+    action = (
+        "reopen"
+        if delivery_request.status == Status.ACCEPTED and request.user.is_staff
+        else "ask_for_redelivery"
+    )
+    try:
+        delivery_request.act(
+            action,
+            by=request.user,
+            reasons=form.cleaned_data["reasons"],
+            clear_files=form.cleaned_data["clear_files"],
+        )
+    except ActionRefused as refusal:
+        return _refused(request, delivery_request, refusal)
+    messages.success(request, _("This request is now ready for redelivery."))
+    return _respond(request, delivery_request)
+
+
+@login_required
+@require_POST
+def remove_files(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    delivery_request = get_request_for_user(request.user, pk, needs=Can.REMOVE)
+    remove_all = request.POST.get("all") == "1"
+    ids = [int(i) for i in request.POST.getlist("file") if i.isdigit()]
+    if not remove_all and not ids:
+        return _refused(
+            request,
+            delivery_request,
+            ActionRefused(_("Select at least one file to remove.")),
+        )
+    try:
+        count = delivery_request.remove_files(None if remove_all else ids, by=request.user)
+    except ActionRefused as refusal:
+        return _refused(request, delivery_request, refusal)
+    messages.success(
+        request,
+        ngettext("Removed %(count)d file.", "Removed %(count)d files.", count) % {"count": count},
+    )
+    return _respond(request, delivery_request)
+
+
+@login_required
+@require_POST
+def rename_file(request: HtmxHttpRequest, pk: int, file_pk: int) -> HttpResponse:
+    delivery_request = get_request_for_user(request.user, pk, needs=Can.DELIVER)
+    delivered = get_file_in_request(delivery_request, file_pk)
+    form = RenameForm(request.POST)
+    form.is_valid()
+    new_name = form.cleaned_data.get("name", "")
+    old_name = delivered.name
+    try:
+        delivery_request.rename_file(delivered, new_name, by=request.user)
+    except ActionRefused as refusal:
+        if refusal.field != "name":
+            return _refused(request, delivery_request, refusal)
+        # The name needs correcting: keep the panel open in edit mode with the error.
+        return _respond(
+            request,
+            delivery_request,
+            status=400,
+            panel_file=delivered,
+            panel_edit=True,
+            rename_value=new_name,
+            rename_error=refusal.message,
+        )
+    if old_name != delivered.name:
+        messages.success(
+            request,
+            _("Renamed “%(old)s” to “%(new)s”.") % {"old": old_name, "new": delivered.name},
+        )
+    return _respond(request, delivery_request, panel_file=delivered)
+
+
+@login_required
+@require_GET
+def download_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
+    delivery_request = get_request_for_user(request.user, pk)
+    delivered = get_file_in_request(delivery_request, file_pk)
+    if not delivered.content:
+        messages.error(request, _("This file's content is no longer stored."))
+        return HttpResponseRedirect(reverse("request-detail", args=[pk]))
+    return FileResponse(delivered.content.open("rb"), as_attachment=True, filename=delivered.name)

@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from deliveries import views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="request-list", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("requests/", views.request_list, name="request-list"),
+    path("requests/<int:pk>/", views.request_detail, name="request-detail"),
+    path("requests/<int:pk>/submit/", views.submit, name="request-submit"),
+    path("requests/<int:pk>/redelivery/", views.ask_for_redelivery, name="request-redelivery"),
+    path("requests/<int:pk>/files/remove/", views.remove_files, name="files-remove"),
+    path("requests/<int:pk>/files/<int:file_pk>/rename/", views.rename_file, name="file-rename"),
+    path(
+        "requests/<int:pk>/files/<int:file_pk>/download/",
+        views.download_file,
+        name="file-download",
+    ),
+]

@@ -1,0 +1,236 @@
+// Progressive enhancement for the partner pages. Every control works as a plain
+// link or form without this file; here we open dialogs in place, keep focus where a
+// keyboard user expects it, and track the file selection. Event delegation on the
+// document keeps it working across htmx swaps.
+(function () {
+  "use strict";
+
+  document.documentElement.classList.add("js");
+  let lastOpener = null;
+
+  function openDialog(dialog, opener) {
+    if (!dialog) return;
+    lastOpener = opener || document.activeElement;
+    if (dialog.open) dialog.close();
+    dialog.showModal();
+    const focusable = dialog.querySelector("[autofocus], summary, input, button:not([disabled])");
+    if (focusable) focusable.focus();
+  }
+
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu[open], details.dropdown[open]").forEach(function (menu) {
+      if (menu !== except && !menu.contains(except)) menu.open = false;
+    });
+  }
+
+  // --- Selection of files for bulk removal -------------------------------------------
+  function selectionForm() { return document.querySelector("[data-selection]"); }
+  function rowBoxes() { return Array.from(document.querySelectorAll('input[name="file"][form="selection"]')); }
+  function selectAllBox() { return document.querySelector("[data-select-all]"); }
+
+  function refreshSelection() {
+    const form = selectionForm();
+    if (!form) return;
+    const all = selectAllBox();
+    const boxes = rowBoxes();
+    const checked = boxes.filter(function (b) { return b.checked; });
+    const total = Number(form.dataset.total || 0);
+    const status = form.querySelector("[data-selection-status]");
+    const trash = form.querySelector("[data-trash]");
+    const allSelected = all && all.checked;
+    if (all) all.indeterminate = !allSelected && checked.length > 0;
+    let text = "";
+    if (allSelected) text = interpolate(status.dataset.all || "All {count} files selected", total);
+    else if (checked.length) text = interpolate(status.dataset.some || "{count} selected", checked.length);
+    status.textContent = text;
+    trash.disabled = !(allSelected || checked.length);
+  }
+
+  function interpolate(template, count, name) {
+    return template.replace("{count}", count.toLocaleString(document.documentElement.lang)).replace("{name}", name || "");
+  }
+
+  function fillRemoveDialog(ids, names, all) {
+    const dialog = document.getElementById("remove-dialog");
+    if (!dialog) return null;
+    const inputs = dialog.querySelector("[data-remove-inputs]");
+    inputs.replaceChildren();
+    function hidden(name, value) {
+      const input = document.createElement("input");
+      input.type = "hidden"; input.name = name; input.value = value;
+      inputs.appendChild(input);
+    }
+    const total = Number((selectionForm() || {dataset: {}}).dataset.total || ids.length);
+    let text;
+    if (all) { hidden("all", "1"); text = interpolate(dialog.dataset.textAll, total); }
+    else {
+      ids.forEach(function (id) { hidden("file", id); });
+      text = ids.length === 1 ? interpolate(dialog.dataset.textOne, 1, names[0]) : interpolate(dialog.dataset.textMany, ids.length);
+    }
+    dialog.querySelector("[data-remove-summary]").textContent = text;
+    dialog.querySelector('button[type="submit"]').disabled = false;
+    return dialog;
+  }
+
+  // --- Redelivery form: the button is usable once a reason is chosen -------------------
+  function refreshRedeliveryForm(form) {
+    const chosen = Array.from(form.querySelectorAll('input[name="reasons"]:checked'));
+    form.querySelector("[data-needs-reason]").disabled = chosen.length === 0;
+    const summary = form.querySelector("[data-reason-summary]");
+    summary.textContent = chosen.length
+      ? chosen.map(function (box) { return box.dataset.reasonName; }).join(", ")
+      : summary.dataset.empty;
+  }
+
+  function refreshAll() {
+    refreshSelection();
+    document.querySelectorAll("[data-redelivery-form]").forEach(refreshRedeliveryForm);
+    document.querySelectorAll("dialog[data-open-on-load]").forEach(function (dialog) {
+      dialog.removeAttribute("data-open-on-load");
+      openDialog(dialog, null);
+    });
+  }
+
+  // --- Side panel --------------------------------------------------------------------
+  let panelOpener = null;
+  function closePanel() {
+    const panel = document.getElementById("side-panel");
+    if (!panel || !panel.classList.contains("is-open")) return false;
+    panel.classList.remove("is-open");
+    panel.replaceChildren();
+    if (panelOpener && document.contains(panelOpener)) panelOpener.focus();
+    return true;
+  }
+
+  document.addEventListener("click", function (event) {
+    const target = event.target;
+    const opener = target.closest("[data-open-dialog]");
+    if (opener) {
+      event.preventDefault();
+      closeMenus(null);
+      openDialog(document.getElementById(opener.dataset.openDialog), opener.closest("details") ? opener.closest("details").querySelector("summary") : opener);
+      return;
+    }
+    const removeOne = target.closest("[data-remove-one]");
+    if (removeOne) {
+      event.preventDefault();
+      const menu = removeOne.closest("details");
+      closeMenus(null);
+      openDialog(fillRemoveDialog([removeOne.dataset.removeOne], [removeOne.dataset.name], false), menu ? menu.querySelector("summary") : removeOne);
+      return;
+    }
+    const closer = target.closest("[data-close-dialog]");
+    if (closer) {
+      event.preventDefault();
+      closer.closest("dialog").close();
+      return;
+    }
+    if (target.closest("[data-close-panel]")) {
+      event.preventDefault();
+      closePanel();
+      return;
+    }
+    // Clicking anywhere on a file row opens its side panel, as the name link does.
+    const row = target.closest("tr.file-row");
+    if (row && !target.closest("a, button, input, label, details")) {
+      const link = row.querySelector(".file-link");
+      if (link) link.click();
+    }
+    if (target.closest(".file-link")) panelOpener = target.closest(".file-link");
+    if (!target.closest("details")) closeMenus(null);
+  });
+
+  document.addEventListener("toggle", function (event) {
+    if (event.target.matches && event.target.matches("details.menu") && event.target.open) closeMenus(event.target);
+  }, true);
+
+  document.addEventListener("change", function (event) {
+    const target = event.target;
+    if (target.matches("[data-autosubmit]")) { target.form.submit(); return; }
+    if (target.matches("[data-select-all]")) {
+      rowBoxes().forEach(function (box) { box.checked = target.checked; });
+      refreshSelection();
+      return;
+    }
+    if (target.matches('input[name="file"][form="selection"]')) {
+      const all = selectAllBox();
+      if (all && !target.checked) all.checked = false;
+      refreshSelection();
+      return;
+    }
+    const redelivery = target.closest("[data-redelivery-form]");
+    if (redelivery) refreshRedeliveryForm(redelivery);
+  });
+
+  document.addEventListener("input", function (event) {
+    // The naming rule, checked as the partner types; the server checks it again.
+    const input = event.target;
+    if (!input.matches("#rename-input")) return;
+    const error = document.getElementById("rename-error");
+    const valid = new RegExp(input.dataset.pattern).test(input.value);
+    input.setAttribute("aria-invalid", valid ? "false" : "true");
+    if (valid) { error.hidden = true; error.textContent = ""; }
+  });
+
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (form.matches("[data-selection]")) {
+      // The trash icon: confirm in a modal instead of loading the confirmation page.
+      event.preventDefault();
+      const all = selectAllBox() && selectAllBox().checked;
+      const boxes = rowBoxes().filter(function (b) { return b.checked; });
+      if (!all && !boxes.length) return;
+      openDialog(fillRemoveDialog(
+        boxes.map(function (b) { return b.value; }),
+        boxes.map(function (b) { return b.dataset.name; }),
+        all
+      ), form.querySelector("[data-trash]"));
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    const openMenu = event.target.closest && event.target.closest("details[open]");
+    if (openMenu) {
+      // Close the innermost menu only, not the dialog around it.
+      event.preventDefault();
+      event.stopPropagation();
+      openMenu.open = false;
+      openMenu.querySelector("summary").focus();
+      return;
+    }
+    if (!document.querySelector("dialog[open]") && closePanel()) event.preventDefault();
+  });
+
+  document.addEventListener("close", function (event) {
+    if (event.target.tagName === "DIALOG" && lastOpener && document.contains(lastOpener)) {
+      lastOpener.focus();
+      lastOpener = null;
+    }
+  }, true);
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    refreshAll();
+    const target = event.detail.target || event.target;
+    if (target.id === "side-panel" && target.classList.contains("is-open")) {
+      (target.querySelector("#rename-input") || target).focus();
+    }
+    if (target.id === "request-main" && (document.activeElement === document.body || !document.activeElement)) {
+      const heading = document.getElementById("files-heading");
+      if (heading) heading.focus();
+    }
+    const rename = document.getElementById("rename-input");
+    if (rename && rename.getAttribute("aria-invalid") === "true") rename.focus();
+  });
+
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    const panel = event.detail.target;
+    if (panel && panel.id === "side-panel") {
+      const input = panel.querySelector("#rename-input");
+      if (input && input.getAttribute("aria-invalid") === "true") input.focus();
+    }
+  });
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", refreshAll);
+  else refreshAll();
+})();
