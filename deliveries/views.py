@@ -91,6 +91,16 @@ def _file_page(delivery_request: DeliveryRequest, request: HttpRequest) -> dict[
     return {"files": rows[:PAGE_SIZE], "next_after": next_after, "name_filter": name_filter}
 
 
+def processing_progress(delivery_request: DeliveryRequest) -> dict[str, int]:
+    """How far processing has come, for the banner of a Submitted request."""
+    counts = delivery_request.files.aggregate(
+        total=Count("pk"),
+        done=Count("pk", filter=Q(processing_status__in=["passed", "failed"])),
+        failed=Count("pk", filter=Q(processing_status="failed")),
+    )
+    return counts
+
+
 def _detail_context(
     request: HtmxHttpRequest, delivery_request: DeliveryRequest, **extra: Any
 ) -> dict[str, Any]:
@@ -124,6 +134,7 @@ def _detail_context(
         "read_only": not (caps & {Can.DELIVER, Can.REMOVE, Can.REDELIVER}),
         "files_locked_reason": delivery_request.why_files_locked(),
         "redelivery": redelivery,
+        "progress": processing_progress(delivery_request) if status == Status.SUBMITTED else None,
         "history": delivery_request.history.select_related("actor")[:HISTORY_SHOWN],
         "reasons": (RedeliveryReason.objects.filter(active=True) if can_redeliver_role else []),
         "name_pattern": naming.ALLOWED_NAME_PATTERN,
