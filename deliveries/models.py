@@ -23,7 +23,6 @@ from django_fsm import (
     ConcurrentTransitionMixin,
     FSMField,
     can_proceed,
-    has_transition_perm,
     transition,
 )
 
@@ -353,7 +352,11 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         reasons = list(reasons)
         if not reasons:
             raise ActionRefused(_("Choose at least one reason for redelivery."), field="reasons")
-        cleared = self._delete_files(self.files.all()) if clear_files else 0
+        cleared = 0
+        if clear_files:
+            cleared = self._delete_files(self.files.all())
+            # The manifest went with the files (its foreign key is SET_NULL).
+            self.checksum_manifest_id = None
         record = Redelivery.objects.create(
             request=self,
             cleared_files=clear_files,
@@ -402,7 +405,8 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
                 raise ActionRefused(self._changed_meanwhile())
             if not can_proceed(method, check_conditions=False):
                 raise ActionRefused(self.REFUSALS[action](self))
-            if by is not None and not has_transition_perm(method, by):
+            transition_meta = method._django_fsm.get_transition(self.status)
+            if by is not None and not transition_meta.has_perm(self, by):
                 raise ActionRefused(_("Your role does not allow this action."))
             if not can_proceed(method):
                 raise ActionRefused(self.REFUSALS[action](self))
@@ -411,7 +415,7 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
                 kwargs["by"] = by
             details = method(**kwargs) or {}
             try:
-                self.save(update_fields=["status", "checksum_manifest", "updated_at"])
+                self.save(update_fields=["status", "updated_at"])
             except ConcurrentTransition:
                 raise ActionRefused(self._changed_meanwhile()) from None
             return HistoryEntry.objects.create(
@@ -461,7 +465,7 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         with transaction.atomic():
             self._lock_for_file_change()
             if self.files.filter(name=new_name).exclude(pk=file.pk).exists():
-                raise ActionRefused(naming.duplicate_name_error(new_name).messages[0], "name")
+                raise ActionRefused(naming.duplicate_name_error(new_name).messages[0], field="name")
             old_name = file.name
             updated = self.files.filter(pk=file.pk, name=old_name).update(name=new_name)
             if not updated:
@@ -529,7 +533,7 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         with transaction.atomic():
             self._lock_for_file_change(delivering=True)
             if self.files.filter(name=name).exists():
-                raise ActionRefused(naming.duplicate_name_error(name).messages[0], "name")
+                raise ActionRefused(naming.duplicate_name_error(name).messages[0], field="name")
             delivered = DeliveredFile(
                 request=self,
                 name=name,

@@ -1,0 +1,38 @@
+# The two promises of the README: `make run` and `make test`, on a fresh machine
+# with Python 3.11+ only.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1:8000
+
+.PHONY: run test setup lint clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(BIN)/.installed
+
+# Installs, migrates, seeds the demo data, then serves the portal and its worker.
+run: setup
+	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
+	@echo "Portal: http://$(HOST)/  (Ctrl-C stops the server and the worker)"
+	DJANGO_DEBUG=1 $(BIN)/python manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST)
+
+# Installs and runs the whole test suite (browser tests need Debian's chromium).
+test: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var staticfiles test-results

@@ -1,0 +1,414 @@
+"""The request list and the Details Page: what partners see, and every action as a
+plain form and through htmx."""
+
+import pytest
+from django.urls import reverse
+
+from deliveries.models import DeliveryRequest, RedeliveryReason, Status
+
+HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "request-main"}
+
+
+def detail_url(request):
+    return reverse("request-detail", args=[request.pk])
+
+
+def row(name: str) -> str:
+    """The file list's link for a file (history entries name files too)."""
+    return f'hx-swap="outerHTML">{name}</a>'
+
+
+def status_of(request) -> str:
+    return DeliveryRequest.objects.get(pk=request.pk).status
+
+
+# Viewing ---------------------------------------------------------------------------
+
+
+def test_the_list_shows_only_the_partners_own_requests(client, admin_user, make_request, other_org):
+    mine = make_request(name="Mine")
+    theirs = make_request(name="Theirs", organization=other_org)
+    client.force_login(admin_user)
+    page = client.get(reverse("request-list")).content.decode()
+    assert detail_url(mine) in page
+    assert detail_url(theirs) not in page
+
+
+def test_the_list_filters_by_status_and_searches_titles(client, admin_user, make_request):
+    make_request(name="Still open")
+    make_request(status="processed", name="Done processing")
+    client.force_login(admin_user)
+    page = client.get(reverse("request-list"), {"status": "processed"}).content.decode()
+    assert "Done processing" in page and "Still open" not in page
+    page = client.get(reverse("request-list"), {"q": "nothing like it"}).content.decode()
+    assert "No request matches." in page
+
+
+def test_staff_see_every_partners_requests(client, staff, make_request, other_org):
+    theirs = make_request(name="Theirs", organization=other_org)
+    client.force_login(staff)
+    assert detail_url(theirs) in client.get(reverse("request-list")).content.decode()
+
+
+def test_anonymous_users_are_sent_to_sign_in(client, make_request):
+    request = make_request()
+    response = client.get(detail_url(request))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_details_page_shows_header_files_and_submit(client, admin_user, make_request):
+    request = make_request(files=2)
+    client.force_login(admin_user)
+    page = client.get(detail_url(request)).content.decode()
+    assert "The Long Tide" in page and "Primary Video" in page
+    assert 'class="badge status-open"' in page
+    assert "file_000.mov" in page and "file_001.mov" in page
+    assert 'id="submit-button"' in page
+    assert 'id="submit-button" disabled' not in page
+
+
+def test_submit_is_disabled_with_the_reason_when_there_is_no_file(client, admin_user, make_request):
+    request = make_request(files=0)
+    client.force_login(admin_user)
+    page = client.get(detail_url(request)).content.decode()
+    assert 'id="submit-button" disabled' in page
+    assert "Deliver at least one file before you submit this request." in page
+
+
+def test_an_accepted_request_explains_who_can_reopen_it(client, admin_user, make_request):
+    request = make_request(status="accepted")
+    client.force_login(admin_user)
+    page = client.get(detail_url(request)).content.decode()
+    assert "Contact your studio contact to reopen it" in page
+    assert "data-remove-one" not in page
+    assert "edit=1" not in page
+    assert 'id="submit-button"' not in page
+
+
+def test_a_request_with_a_checksum_explains_why_files_are_locked(client, admin_user, make_request):
+    request = make_request(files=2, checksum=True)
+    client.force_login(admin_user)
+    page = client.get(detail_url(request)).content.decode()
+    assert "request with a checksum" in page
+    assert "data-remove-one" not in page and "edit=1" not in page
+
+
+def test_a_reviewer_sees_no_action_controls(client, reviewer, make_request):
+    request = make_request(status="processed")
+    client.force_login(reviewer)
+    page = client.get(detail_url(request)).content.decode()
+    assert "read-only access" in page
+    for control in ("submit-button", "data-remove-one", "data-trash", "Ask For Redelivery"):
+        assert control not in page
+
+
+def test_the_processing_state_shows_while_submitted_and_polls(client, admin_user, make_request):
+    request = make_request(status="submitted", files=3)
+    client.force_login(admin_user)
+    page = client.get(detail_url(request)).content.decode()
+    assert "Processed 0 of 3 files." in page
+    assert 'hx-trigger="every 3s"' in page
+    assert "data-remove-one" not in page
+
+
+def test_the_redelivery_banner_names_reasons_and_who_asked(client, admin_user, make_request):
+    request = make_request(status="processed")
+    request.act(
+        "ask_for_redelivery",
+        by=admin_user,
+        reasons=RedeliveryReason.objects.filter(code__in=["missing-asset", "incorrect-timecode"]),
+    )
+    client.force_login(admin_user)
+    page = client.get(detail_url(request)).content.decode()
+    assert "Redelivery requested" in page
+    assert "Missing Asset" in page and "Incorrect Timecode" in page
+    assert "Asked by partner-admin" in page
+
+
+@pytest.mark.parametrize("files", [1, 200])
+def test_the_page_query_count_does_not_grow_with_files(
+    client, admin_user, make_request, django_assert_num_queries, files
+):
+    request = make_request(files=files)
+    client.force_login(admin_user)
+    client.get(detail_url(request))  # warm the session
+    # session, user, request, roles, file count, one page of files, history
+    with django_assert_num_queries(7):
+        response = client.get(detail_url(request))
+    assert response.status_code == 200
+
+
+def test_the_list_query_count_does_not_grow_with_requests(
+    client, admin_user, make_request, django_assert_num_queries
+):
+    for n in range(5):
+        make_request(name=f"Request {n}", files=1)
+    client.force_login(admin_user)
+    client.get(reverse("request-list"))
+    # session, user, the requests with their file counts
+    with django_assert_num_queries(3):
+        page = client.get(reverse("request-list")).content.decode()
+    assert page.count('<span class="badge status-open">') == 5
+
+
+def test_the_file_list_pages_by_name(client, admin_user, make_request):
+    request = make_request(files=105)
+    client.force_login(admin_user)
+    page = client.get(detail_url(request)).content.decode()
+    assert row("file_099.mov") in page and row("file_100.mov") not in page
+    assert "?after=file_099.mov" in page
+    more = client.get(
+        detail_url(request),
+        {"after": "file_099.mov"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="file-more",
+    ).content.decode()
+    assert "<html" not in more
+    assert row("file_100.mov") in more and row("file_104.mov") in more
+    assert row("file_099.mov") not in more
+
+
+def test_the_name_filter_narrows_the_list(client, admin_user, make_request):
+    request = make_request(files=12)
+    client.force_login(admin_user)
+    page = client.get(detail_url(request), {"q": "_01"}).content.decode()
+    assert row("file_010.mov") in page and row("file_011.mov") in page
+    assert row("file_001.mov") not in page
+
+
+def test_a_file_of_another_request_is_not_found(client, admin_user, make_request):
+    request = make_request(name="One")
+    other = make_request(name="Two")
+    client.force_login(admin_user)
+    stray = other.files.first()
+    assert client.get(detail_url(request), {"file": stray.pk}).status_code == 404
+
+
+def test_download_sends_the_stored_bytes_under_the_files_name(client, admin_user, make_request):
+    request = make_request(files=2)
+    delivered = request.files.get(name="file_001.mov")
+    client.force_login(admin_user)
+    response = client.get(reverse("file-download", args=[request.pk, delivered.pk]))
+    assert b"".join(response.streaming_content) == b"xx"
+    assert 'filename="file_001.mov"' in response["Content-Disposition"]
+
+
+# Actions: each as plain form, htmx, wrong method, outsider, role, wrong status --------
+
+
+def action_cases(request, reasons):
+    first, second = request.files.order_by("name")[:2]
+    return {
+        "submit": (reverse("request-submit", args=[request.pk]), {}),
+        "redelivery": (
+            reverse("request-redelivery", args=[request.pk]),
+            {"reasons": [r.pk for r in reasons], "clear_files": "on"},
+        ),
+        "remove": (reverse("files-remove", args=[request.pk]), {"file": [first.pk]}),
+        "remove_many": (
+            reverse("files-remove", args=[request.pk]),
+            {"file": [first.pk, second.pk]},
+        ),
+        "remove_all": (reverse("files-remove", args=[request.pk]), {"all": "1"}),
+        "rename": (
+            reverse("file-rename", args=[request.pk, first.pk]),
+            {"name": "renamed_000.mov"},
+        ),
+    }
+
+
+# action: (status it works in, role lacking the right, expected outcome check)
+ACTIONS = {
+    "submit": ("open", "reviewer"),
+    "redelivery": ("processed", "uploader"),
+    "remove": ("open", "uploader"),
+    "remove_many": ("open", "uploader"),
+    "remove_all": ("redelivery", "uploader"),
+    "rename": ("open", "reviewer"),
+}
+
+
+def outcome(request, action):
+    request = DeliveryRequest.objects.get(pk=request.pk)
+    names = sorted(request.files.values_list("name", flat=True))
+    return {
+        "submit": request.status == Status.SUBMITTED,
+        "redelivery": request.status == Status.REDELIVERY and names == [],
+        "remove": names == ["file_001.mov", "file_002.mov"],
+        "remove_many": names == ["file_002.mov"],
+        "remove_all": names == [],
+        "rename": "renamed_000.mov" in names,
+    }[action]
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_each_action_works_as_a_plain_form_and_redirects(client, admin_user, make_request, action):
+    request = make_request(status=ACTIONS[action][0], files=3)
+    url, data = action_cases(request, RedeliveryReason.objects.all()[:2])[action]
+    client.force_login(admin_user)
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert response["Location"].startswith(detail_url(request))
+    assert outcome(request, action)
+    assert request.history.count() > 0
+    page = client.get(response["Location"]).content.decode()
+    assert 'class="message message-success"' in page
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_each_action_answers_htmx_with_fragments_only(client, admin_user, make_request, action):
+    request = make_request(status=ACTIONS[action][0], files=3)
+    url, data = action_cases(request, RedeliveryReason.objects.all()[:2])[action]
+    client.force_login(admin_user)
+    response = client.post(url, data, **HTMX)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<html" not in body
+    assert body.lstrip().startswith('<div id="request-main"')
+    assert 'id="messages" class="messages" role="status" aria-live="polite" hx-swap-oob="true"' in (
+        body
+    )
+    assert outcome(request, action)
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_each_action_refuses_get(client, admin_user, make_request, action):
+    request = make_request(status=ACTIONS[action][0], files=3)
+    url, _data = action_cases(request, RedeliveryReason.objects.all()[:2])[action]
+    client.force_login(admin_user)
+    assert client.get(url).status_code == 405
+    assert not outcome(request, action)
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_each_action_is_not_found_for_another_partner(client, outsider, make_request, action):
+    request = make_request(status=ACTIONS[action][0], files=3)
+    url, data = action_cases(request, RedeliveryReason.objects.all()[:2])[action]
+    client.force_login(outsider)
+    assert client.post(url, data).status_code == 404
+    assert not outcome(request, action)
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_each_action_is_forbidden_to_a_role_without_the_right(
+    client, request, make_request, action
+):
+    status, role = ACTIONS[action]
+    user = request.getfixturevalue(role)
+    delivery = make_request(status=status, files=3)
+    url, data = action_cases(delivery, RedeliveryReason.objects.all()[:2])[action]
+    client.force_login(user)
+    assert client.post(url, data).status_code == 403
+    assert not outcome(delivery, action)
+
+
+WRONG_STATUS = {
+    "submit": "accepted",
+    "redelivery": "open",
+    "remove": "submitted",
+    "remove_many": "processed",
+    "remove_all": "accepted",
+    "rename": "processed",
+}
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+@pytest.mark.parametrize("action", ACTIONS)
+def test_each_action_in_the_wrong_status_is_refused_and_changes_nothing(
+    client, admin_user, make_request, action, htmx
+):
+    request = make_request(status=WRONG_STATUS[action], files=3)
+    url, data = action_cases(request, RedeliveryReason.objects.all()[:2])[action]
+    history = request.history.count()
+    names = sorted(request.files.values_list("name", flat=True))
+    client.force_login(admin_user)
+    response = client.post(url, data, **(HTMX if htmx else {}))
+    if htmx:
+        assert response.status_code == 400
+        body = response.content.decode()
+    else:
+        assert response.status_code == 302
+        body = client.get(response["Location"]).content.decode()
+    assert 'class="message message-error"' in body
+    assert status_of(request) == WRONG_STATUS[action]
+    assert request.history.count() == history
+    assert sorted(request.files.values_list("name", flat=True)) == names
+
+
+def test_ask_for_redelivery_without_a_reason_is_refused(client, admin_user, make_request):
+    request = make_request(status="processed")
+    client.force_login(admin_user)
+    response = client.post(reverse("request-redelivery", args=[request.pk]), {}, **HTMX)
+    assert response.status_code == 400
+    assert "Choose at least one reason for redelivery." in response.content.decode()
+    assert status_of(request) == Status.PROCESSED
+
+
+def test_the_redelivery_modal_lists_active_reasons_from_the_database(
+    client, admin_user, make_request
+):
+    RedeliveryReason.objects.filter(code="other").update(active=False)
+    RedeliveryReason.objects.create(
+        code="wrong-frame-rate", name="Wrong Frame Rate", description="Deliver at 23.976."
+    )
+    request = make_request(status="processed")
+    client.force_login(admin_user)
+    page = client.get(detail_url(request)).content.decode()
+    assert "Wrong Frame Rate" in page and "Deliver at 23.976." in page
+    assert 'data-reason-name="Other"' not in page
+
+
+def test_a_refused_rename_is_explained_beside_the_field(client, admin_user, make_request):
+    request = make_request(files=2)
+    delivered = request.files.get(name="file_000.mov")
+    client.force_login(admin_user)
+    url = reverse("file-rename", args=[request.pk, delivered.pk])
+    response = client.post(url, {"name": "with space.mov"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'id="rename-error" class="field-error" role="alert"' in body
+    assert "Remove this character: space." in body
+    assert 'value="with space.mov"' in body
+    response = client.post(url, {"name": "with space.mov"}, **HTMX)
+    assert response.status_code == 400
+    assert 'id="side-panel"' in response.content.decode()
+    assert sorted(request.files.values_list("name", flat=True)) == ["file_000.mov", "file_001.mov"]
+
+
+def test_the_side_panel_opens_by_url_and_as_a_fragment(client, admin_user, make_request):
+    request = make_request(files=2)
+    delivered = request.files.get(name="file_001.mov")
+    client.force_login(admin_user)
+    page = client.get(detail_url(request), {"file": delivered.pk}).content.decode()
+    assert 'class="side-panel is-open"' in page and 'id="panel-file-name"' in page
+    fragment = client.get(
+        detail_url(request),
+        {"file": delivered.pk, "edit": "1"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="side-panel",
+    ).content.decode()
+    assert fragment.lstrip().startswith('<aside id="side-panel"')
+    assert 'id="rename-input"' in fragment and 'value="file_001.mov"' in fragment
+
+
+def test_the_remove_confirmation_names_the_count(client, admin_user, make_request):
+    request = make_request(files=3)
+    ids = list(request.files.values_list("pk", flat=True))
+    client.force_login(admin_user)
+    page = client.get(detail_url(request), {"confirm": "remove", "file": ids[:2]}).content.decode()
+    assert "2 files will be removed from this request." in page
+    page = client.get(detail_url(request), {"confirm": "remove", "all": "1"}).content.decode()
+    assert "All 3 files of this request will be removed." in page
+
+
+def test_file_names_are_escaped(client, admin_user, make_request):
+    request = make_request(files=1)
+    RedeliveryReason.objects.create(
+        code="html", name="<b>Bold</b>", description="<script>alert(1)</script>"
+    )
+    request.files.update(name="<img src=x onerror=alert(1)>.mov")
+    client.force_login(admin_user)
+    page = client.get(detail_url(request)).content.decode()
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;.mov" in page
