@@ -2,6 +2,7 @@
 an outsider from another partner, a studio contact, and a request factory."""
 
 import datetime
+import importlib
 import os
 from collections.abc import Callable
 
@@ -22,10 +23,22 @@ def _media_root(settings, tmp_path):
     }
 
 
+def ensure_default_reasons() -> None:
+    """Tests with transaction=True flush every table, the migrated reasons included."""
+    from django.apps import apps
+
+    from deliveries.models import RedeliveryReason
+
+    if not RedeliveryReason.objects.exists():
+        migration = importlib.import_module("deliveries.migrations.0002_default_redelivery_reasons")
+        migration.add_reasons(apps, None)
+
+
 @pytest.fixture
 def org(db):
     from deliveries.models import Organization
 
+    ensure_default_reasons()
     return Organization.objects.create(name="Lumen Post")
 
 
@@ -119,9 +132,7 @@ def make_request(org, title) -> Callable:
             request.act("accept", by=None)
             return request
         if status == "redelivery":
-            request.act(
-                "ask_for_redelivery", by=None, reasons=RedeliveryReason.objects.all()[:1]
-            )
+            request.act("ask_for_redelivery", by=None, reasons=RedeliveryReason.objects.all()[:1])
             return request
         raise ValueError(status)
 

@@ -1,0 +1,158 @@
+"""The studio contacts' admin: transition buttons, the redelivery form, read-only history."""
+
+import pytest
+from django.urls import reverse
+
+from deliveries.models import DeliveryRequest, HistoryEntry, RedeliveryReason, Status
+
+
+@pytest.fixture
+def studio_client(client, staff):
+    # pytest-django's admin_client would sign in our partner Admin (the admin_user
+    # fixture of tests/conftest.py), so the studio contact gets its own.
+    client.force_login(staff)
+    return client
+
+
+def change_url(request) -> str:
+    return reverse("admin:deliveries_deliveryrequest_change", args=[request.pk])
+
+
+def transition_url(request, name: str) -> str:
+    return reverse(
+        "admin:deliveries_deliveryrequest_transition",
+        kwargs={"object_id": request.pk, "transition_name": name},
+    )
+
+
+def test_the_change_page_offers_accept_and_redelivery_on_a_processed_request(
+    studio_client, make_request
+):
+    request = make_request(status="processed")
+    page = studio_client.get(change_url(request)).content.decode()
+    assert 'value="accept"' in page
+    assert 'value="ask_for_redelivery"' in page
+    assert 'value="submit"' not in page and 'value="finish_processing"' not in page
+
+
+def test_accept_button_accepts_and_records_the_studio_contact(client, staff, make_request):
+    request = make_request(status="processed")
+    client.force_login(staff)
+    response = client.post(
+        change_url(request),
+        {"_fsm_transition_to": "accept", **_form_data(request)},
+        follow=True,
+    )
+    assert response.status_code == 200
+    request.refresh_from_db()
+    assert request.status == Status.ACCEPTED
+    entry = request.history.first()
+    assert entry.actor == staff and entry.after == Status.ACCEPTED
+    assert "The request is now Accepted." in response.content.decode()
+
+
+def test_redelivery_form_asks_for_reasons_and_can_clear_files(client, staff, make_request):
+    request = make_request(status="processed", files=3)
+    client.force_login(staff)
+    page = client.get(transition_url(request, "ask_for_redelivery")).content.decode()
+    assert "Incorrect Channel Mapping" in page and "Clear existing files" in page
+    reasons = RedeliveryReason.objects.filter(code__in=["missing-asset", "other"])
+    response = client.post(
+        transition_url(request, "ask_for_redelivery"),
+        {"reasons": [r.pk for r in reasons], "clear_files": "on", "note": "Reel 2 missing."},
+    )
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.status == Status.REDELIVERY
+    assert request.files.count() == 0
+    record = request.redeliveries.get()
+    assert record.note == "Reel 2 missing." and record.asked_by == staff
+
+
+def test_redelivery_form_without_a_reason_changes_nothing(client, staff, make_request):
+    request = make_request(status="processed")
+    client.force_login(staff)
+    response = client.post(transition_url(request, "ask_for_redelivery"), {})
+    assert response.status_code == 200
+    assert "Choose at least one reason" in response.content.decode()
+    assert DeliveryRequest.objects.get(pk=request.pk).status == Status.PROCESSED
+
+
+def test_a_studio_contact_reopens_an_accepted_request(client, staff, make_request):
+    request = make_request(status="accepted")
+    client.force_login(staff)
+    page = client.get(change_url(request)).content.decode()
+    assert 'value="reopen"' in page and 'value="accept"' not in page
+    client.post(
+        transition_url(request, "reopen"),
+        {"reasons": [RedeliveryReason.objects.get(code="creative-change-needed").pk]},
+    )
+    assert DeliveryRequest.objects.get(pk=request.pk).status == Status.REDELIVERY
+
+
+def test_a_stale_accept_is_refused_with_a_message(client, staff, make_request):
+    request = make_request(status="open")
+    client.force_login(staff)
+    response = client.post(
+        change_url(request),
+        {"_fsm_transition_to": "accept", **_form_data(request)},
+        follow=True,
+    )
+    assert "Only a Processed request can be accepted" in response.content.decode()
+    assert DeliveryRequest.objects.get(pk=request.pk).status == Status.OPEN
+
+
+def test_the_status_is_read_only_in_the_form(client, staff, make_request):
+    request = make_request(status="open")
+    client.force_login(staff)
+    client.post(change_url(request), {**_form_data(request), "status": "accepted"})
+    assert DeliveryRequest.objects.get(pk=request.pk).status == Status.OPEN
+
+
+def test_history_is_visible_but_cannot_be_changed_or_deleted(client, staff, make_request):
+    request = make_request(status="processed")
+    entry = request.history.first()
+    client.force_login(staff)
+    assert client.get(reverse("admin:deliveries_historyentry_changelist")).status_code == 200
+    view = client.get(reverse("admin:deliveries_historyentry_change", args=[entry.pk]))
+    assert view.status_code == 200
+    assert 'name="_save"' not in view.content.decode()
+    delete = client.post(
+        reverse("admin:deliveries_historyentry_delete", args=[entry.pk]), {"post": "yes"}
+    )
+    assert delete.status_code == 403
+    assert HistoryEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "admin:deliveries_organization_add",
+        "admin:deliveries_title_add",
+        "admin:deliveries_redeliveryreason_add",
+    ],
+)
+def test_partners_titles_and_reasons_are_editable(studio_client, url_name):
+    assert studio_client.get(reverse(url_name)).status_code == 200
+
+
+def _form_data(request) -> dict:
+    """The change form's fields as they stand, plus empty inline management forms."""
+    data = {
+        "organization": request.organization_id,
+        "title": request.title_id,
+        "name": request.name,
+        "asset_type": request.asset_type,
+        "language": request.language,
+        "due_date": request.due_date.isoformat(),
+    }
+    for prefix in ("redeliveries", "history"):
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": "0",
+                f"{prefix}-INITIAL_FORMS": "0",
+                f"{prefix}-MIN_NUM_FORMS": "0",
+                f"{prefix}-MAX_NUM_FORMS": "1000",
+            }
+        )
+    return data

@@ -1,0 +1,86 @@
+"""Two people acting on one request at once: exactly one wins, on PostgreSQL from two
+real connections."""
+
+import os
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from deliveries.models import ActionRefused, DeliveryRequest, RedeliveryReason, Status
+
+
+@pytest.fixture
+def postgres_only():
+    if connection.vendor != "postgresql":
+        reason = "needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/test"
+        if os.environ.get("REQUIRE_POSTGRES"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+def race(*actions):
+    """Run each action in its own thread and connection, released at the same moment."""
+    barrier = threading.Barrier(len(actions))
+    results: list = [None] * len(actions)
+
+    def worker(index, action):
+        try:
+            barrier.wait(timeout=10)
+            results[index] = action()
+        except ActionRefused as refusal:
+            results[index] = refusal
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("repeat", range(3))
+def test_accept_and_ask_for_redelivery_at_once_only_one_wins(
+    postgres_only, make_request, admin_user, staff, repeat
+):
+    request = make_request(status="processed")
+    reasons = list(RedeliveryReason.objects.filter(code="other"))
+    # Both people loaded the page while it was Processed.
+    theirs = DeliveryRequest.objects.get(pk=request.pk)
+    mine = DeliveryRequest.objects.get(pk=request.pk)
+    results = race(
+        lambda: theirs.act("accept", by=staff),
+        lambda: mine.act("ask_for_redelivery", by=admin_user, reasons=reasons),
+    )
+    refused = [r for r in results if isinstance(r, ActionRefused)]
+    assert len(refused) == 1
+    assert "Someone else changed this request" in refused[0].message
+    final = DeliveryRequest.objects.get(pk=request.pk)
+    assert final.status in (Status.ACCEPTED, Status.REDELIVERY)
+    assert final.history.filter(action="status", before="processed").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_submit_twice_at_once_records_one_change(postgres_only, make_request, admin_user):
+    request = make_request(status="open")
+    copies = [DeliveryRequest.objects.get(pk=request.pk) for _ in range(2)]
+    results = race(*[lambda c=c: c.act("submit", by=admin_user) for c in copies])
+    assert sum(isinstance(r, ActionRefused) for r in results) == 1
+    assert request.history.filter(action="status", after="submitted").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_concurrent_transition_guard_refuses_a_stale_save(postgres_only, make_request, staff):
+    # Even code that bypasses act()'s row lock cannot overwrite a newer status.
+    from django_fsm import ConcurrentTransition
+
+    request = make_request(status="processed")
+    stale = DeliveryRequest.objects.get(pk=request.pk)
+    request.act("accept", by=staff)
+    stale.ask_for_redelivery(reasons=RedeliveryReason.objects.all()[:1], by=staff)
+    with pytest.raises(ConcurrentTransition):
+        stale.save()
+    assert DeliveryRequest.objects.get(pk=request.pk).status == Status.ACCEPTED
