@@ -1,0 +1,198 @@
+"""Isolation, roles and hardening: every URL for every kind of user, CSRF, sign-in
+lockout, security headers and the production settings check."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from deliveries.models import DeliveryRequest
+
+ROLES = ["anonymous", "outsider", "reviewer", "uploader", "admin", "staff"]
+LOGIN = "login-redirect"
+# url name: (method, request status, expected answer per role in ROLES order).
+# 302 after a POST is the plain form's redirect back to the page.
+MATRIX = {
+    "request-list": ("get", None, [LOGIN, 200, 200, 200, 200, 200]),
+    "request-detail": ("get", "open", [LOGIN, 404, 200, 200, 200, 200]),
+    "file-download": ("get", "open", [LOGIN, 404, 200, 200, 200, 200]),
+    "request-submit": ("post", "open", [LOGIN, 404, 403, 302, 302, 403]),
+    "request-redelivery": ("post", "processed", [LOGIN, 404, 403, 403, 302, 302]),
+    "files-remove": ("post", "open", [LOGIN, 404, 403, 403, 302, 403]),
+    "file-rename": ("post", "open", [LOGIN, 404, 403, 302, 302, 403]),
+    "login": ("get", None, [200, 200, 200, 200, 200, 200]),
+    "logout": ("post", None, [302, 302, 302, 302, 302, 302]),
+    "password_change": ("get", None, [LOGIN, 200, 200, 200, 200, 200]),
+    "password_change_done": ("get", None, [LOGIN, 200, 200, 200, 200, 200]),
+    "set_language": ("post", None, [302, 302, 302, 302, 302, 302]),
+    "root": ("get", None, [302, 302, 302, 302, 302, 302]),
+}
+# The admin has its own staff-only gate, tested in test_admin.py.
+NOT_IN_MATRIX = {"admin"}
+
+
+def walk(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace in NOT_IN_MATRIX:
+                continue
+            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield pattern.name or ("root" if prefix + str(pattern.pattern) == "" else None)
+
+
+def test_every_url_is_in_the_access_matrix():
+    names = set(walk(get_resolver().url_patterns))
+    assert None not in names, "a URL without a name: name it and add it to MATRIX"
+    assert names == set(MATRIX), f"add {names - set(MATRIX)} to MATRIX in this file"
+
+
+@pytest.fixture
+def users(admin_user, uploader, reviewer, outsider, staff):
+    return {
+        "anonymous": None,
+        "outsider": outsider,
+        "reviewer": reviewer,
+        "uploader": uploader,
+        "admin": admin_user,
+        "staff": staff,
+    }
+
+
+def args_and_data(name: str, request: DeliveryRequest | None) -> tuple[list, dict]:
+    if request is None:
+        data = {"language": "en", "next": "/requests/"} if name == "set_language" else {}
+        return [], data
+    first = request.files.order_by("name").first()
+    if name in ("file-download", "file-rename"):
+        return [request.pk, first.pk], {"name": "renamed.mov"}
+    data = {
+        "request-redelivery": {"reasons": ["1"]},
+        "files-remove": {"file": [first.pk]},
+    }.get(name, {})
+    return [request.pk], data
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", MATRIX)
+def test_each_url_answers_each_kind_of_user_as_the_matrix_says(
+    client, users, make_request, name, role
+):
+    method, status, expected = MATRIX[name]
+    request = make_request(status=status, files=2) if status else None
+    args, data = args_and_data(name, request)
+    url = "/" if name == "root" else reverse(name, args=args)
+    if users[role] is not None:
+        client.force_login(users[role])
+    response = getattr(client, method)(url, data)
+    wanted = expected[ROLES.index(role)]
+    if wanted == LOGIN:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    else:
+        assert response.status_code == wanted, response.content[:300]
+
+
+def test_an_outsider_gets_the_same_answer_as_for_a_request_that_does_not_exist(
+    client, outsider, make_request
+):
+    request = make_request()
+    client.force_login(outsider)
+    theirs = client.get(reverse("request-detail", args=[request.pk]))
+    missing = client.get(reverse("request-detail", args=[request.pk + 1000]))
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.content == missing.content
+
+
+def test_a_forged_cross_site_post_is_refused(admin_user, make_request):
+    request = make_request(files=2)
+    forger = Client(enforce_csrf_checks=True)
+    forger.force_login(admin_user)
+    response = forger.post(
+        reverse("files-remove", args=[request.pk]),
+        {"all": "1"},
+        HTTP_HX_REQUEST="true",
+        HTTP_ORIGIN="https://evil.example",
+    )
+    assert response.status_code == 403
+    assert request.files.count() == 2
+
+
+def test_an_htmx_post_with_the_pages_token_is_accepted(admin_user, make_request):
+    request = make_request(files=2)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(admin_user)
+    browser.get(reverse("request-detail", args=[request.pk]))
+    token = browser.cookies["csrftoken"].value
+    response = browser.post(
+        reverse("files-remove", args=[request.pk]),
+        {"all": "1"},
+        HTTP_HX_REQUEST="true",
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert response.status_code == 200
+    assert request.files.count() == 0
+
+
+def test_pages_carry_a_strict_content_security_policy(client, admin_user, make_request):
+    request = make_request()
+    client.force_login(admin_user)
+    response = client.get(reverse("request-detail", args=[request.pk]))
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("style-src")[0]
+    assert "frame-ancestors 'none'" in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert "<script>" not in response.content.decode()
+
+
+def test_repeated_failed_sign_ins_lock_the_user_out(client, admin_user):
+    for _ in range(5):
+        client.post(reverse("login"), {"username": "partner-admin", "password": "wrong"})
+    response = client.post(
+        reverse("login"), {"username": "partner-admin", "password": "pw-for-tests"}
+    )
+    assert response.status_code == 429
+    assert "Sign-in locked for a while" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_logout_needs_post(client, admin_user):
+    client.force_login(admin_user)
+    assert client.get(reverse("logout")).status_code == 405
+
+
+def test_production_settings_pass_the_deploy_check(tmp_path):
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "DJANGO_SECRET_KEY": "x" * 60 + "-production-like-key-for-the-check",
+        "DJANGO_ALLOWED_HOSTS": "portal.example.com",
+        "DJANGO_DEBUG": "0",
+        "PORTAL_VAR_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SECRET_KEY", "DJANGO_DEBUG")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**env, "PORTAL_VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
