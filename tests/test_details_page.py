@@ -412,3 +412,17 @@ def test_file_names_are_escaped(client, admin_user, make_request):
     page = client.get(detail_url(request)).content.decode()
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;.mov" in page
+
+
+def test_history_times_show_in_the_viewers_time_zone(client, admin_user, make_request):
+    import datetime
+
+    request = make_request(files=1)
+    request.history.update(at=datetime.datetime(2026, 11, 29, 15, 0, tzinfo=datetime.UTC))
+    client.force_login(admin_user)
+    client.cookies["portal_tz"] = "America/Bogota"
+    page = client.get(detail_url(request)).content.decode()
+    assert 'datetime="2026-11-29T10:00:00-05:00"' in page
+    client.cookies["portal_tz"] = "Not/AZone"
+    page = client.get(detail_url(request)).content.decode()
+    assert 'datetime="2026-11-29T15:00:00+00:00"' in page
