@@ -281,6 +281,12 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         custom={"admin": False, "label": _lazy("Submit")},
     )
     def submit(self) -> dict[str, Any]:
+        from .processing import enqueue
+
+        # After commit: a worker must never see the request before it is Submitted, and
+        # a refused or rolled-back submit must enqueue nothing.
+        request_id = self.pk
+        transaction.on_commit(lambda: enqueue(request_id))
         return {}
 
     @transition(
@@ -455,7 +461,6 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
             raise ActionRefused(self.why_files_locked())
 
     def rename_file(self, file: DeliveredFile, new_name: str, *, by: AnyUser | None) -> None:
-        new_name = new_name.strip() if new_name.strip() != "" else new_name
         try:
             naming.check_rename(file.name, new_name)
         except ValidationError as error:

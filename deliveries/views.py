@@ -8,6 +8,7 @@ helpers, call one model method and render.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -91,13 +92,21 @@ def _file_page(delivery_request: DeliveryRequest, request: HttpRequest) -> dict[
     return {"files": rows[:PAGE_SIZE], "next_after": next_after, "name_filter": name_filter}
 
 
-def processing_progress(delivery_request: DeliveryRequest) -> dict[str, int]:
-    """How far processing has come, for the banner of a Submitted request."""
-    counts = delivery_request.files.aggregate(
+def processing_progress(delivery_request: DeliveryRequest) -> dict[str, int | None]:
+    """How far processing has come, for the banner of a Submitted request.
+
+    queue_position: 0 while a worker processes it, n when n-th in the queue, None when
+    neither (see deliveries.processing.runner.queue_position).
+    """
+    from .processing import queue_position
+
+    counts: dict[str, int | None] = delivery_request.files.aggregate(
         total=Count("pk"),
         done=Count("pk", filter=Q(processing_status__in=["passed", "failed"])),
         failed=Count("pk", filter=Q(processing_status="failed")),
+        started=Count("pk", filter=~Q(processing_status="pending")),
     )
+    counts["queue_position"] = queue_position(delivery_request)
     return counts
 
 
@@ -208,8 +217,6 @@ def _back_url(request: HttpRequest, delivery_request: DeliveryRequest) -> str:
     url = reverse("request-detail", args=[delivery_request.pk])
     name_filter = request.POST.get("q", "").strip()
     if name_filter:
-        from urllib.parse import urlencode
-
         url += "?" + urlencode({"q": name_filter})
     return url
 
