@@ -107,7 +107,7 @@ def test_the_processing_state_shows_while_submitted_and_polls(client, admin_user
     request = make_request(status="submitted", files=3)
     client.force_login(admin_user)
     page = client.get(detail_url(request)).content.decode()
-    assert "Processed 0 of 3 files." in page
+    assert "Processing 0 of 3 files" in page
     assert 'hx-trigger="every 3s"' in page
     assert "data-remove-one" not in page
 
