@@ -20,6 +20,7 @@ setup: $(BIN)/.installed
 run: setup
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
+	DJANGO_DEBUG=1 $(BIN)/python manage.py resume_processing
 	@echo "Portal: http://$(HOST)/  (Ctrl-C stops the server and the worker)"
 	DJANGO_DEBUG=1 $(BIN)/python manage.py db_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \

@@ -17,11 +17,11 @@ from deliveries.models import (
     DeliveryRequest,
     Membership,
     Organization,
-    ProcessingStatus,
     RedeliveryReason,
     Role,
     Title,
 )
+from deliveries.processing.runner import process_request as process_now
 
 DEFAULT_PASSWORD = "demo-delivery-2026"
 PARTNER_USERS = [
@@ -105,7 +105,7 @@ class Command(BaseCommand):
                 AssetType.PRIMARY_VIDEO,
                 "en",
                 due(7),
-                {"LongTide_Feature_UHD.mp4": video, "LongTide_Feature_Stereo.wav": stereo},
+                {"LongTide_Feature_UHD.mp4": video, "LongTide_Feature_Reel2.mp4": video},
                 "open",
             ),
             (lumen, tide, "Audio 5.1 Spanish", AssetType.AUDIO, "es-419", due(10), {}, "open"),
@@ -209,9 +209,9 @@ class Command(BaseCommand):
         request.act("submit", by=actor)
         if final == "submitted":
             return
-        # Demo requests past Submitted were processed before the demo began.
-        request.files.update(processing_status=ProcessingStatus.PASSED, processed_at=timezone.now())
-        request.act("finish_processing", by=None)
+        # Demo requests past Submitted were processed (for real) before the demo began.
+        process_now(request.pk)
+        request = DeliveryRequest.objects.get(pk=request.pk)
         if final == "accepted":
             request.act("accept", by=staff)
         elif final == "redelivery":

@@ -1,0 +1,17 @@
+"""Enqueue processing for Submitted requests that no worker is processing or waiting for.
+
+Run it before starting workers (``make run`` does). It is safe at any time: a request
+already queued or held by a live worker is left alone, and processing is idempotent.
+"""
+
+from django.core.management.base import BaseCommand
+
+from deliveries.processing import resume_stalled
+
+
+class Command(BaseCommand):
+    help = "Re-enqueue processing for Submitted requests that nothing is processing."
+
+    def handle(self, *args, **options) -> None:
+        resumed = resume_stalled()
+        self.stdout.write(f"Resumed processing of {len(resumed)} request(s).")

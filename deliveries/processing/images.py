@@ -1,0 +1,62 @@
+"""Still images: format and dimensions with Pillow, and FFmpeg for what Pillow can't
+read (DPX and OpenEXR, the usual picture-mastering sequence formats)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import av
+from PIL import Image, UnidentifiedImageError
+
+from .result import Finding
+
+
+def inspect(source: Any, name: str) -> tuple[dict[str, Any], list[Finding]]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(source) as image:
+                metadata = _metadata(image.format or "", image.width, image.height, image.mode)
+                image.verify()
+    except UnidentifiedImageError:
+        return _inspect_with_ffmpeg(source, name)
+    except Exception as error:  # Pillow raises many types for damaged files
+        return {}, [
+            Finding(
+                "IMAGE-DecodeError",
+                f"{name} can't be read as an image: {error}. Deliver it again.",
+            )
+        ]
+    return metadata, []
+
+
+def _metadata(fmt: str, width: int, height: int, mode: str) -> dict[str, Any]:
+    dimensions = f"{width}×{height}"
+    return {
+        "format": fmt,
+        "dimensions": dimensions,
+        "width": width,
+        "height": height,
+        "color_mode": mode,
+        "summary": " · ".join(p for p in (fmt, dimensions, mode) if p),
+    }
+
+
+def _inspect_with_ffmpeg(source: Any, name: str) -> tuple[dict[str, Any], list[Finding]]:
+    if hasattr(source, "seek"):
+        source.seek(0)
+    try:
+        with av.open(source) as container:
+            stream = container.streams.video[0]
+            frame = next(container.decode(stream))
+            fmt = stream.codec_context.name.upper()
+            return _metadata(fmt, frame.width, frame.height, frame.format.name), []
+    except (av.FFmpegError, IndexError, StopIteration, ValueError, OSError):
+        return {}, [
+            Finding(
+                "IMAGE-DecodeError",
+                f"{name} is not an image that can be read (tried PNG, JPEG, TIFF, DPX, "
+                "EXR and other formats). Deliver it again.",
+            )
+        ]

@@ -1,0 +1,155 @@
+"""Processing one delivered file: checksums, manifest verification, and the inspection
+its request's asset type calls for. Pure reading: the database is the runner's job."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
+
+from django.core.files.storage import default_storage
+
+from .. import manifests, naming
+from ..models import AssetType, DeliveredFile, DeliveryRequest, ManifestEntry
+from . import images, media, timedtext
+from .checksums import ALGORITHM_NAMES, digests
+from .result import FileResult, Finding
+
+IMAGE_EXTENSIONS = {"png", "jpg", "jpeg", "tif", "tiff", "dpx", "exr", "bmp", "gif", "webp"}
+
+
+def kind_of(name: str) -> str:
+    extension = naming.extension_of(name)
+    if manifests.is_manifest_name(name):
+        return "manifest"
+    if extension in timedtext.TIMEDTEXT_EXTENSIONS:
+        return "timed text"
+    if extension in IMAGE_EXTENSIONS:
+        return "image"
+    return "media"
+
+
+EXPECTED_KIND = {
+    AssetType.PRIMARY_VIDEO: "media",
+    AssetType.AUDIO: "media",
+    AssetType.TIMED_TEXT: "timed text",
+    AssetType.ARTWORK: "image",
+    AssetType.IMAGE_SEQUENCE: "image",
+}
+
+
+@contextlib.contextmanager
+def _opened(delivered: DeliveredFile) -> Iterator[tuple[Any, BinaryIO]]:
+    """(what PyAV and Pillow should open, a binary handle): a local path when the
+    storage has one, since FFmpeg reads a path faster than a Python file object."""
+    with delivered.content.open("rb") as handle:
+        try:
+            source: Any = default_storage.path(delivered.content.name)
+        except NotImplementedError:
+            source = handle
+        yield source, handle
+
+
+def examine(
+    delivered: DeliveredFile,
+    request: DeliveryRequest,
+    *,
+    tick: Callable[[], None] | None = None,
+) -> FileResult:
+    name = delivered.name
+    result = FileResult(md5=delivered.md5, xxh64=delivered.xxh64)
+    if not delivered.content or not default_storage.exists(delivered.content.name):
+        result.errors.append(
+            Finding("FILE-Missing", f"The stored content of {name} is missing; deliver it again.")
+        )
+        return result
+    with _opened(delivered) as (source, handle):
+        computed = digests(handle, md5=not result.md5, xxh64=not result.xxh64, tick=tick)
+        result.md5 = computed.get("md5", result.md5)
+        result.xxh64 = computed.get("xxh64", result.xxh64)
+        is_manifest = delivered.pk == request.checksum_manifest_id
+        if request.checksum_manifest_id and not is_manifest:
+            result.errors.extend(_verify(delivered, request, result))
+        kind = kind_of(name)
+        if is_manifest or kind == "manifest":
+            count = ManifestEntry.objects.filter(manifest=delivered).count()
+            result.metadata = {
+                "format": "Checksum manifest",
+                "entries": count,
+                "summary": f"Checksum manifest · {count} entries",
+            }
+            return result
+        handle.seek(0)
+        metadata, findings = _inspect(source, handle, name, kind, request, tick)
+    result.metadata = metadata
+    result.errors.extend(findings)
+    return result
+
+
+def _verify(delivered: DeliveredFile, request: DeliveryRequest, result: FileResult) -> list:
+    manifest_name = request.checksum_manifest.name if request.checksum_manifest else "manifest"
+    entry = ManifestEntry.objects.filter(
+        manifest_id=request.checksum_manifest_id, file_name=delivered.name
+    ).first()
+    if entry is None:
+        return [
+            Finding(
+                "CHECKSUM-MissingEntry",
+                f"{delivered.name} is not listed in the manifest {manifest_name}.",
+            )
+        ]
+    actual = result.md5 if entry.algorithm == "md5" else result.xxh64
+    if actual.lower() != entry.expected_hash.lower():
+        algorithm = ALGORITHM_NAMES.get(entry.algorithm, entry.algorithm)
+        return [
+            Finding(
+                "CHECKSUM-Mismatch",
+                f"{delivered.name}: its {algorithm} is {actual}, but {manifest_name} lists "
+                f"{entry.expected_hash}. The file changed in transfer or the manifest is "
+                "wrong.",
+            )
+        ]
+    return []
+
+
+def _inspect(
+    source: Any,
+    handle: BinaryIO,
+    name: str,
+    kind: str,
+    request: DeliveryRequest,
+    tick: Callable[[], None] | None,
+) -> tuple[dict[str, Any], list[Finding]]:
+    asset_type = request.asset_type
+    expected = EXPECTED_KIND.get(asset_type, kind)
+    if kind != expected:
+        return {}, [
+            Finding(
+                "ASSET-TypeMismatch",
+                f"{name} looks like {kind}, but this is a "
+                f"{AssetType(asset_type).label.lower()} request, which expects {expected}.",
+            )
+        ]
+    if kind == "timed text":
+        return timedtext.validate(handle, expected_language=request.language, tick=tick)
+    if kind == "image":
+        return images.inspect(source, name)
+    metadata, findings = media.inspect(source, name, extension=naming.extension_of(name))
+    if findings:
+        return metadata, findings
+    if asset_type == AssetType.PRIMARY_VIDEO and not metadata.get("video_codec"):
+        findings.append(
+            Finding(
+                "MEDIA-NoVideoStream",
+                f"{name} has no video stream (it holds audio only), but this is a primary "
+                "video request.",
+            )
+        )
+    if asset_type == AssetType.AUDIO and not metadata.get("audio_codec"):
+        findings.append(
+            Finding(
+                "MEDIA-NoAudioStream",
+                f"{name} has no audio stream, but this is an audio request.",
+            )
+        )
+    return metadata, findings

@@ -1,0 +1,290 @@
+"""Running processing for a request: claiming files, leases, recovery after a crash,
+finishing the request, and the request's place in the queue.
+
+How nothing is lost when a worker dies (SIGKILL, OOM, a lost machine)
+------------------------------------------------------------------------
+django-tasks-db never re-runs a task whose worker died: its row stays RUNNING. So the
+work, not the task, carries the state:
+
+* Each file is claimed with a conditional UPDATE (pending → processing) that stores a
+  *lease* in its metadata: a random token and an expiry time. The worker renews the
+  lease while it reads a long file. Its result is stored only if it still holds the
+  lease, with another conditional UPDATE. Every step is its own short transaction, so
+  the Details Page sees each file change.
+* Every run of the task first enqueues a *watchdog*: the same task, deferred by one
+  lease period. When it runs and the request is done, it does nothing. When a live
+  worker still holds a lease on one of the request's files, it defers itself again.
+  Otherwise the worker that was processing is gone: the watchdog returns the files
+  whose lease expired to pending and processes what is left, so the next worker
+  finishes the request.
+* ``manage.py resume_processing`` enqueues processing for every Submitted request
+  that has neither a live lease nor a waiting task: for a database restored from a
+  backup, a task row pruned by hand, or a worker killed in the milliseconds between
+  claiming its task and enqueuing the watchdog. ``make run`` calls it before it starts
+  the worker.
+
+Processing is idempotent: files already passed or failed are skipped, so a second run,
+a watchdog or two workers on one request redo nothing and finish the request once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from ..models import ActionRefused, DeliveredFile, DeliveryRequest, ProcessingStatus, Status
+from .inspection import examine
+from .result import FileResult, Finding
+
+logger = logging.getLogger(__name__)
+
+TASK_PATH = "deliveries.tasks.process_request"
+CLAIM_BATCH = 200
+
+
+def lease_seconds() -> float:
+    return float(os.environ.get("PORTAL_PROCESSING_LEASE_SECONDS", "120"))
+
+
+def _test_delay() -> float:
+    # Test-only: seconds to wait after claiming each file, so that a test can SIGKILL a
+    # worker while a file is "processing" and the request is half done. Never set it
+    # in production.
+    return float(os.environ.get("PORTAL_PROCESSING_TEST_DELAY", "0") or 0)
+
+
+class LeaseLost(Exception):
+    """Another worker took the file over: our lease expired while we worked on it."""
+
+
+@dataclass
+class Lease:
+    file_id: int
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    renewed_at: float = field(default_factory=time.monotonic)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"lease": {"token": self.token, "expires": time.time() + lease_seconds()}}
+
+    def tick(self) -> None:
+        """Renew the lease now and then while reading a long file."""
+        if time.monotonic() - self.renewed_at < lease_seconds() / 3:
+            return
+        renewed = DeliveredFile.objects.filter(
+            pk=self.file_id,
+            processing_status=ProcessingStatus.PROCESSING,
+            metadata__lease__token=self.token,
+        ).update(metadata=self.as_json())
+        if not renewed:
+            raise LeaseLost(self.file_id)
+        self.renewed_at = time.monotonic()
+
+
+def _lease_is_live(metadata: Any, now: float) -> bool:
+    lease = metadata.get("lease") if isinstance(metadata, dict) else None
+    return bool(lease) and float(lease.get("expires", 0)) > now
+
+
+def held_by_live_worker(request: DeliveryRequest) -> bool:
+    now = time.time()
+    processing = request.files.filter(processing_status=ProcessingStatus.PROCESSING)
+    return any(_lease_is_live(m, now) for m in processing.values_list("metadata", flat=True))
+
+
+def release_expired(request: DeliveryRequest) -> int:
+    """Files whose worker died mid-file go back to pending. Returns how many."""
+    now = time.time()
+    released = 0
+    processing = request.files.filter(processing_status=ProcessingStatus.PROCESSING)
+    for pk, metadata in processing.values_list("pk", "metadata"):
+        if _lease_is_live(metadata, now):
+            continue
+        stale = DeliveredFile.objects.filter(pk=pk, processing_status=ProcessingStatus.PROCESSING)
+        token = (metadata or {}).get("lease", {}).get("token") if metadata else None
+        if token:
+            stale = stale.filter(metadata__lease__token=token)
+        released += stale.update(processing_status=ProcessingStatus.PENDING, metadata={})
+    if released:
+        logger.warning("request %s: %d file(s) left by a dead worker redone", request.pk, released)
+    return released
+
+
+def _claim(file_id: int) -> Lease | None:
+    lease = Lease(file_id)
+    claimed = DeliveredFile.objects.filter(
+        pk=file_id, processing_status=ProcessingStatus.PENDING
+    ).update(
+        processing_status=ProcessingStatus.PROCESSING,
+        metadata=lease.as_json(),
+        errors=[],
+        processed_at=None,
+    )
+    return lease if claimed else None
+
+
+def _pending_ids(request: DeliveryRequest):
+    """Pending file ids in batches by keyset, so 250,000 files never load at once."""
+    last = 0
+    while True:
+        batch = list(
+            request.files.filter(processing_status=ProcessingStatus.PENDING, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:CLAIM_BATCH]
+        )
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1]
+
+
+def _store(lease: Lease, result: FileResult) -> bool:
+    status = ProcessingStatus.PASSED if result.passed else ProcessingStatus.FAILED
+    return bool(
+        DeliveredFile.objects.filter(
+            pk=lease.file_id,
+            processing_status=ProcessingStatus.PROCESSING,
+            metadata__lease__token=lease.token,
+        ).update(
+            processing_status=status,
+            processed_at=timezone.now(),
+            metadata=result.metadata,
+            errors=[finding.as_json() for finding in result.errors],
+            md5=result.md5,
+            xxh64=result.xxh64,
+        )
+    )
+
+
+def process_file(request: DeliveryRequest, lease: Lease) -> bool:
+    """Process one claimed file. A broken file, or a bug met on one, fails that file
+    and never the worker. Returns whether the result was stored."""
+    delivered = DeliveredFile.objects.filter(pk=lease.file_id).first()
+    if delivered is None:
+        return False
+    delay = _test_delay()
+    if delay:
+        time.sleep(delay)
+    try:
+        result = examine(delivered, request, tick=lease.tick)
+    except LeaseLost:
+        logger.warning("file %s was taken over by another worker", lease.file_id)
+        return False
+    except Exception:
+        logger.exception("processing file %s (%s) failed", delivered.pk, delivered.name)
+        result = FileResult(
+            md5=delivered.md5,
+            xxh64=delivered.xxh64,
+            errors=[
+                Finding(
+                    "PROCESSING-InternalError",
+                    f"{delivered.name} could not be processed because of an error in the "
+                    "portal. The studio has been notified; no action is needed from you.",
+                )
+            ],
+        )
+    return _store(lease, result)
+
+
+def schedule_watchdog(request_id: int) -> None:
+    from ..tasks import process_request
+
+    run_after = timezone.now() + datetime.timedelta(seconds=lease_seconds())
+    process_request.using(run_after=run_after).enqueue(request_id=request_id)
+
+
+def finish_if_done(request: DeliveryRequest) -> bool:
+    if not request.all_files_processed():
+        return False
+    request.refresh_from_db(fields=["checksum_manifest", "updated_at"])
+    current = DeliveryRequest.objects.filter(pk=request.pk).values_list("status", flat=True)
+    if current.first() != Status.SUBMITTED:
+        return False
+    try:
+        request.act("finish_processing", by=None)
+    except ActionRefused:
+        return False  # another worker finished it, or the state moved on
+    return True
+
+
+def process_request(request_id: int, *, rerun: bool = False) -> dict[str, Any]:
+    """Process every unprocessed file of a Submitted request, then finish it."""
+    request = (
+        DeliveryRequest.objects.select_related("checksum_manifest").filter(pk=request_id).first()
+    )
+    if request is None or request.status != Status.SUBMITTED:
+        return {"request": request_id, "skipped": "not submitted"}
+    if rerun:
+        request.files.filter(
+            processing_status__in=[ProcessingStatus.PASSED, ProcessingStatus.FAILED]
+        ).update(processing_status=ProcessingStatus.PENDING)
+    if held_by_live_worker(request):
+        # A worker is on it; come back later in case it dies.
+        schedule_watchdog(request_id)
+        return {"request": request_id, "skipped": "another worker is processing it"}
+    release_expired(request)
+    if request.files.filter(processing_status=ProcessingStatus.PENDING).exists():
+        schedule_watchdog(request_id)
+    processed = 0
+    for file_id in _pending_ids(request):
+        lease = _claim(file_id)
+        if lease is not None and process_file(request, lease):
+            processed += 1
+    finished = finish_if_done(request)
+    return {"request": request_id, "processed": processed, "finished": finished}
+
+
+def _ready_tasks():
+    return DBTaskResult.objects.ready().filter(task_path=TASK_PATH)
+
+
+def queue_position(request: DeliveryRequest) -> int | None:
+    """0 while a worker processes the request, n when n-1 tasks wait ahead of it in
+    the queue, None when it is neither (finished, or waiting for recovery)."""
+    if held_by_live_worker(request):
+        return 0
+    mine = (
+        _ready_tasks()
+        .filter(args_kwargs__kwargs__request_id=request.pk)
+        .order_by(*DBTaskResult._meta.ordering)
+        .first()
+    )
+    if mine is None:
+        return None
+    ahead = (
+        DBTaskResult.objects.ready()
+        .filter(queue_name=mine.queue_name, backend_name=mine.backend_name)
+        .filter(
+            Q(priority__gt=mine.priority)
+            | Q(priority=mine.priority, run_after__lt=mine.run_after)
+            | Q(priority=mine.priority, run_after=mine.run_after, enqueued_at__lt=mine.enqueued_at)
+        )
+        .count()
+    )
+    return ahead + 1
+
+
+def resume_stalled() -> list[int]:
+    """Enqueue processing for Submitted requests nobody is working on or waiting for."""
+    resumed = []
+    for request in DeliveryRequest.objects.filter(status=Status.SUBMITTED).only("pk", "status"):
+        waiting = _ready_tasks().filter(args_kwargs__kwargs__request_id=request.pk).exists()
+        if waiting or held_by_live_worker(request):
+            continue
+        enqueue(request.pk)
+        resumed.append(request.pk)
+    return resumed
+
+
+def enqueue(request_id: int) -> None:
+    from ..tasks import process_request
+
+    process_request.enqueue(request_id=request_id)

@@ -1,0 +1,247 @@
+"""TTML validation: well-formed XML, a ``tt`` root in the TTML namespace, a BCP 47
+``xml:lang``, ``xml:id`` identifiers without duplicates, and parseable times.
+
+The document is parsed with expat in a streaming way (no tree is built), so a very
+long subtitle file costs little memory, and every finding can name its line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import BinaryIO
+from xml.parsers import expat
+
+from .result import Finding
+
+TTML_NS = "http://www.w3.org/ns/ttml"
+TTP_NS = "http://www.w3.org/ns/ttml#parameter"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+TIMEDTEXT_EXTENSIONS = {"ttml", "dfxp", "xml"}
+
+# RFC 5646 in shape: language, optional extlang, script, region, variants, extensions,
+# private use. Underscores are the usual mistake (pt_BR), and they do not match.
+_BCP47 = re.compile(
+    r"^(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"
+    r"(?:-[A-Za-z]{4})?"
+    r"(?:-(?:[A-Za-z]{2}|\d{3}))?"
+    r"(?:-(?:[A-Za-z\d]{5,8}|\d[A-Za-z\d]{3}))*"
+    r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z\d]{2,8})+)*"
+    r"(?:-x(?:-[A-Za-z\d]{1,8})+)?$"
+    r"|^x(?:-[A-Za-z\d]{1,8})+$"
+)
+_CLOCK = re.compile(r"^(\d{2,}):([0-5]\d):([0-5]\d|60)(?:(\.\d+)|:(\d{2,})(?:\.(\d+))?)?$")
+_OFFSET = re.compile(r"^(\d+(?:\.\d+)?)(h|m|s|ms|f|t)$")
+_CHUNK = 1024 * 1024
+MAX_FINDINGS = 50
+
+
+def is_bcp47(tag: str) -> bool:
+    return bool(_BCP47.match(tag))
+
+
+def parse_time(value: str, frame_rate: float = 30.0, tick_rate: float = 1.0) -> float | None:
+    """Seconds for a TTML time expression, None when it is not one."""
+    value = value.strip()
+    match = _CLOCK.match(value)
+    if match:
+        hours, minutes, seconds, fraction, frames, _subframes = match.groups()
+        total = int(hours) * 3600 + int(minutes) * 60 + int(seconds)
+        if fraction:
+            total += float(fraction)
+        if frames:
+            total += int(frames) / frame_rate
+        return total
+    match = _OFFSET.match(value)
+    if match:
+        number, unit = float(match.group(1)), match.group(2)
+        scale = {"h": 3600, "m": 60, "s": 1, "ms": 0.001, "f": 1 / frame_rate}
+        return number * scale[unit] if unit != "t" else number / tick_rate
+    return None
+
+
+def _clock(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
+
+
+@dataclass
+class _State:
+    findings: list[Finding] = field(default_factory=list)
+    extra_findings: int = 0
+    root_seen: bool = False
+    language: str = ""
+    ids: dict[str, int] = field(default_factory=dict)
+    cues: int = 0
+    last_end: float = 0.0
+    frame_rate: float = 30.0
+    tick_rate: float = 1.0
+
+    def add(self, code: str, message: str) -> None:
+        if len(self.findings) < MAX_FINDINGS:
+            self.findings.append(Finding(code, message))
+        else:
+            self.extra_findings += 1
+
+
+def _split(name: str) -> tuple[str, str]:
+    namespace, _, local = name.rpartition(" ")
+    return namespace, local
+
+
+def validate(
+    handle: BinaryIO, *, expected_language: str = "", tick: Callable[[], None] | None = None
+) -> tuple[dict, list[Finding]]:
+    """(metadata, findings) for a TTML document read from `handle`."""
+    state = _State()
+    parser = expat.ParserCreate(namespace_separator=" ")
+    # No DTD tricks: external entities are never fetched, internal ones are refused.
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def refuse_entities(*_args: object) -> None:
+        raise ValueError("entity declarations are not allowed in TTML")
+
+    parser.EntityDeclHandler = refuse_entities
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        line = parser.CurrentLineNumber
+        namespace, local = _split(name)
+        if not state.root_seen:
+            state.root_seen = True
+            _check_root(state, line, namespace, local, attributes, expected_language)
+        for key, value in attributes.items():
+            attr_ns, attr_local = _split(key)
+            if attr_ns == XML_NS and attr_local == "id":
+                if value in state.ids:
+                    state.add(
+                        "TIMEDTEXT-DuplicateId",
+                        f"Line {line}: xml:id “{value}” is already used on line "
+                        f"{state.ids[value]}; identifiers must be unique.",
+                    )
+                else:
+                    state.ids[value] = line
+            elif not attr_ns and attr_local == "id":
+                state.add(
+                    "TIMEDTEXT-IdAttribute",
+                    f"Line {line}: <{local}> has id=“{value}”; TTML identifiers are written "
+                    f"xml:id=“{value}”.",
+                )
+        if namespace == TTML_NS and local == "p":
+            state.cues += 1
+        _check_times(state, line, local, attributes)
+
+    parser.StartElementHandler = start
+    try:
+        while True:
+            data = handle.read(_CHUNK)
+            parser.Parse(data, not data)
+            if not data:
+                break
+            if tick is not None:
+                tick()
+    except expat.ExpatError as error:
+        reason = expat.ErrorString(error.code)
+        return {"format": "TTML"}, [
+            Finding(
+                "TIMEDTEXT-NotWellFormed",
+                f"Line {error.lineno}: the document is not well-formed XML "
+                f"({reason}, column {error.offset + 1}).",
+            )
+        ]
+    except ValueError as error:
+        return {"format": "TTML"}, [
+            Finding("TIMEDTEXT-NotWellFormed", f"Line {parser.CurrentLineNumber}: {error}.")
+        ]
+    if state.extra_findings:
+        state.findings.append(
+            Finding(
+                "TIMEDTEXT-MoreErrors",
+                f"{state.extra_findings} more errors like the ones above are not listed.",
+            )
+        )
+    metadata: dict = {"format": "TTML", "cues": state.cues}
+    if state.language:
+        metadata["language"] = state.language
+    if state.last_end:
+        metadata["duration"] = _clock(state.last_end)
+        metadata["duration_seconds"] = round(state.last_end, 3)
+    parts = ["TTML", state.language, f"{state.cues} cue{'s' if state.cues != 1 else ''}"]
+    metadata["summary"] = " · ".join(part for part in parts if part)
+    return metadata, state.findings
+
+
+def _check_root(
+    state: _State,
+    line: int,
+    namespace: str,
+    local: str,
+    attributes: dict[str, str],
+    expected_language: str,
+) -> None:
+    if namespace != TTML_NS or local != "tt":
+        shown = f"{{{namespace}}}{local}" if namespace else local
+        state.add(
+            "TIMEDTEXT-RootNotTT",
+            f"Line {line}: the root element is <{shown}>; a TTML document starts with <tt> "
+            f"in the namespace {TTML_NS}.",
+        )
+    rate = attributes.get(f"{TTP_NS} frameRate", "")
+    if rate.isdigit() and int(rate) > 0:
+        state.frame_rate = float(rate)
+        multiplier = attributes.get(f"{TTP_NS} frameRateMultiplier", "").split()
+        if len(multiplier) == 2 and all(part.isdigit() and int(part) for part in multiplier):
+            state.frame_rate *= int(multiplier[0]) / int(multiplier[1])
+    ticks = attributes.get(f"{TTP_NS} tickRate", "")
+    if ticks.isdigit() and int(ticks) > 0:
+        state.tick_rate = float(ticks)
+    language = attributes.get(f"{XML_NS} lang")
+    if language is None or not language.strip():
+        state.add(
+            "TIMEDTEXT-LangMissing",
+            f"Line {line}: the <tt> element has no xml:lang; give the subtitle language "
+            "as a BCP 47 tag, e.g. xml:lang=“es-419”.",
+        )
+        return
+    state.language = language.strip()
+    if not is_bcp47(state.language):
+        hint = state.language.replace("_", "-")
+        suggestion = f" (write “{hint}”)" if is_bcp47(hint) else ""
+        state.add(
+            "TIMEDTEXT-LangInvalid",
+            f"Line {line}: xml:lang “{state.language}” is not a BCP 47 language tag{suggestion}.",
+        )
+    elif expected_language and state.language.lower() != expected_language.lower():
+        state.add(
+            "TIMEDTEXT-LangMismatch",
+            f"Line {line}: xml:lang is “{state.language}” but this request is for "
+            f"“{expected_language}”.",
+        )
+
+
+def _check_times(state: _State, line: int, local: str, attributes: dict[str, str]) -> None:
+    times: dict[str, float] = {}
+    for attribute in ("begin", "end", "dur"):
+        value = attributes.get(attribute)
+        if value is None:
+            continue
+        seconds = parse_time(value, state.frame_rate, state.tick_rate)
+        if seconds is None:
+            state.add(
+                "TIMEDTEXT-TimeInvalid",
+                f"Line {line}: {attribute}=“{value}” on <{local}> is not a TTML time "
+                "expression (e.g. 00:01:02.500 or 62.5s).",
+            )
+        else:
+            times[attribute] = seconds
+    if "begin" in times and "end" in times and times["end"] < times["begin"]:
+        state.add(
+            "TIMEDTEXT-TimeOrder",
+            f"Line {line}: <{local}> ends at {attributes['end']}, before it begins at "
+            f"{attributes['begin']}.",
+        )
+    if "end" in times:
+        state.last_end = max(state.last_end, times["end"])
