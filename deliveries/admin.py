@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django_fsm.admin import FSMAdminMixin
 
 from .models import (
@@ -37,7 +37,7 @@ class RedeliveryInline(ReadOnlyInline):
     fields = ["asked_at", "asked_by", "reason_list", "cleared_files", "cleared_count", "note"]
     readonly_fields = fields
 
-    @admin.display(description=_lazy("reasons"))
+    @admin.display(description=gettext_lazy("reasons"))
     def reason_list(self, obj: Redelivery) -> str:
         return ", ".join(r.name for r in obj.reasons.all())
 
@@ -73,7 +73,7 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
     readonly_fields = ["checksum_manifest", "created_at", "updated_at"]
     date_hierarchy = "due_date"
     inlines = [RedeliveryInline, HistoryInline]
-    fsm_transition_success_msg = _lazy("“{transition_name}” done.")
+    fsm_transition_success_msg = gettext_lazy("“{transition_name}” done.")
 
     def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None) -> bool:
         # Every transition goes through the model's act(): it locks the row, checks

@@ -15,9 +15,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django_fsm import (
     ConcurrentTransition,
     ConcurrentTransitionMixin,
@@ -44,21 +43,21 @@ class ActionRefused(Exception):
 
 
 class Organization(models.Model):
-    name = models.CharField(_lazy("name"), max_length=200, unique=True)
+    name = models.CharField(gettext_lazy("name"), max_length=200, unique=True)
 
     class Meta:
         ordering = ["name"]
-        verbose_name = _lazy("partner organization")
-        verbose_name_plural = _lazy("partner organizations")
+        verbose_name = gettext_lazy("partner organization")
+        verbose_name_plural = gettext_lazy("partner organizations")
 
     def __str__(self) -> str:
         return self.name
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", _lazy("Admin")
-    UPLOADER = "uploader", _lazy("Uploader")
-    REVIEWER = "reviewer", _lazy("Reviewer")
+    ADMIN = "admin", gettext_lazy("Admin")
+    UPLOADER = "uploader", gettext_lazy("Uploader")
+    REVIEWER = "reviewer", gettext_lazy("Reviewer")
 
 
 class Membership(models.Model):
@@ -68,28 +67,28 @@ class Membership(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(_lazy("role"), max_length=20, choices=Role.choices)
+    role = models.CharField(gettext_lazy("role"), max_length=20, choices=Role.choices)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "organization"], name="one_role_per_org")
         ]
-        verbose_name = _lazy("member")
-        verbose_name_plural = _lazy("members")
+        verbose_name = gettext_lazy("member")
+        verbose_name_plural = gettext_lazy("members")
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()}, {self.organization})"
 
 
 class Title(models.Model):
-    name = models.CharField(_lazy("name"), max_length=300)
-    season = models.PositiveSmallIntegerField(_lazy("season"), null=True, blank=True)
-    episode = models.PositiveSmallIntegerField(_lazy("episode"), null=True, blank=True)
+    name = models.CharField(gettext_lazy("name"), max_length=300)
+    season = models.PositiveSmallIntegerField(gettext_lazy("season"), null=True, blank=True)
+    episode = models.PositiveSmallIntegerField(gettext_lazy("episode"), null=True, blank=True)
 
     class Meta:
         ordering = ["name", "season", "episode"]
-        verbose_name = _lazy("title")
-        verbose_name_plural = _lazy("titles")
+        verbose_name = gettext_lazy("title")
+        verbose_name_plural = gettext_lazy("titles")
 
     def __str__(self) -> str:
         if self.season is not None and self.episode is not None:
@@ -100,19 +99,19 @@ class Title(models.Model):
 
 
 class AssetType(models.TextChoices):
-    PRIMARY_VIDEO = "primary_video", _lazy("Primary video")
-    AUDIO = "audio", _lazy("Audio")
-    TIMED_TEXT = "timed_text", _lazy("Timed text")
-    ARTWORK = "artwork", _lazy("Artwork")
-    IMAGE_SEQUENCE = "image_sequence", _lazy("Picture-mastering image sequence")
+    PRIMARY_VIDEO = "primary_video", gettext_lazy("Primary video")
+    AUDIO = "audio", gettext_lazy("Audio")
+    TIMED_TEXT = "timed_text", gettext_lazy("Timed text")
+    ARTWORK = "artwork", gettext_lazy("Artwork")
+    IMAGE_SEQUENCE = "image_sequence", gettext_lazy("Picture-mastering image sequence")
 
 
 class Status(models.TextChoices):
-    OPEN = "open", _lazy("Open")
-    SUBMITTED = "submitted", _lazy("Submitted")
-    PROCESSED = "processed", _lazy("Processed")
-    ACCEPTED = "accepted", _lazy("Accepted")
-    REDELIVERY = "redelivery", _lazy("Redelivery")
+    OPEN = "open", gettext_lazy("Open")
+    SUBMITTED = "submitted", gettext_lazy("Submitted")
+    PROCESSED = "processed", gettext_lazy("Processed")
+    ACCEPTED = "accepted", gettext_lazy("Accepted")
+    REDELIVERY = "redelivery", gettext_lazy("Redelivery")
 
 
 FILE_CHANGES_ALLOWED = (Status.OPEN, Status.REDELIVERY)
@@ -141,22 +140,29 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         Organization,
         on_delete=models.PROTECT,
         related_name="requests",
-        verbose_name=_lazy("partner"),
+        verbose_name=gettext_lazy("partner"),
     )
     title = models.ForeignKey(
-        Title, on_delete=models.PROTECT, related_name="requests", verbose_name=_lazy("title")
+        Title, on_delete=models.PROTECT, related_name="requests", verbose_name=gettext_lazy("title")
     )
-    name = models.CharField(_lazy("request name"), max_length=200)
-    asset_type = models.CharField(_lazy("asset type"), max_length=30, choices=AssetType.choices)
+    name = models.CharField(gettext_lazy("request name"), max_length=200)
+    asset_type = models.CharField(
+        gettext_lazy("asset type"), max_length=30, choices=AssetType.choices
+    )
     language = models.CharField(
-        _lazy("language"), max_length=35, blank=True, help_text=_lazy("BCP 47, e.g. es-419")
+        gettext_lazy("language"),
+        max_length=35,
+        blank=True,
+        help_text=gettext_lazy("BCP 47, e.g. es-419"),
     )
-    due_date = models.DateField(_lazy("due date"))
-    status = FSMField(_lazy("status"), default=Status.OPEN, choices=Status.choices, protected=True)
+    due_date = models.DateField(gettext_lazy("due date"))
+    status = FSMField(
+        gettext_lazy("status"), default=Status.OPEN, choices=Status.choices, protected=True
+    )
     auto_submit = models.BooleanField(
-        _lazy("submits automatically"),
+        gettext_lazy("submits automatically"),
         default=False,
-        help_text=_lazy("Submit by itself when a delivery completes."),
+        help_text=gettext_lazy("Submit by itself when a delivery completes."),
     )
     checksum_manifest = models.ForeignKey(
         "DeliveredFile",
@@ -164,17 +170,17 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name=_lazy("checksum manifest"),
-        help_text=_lazy("Set when a checksum.txt or MHL file is delivered."),
+        verbose_name=gettext_lazy("checksum manifest"),
+        help_text=gettext_lazy("Set when a checksum.txt or MHL file is delivered."),
     )
-    created_at = models.DateTimeField(_lazy("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_lazy("updated"), auto_now=True)
+    created_at = models.DateTimeField(gettext_lazy("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(gettext_lazy("updated"), auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["organization", "-created_at"])]
-        verbose_name = _lazy("request")
-        verbose_name_plural = _lazy("requests")
+        verbose_name = gettext_lazy("request")
+        verbose_name_plural = gettext_lazy("requests")
 
     def __str__(self) -> str:
         return f"{self.title} · {self.name}"
@@ -278,7 +284,7 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         target=Status.SUBMITTED,
         conditions=[has_delivered_files],
         permission=_may_deliver,
-        custom={"admin": False, "label": _lazy("Submit")},
+        custom={"admin": False, "label": gettext_lazy("Submit")},
     )
     def submit(self) -> dict[str, Any]:
         from .processing import enqueue
@@ -295,7 +301,7 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         target=Status.PROCESSED,
         conditions=[all_files_processed],
         permission=_is_system,
-        custom={"admin": False, "label": _lazy("Finish processing")},
+        custom={"admin": False, "label": gettext_lazy("Finish processing")},
     )
     def finish_processing(self) -> dict[str, Any]:
         return {}
@@ -305,7 +311,7 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         source=Status.PROCESSED,
         target=Status.ACCEPTED,
         permission=_is_studio_contact,
-        custom={"label": _lazy("Accept")},
+        custom={"label": gettext_lazy("Accept")},
     )
     def accept(self) -> dict[str, Any]:
         return {}
@@ -316,7 +322,7 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         target=Status.REDELIVERY,
         permission=_may_ask_for_redelivery,
         custom={
-            "label": _lazy("Ask for redelivery"),
+            "label": gettext_lazy("Ask for redelivery"),
             "form": "deliveries.forms.AdminRedeliveryForm",
         },
     )
@@ -335,7 +341,7 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         target=Status.REDELIVERY,
         permission=_is_studio_contact,
         custom={
-            "label": _lazy("Reopen for redelivery"),
+            "label": gettext_lazy("Reopen for redelivery"),
             "form": "deliveries.forms.AdminRedeliveryForm",
         },
     )
@@ -593,47 +599,47 @@ def storage_key(request_id: int, name: str) -> str:
 
 
 class ProcessingStatus(models.TextChoices):
-    PENDING = "pending", _lazy("Pending")
-    PROCESSING = "processing", _lazy("Processing")
-    PASSED = "passed", _lazy("Passed")
-    FAILED = "failed", _lazy("Failed")
+    PENDING = "pending", gettext_lazy("Pending")
+    PROCESSING = "processing", gettext_lazy("Processing")
+    PASSED = "passed", gettext_lazy("Passed")
+    FAILED = "failed", gettext_lazy("Failed")
 
 
 class DeliveredFile(models.Model):
     request = models.ForeignKey(DeliveryRequest, on_delete=models.CASCADE, related_name="files")
-    name = models.CharField(_lazy("name"), max_length=naming.MAX_NAME_LENGTH)
-    size = models.BigIntegerField(_lazy("size"))
-    content = models.FileField(_lazy("content"), max_length=500, blank=True)
+    name = models.CharField(gettext_lazy("name"), max_length=naming.MAX_NAME_LENGTH)
+    size = models.BigIntegerField(gettext_lazy("size"))
+    content = models.FileField(gettext_lazy("content"), max_length=500, blank=True)
     delivered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name=_lazy("delivered by"),
+        verbose_name=gettext_lazy("delivered by"),
     )
-    delivered_at = models.DateTimeField(_lazy("delivered at"), default=timezone.now)
+    delivered_at = models.DateTimeField(gettext_lazy("delivered at"), default=timezone.now)
     md5 = models.CharField("MD5", max_length=32, blank=True)
     xxh64 = models.CharField("xxHash64", max_length=16, blank=True)
     processing_status = models.CharField(
-        _lazy("processing"),
+        gettext_lazy("processing"),
         max_length=20,
         choices=ProcessingStatus.choices,
         default=ProcessingStatus.PENDING,
     )
-    processed_at = models.DateTimeField(_lazy("processed at"), null=True, blank=True)
+    processed_at = models.DateTimeField(gettext_lazy("processed at"), null=True, blank=True)
     # Technical metadata from inspection: container, duration, codecs, resolution, ...
-    metadata = models.JSONField(_lazy("technical metadata"), default=dict, blank=True)
+    metadata = models.JSONField(gettext_lazy("technical metadata"), default=dict, blank=True)
     # [{"code": "MEDIA-DecodeError", "message": "..."}]
-    errors = models.JSONField(_lazy("errors"), default=list, blank=True)
+    errors = models.JSONField(gettext_lazy("errors"), default=list, blank=True)
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["request", "name"], name="unique_file_name_in_request")
         ]
-        verbose_name = _lazy("delivered file")
-        verbose_name_plural = _lazy("delivered files")
+        verbose_name = gettext_lazy("delivered file")
+        verbose_name_plural = gettext_lazy("delivered files")
 
     def __str__(self) -> str:
         return self.name
@@ -661,18 +667,18 @@ class ManifestEntry(models.Model):
 
 
 class RedeliveryReason(models.Model):
-    code = models.SlugField(_lazy("code"), max_length=60, unique=True)
-    name = models.CharField(_lazy("name"), max_length=120)
-    description = models.TextField(_lazy("description"))
-    name_es = models.CharField(_lazy("name (Español)"), max_length=120, blank=True)
-    description_es = models.TextField(_lazy("description (Español)"), blank=True)
-    active = models.BooleanField(_lazy("active"), default=True)
-    order = models.PositiveSmallIntegerField(_lazy("order"), default=0)
+    code = models.SlugField(gettext_lazy("code"), max_length=60, unique=True)
+    name = models.CharField(gettext_lazy("name"), max_length=120)
+    description = models.TextField(gettext_lazy("description"))
+    name_es = models.CharField(gettext_lazy("name (Español)"), max_length=120, blank=True)
+    description_es = models.TextField(gettext_lazy("description (Español)"), blank=True)
+    active = models.BooleanField(gettext_lazy("active"), default=True)
+    order = models.PositiveSmallIntegerField(gettext_lazy("order"), default=0)
 
     class Meta:
         ordering = ["order", "name"]
-        verbose_name = _lazy("redelivery reason")
-        verbose_name_plural = _lazy("redelivery reasons")
+        verbose_name = gettext_lazy("redelivery reason")
+        verbose_name_plural = gettext_lazy("redelivery reasons")
 
     def __str__(self) -> str:
         return self.localized_name
@@ -705,8 +711,8 @@ class Redelivery(models.Model):
 
     class Meta:
         ordering = ["-asked_at", "-id"]
-        verbose_name = _lazy("redelivery")
-        verbose_name_plural = _lazy("redeliveries")
+        verbose_name = gettext_lazy("redelivery")
+        verbose_name_plural = gettext_lazy("redeliveries")
 
     def __str__(self) -> str:
         return f"{self.request} · {self.asked_at:%Y-%m-%d %H:%M}"
@@ -714,10 +720,10 @@ class Redelivery(models.Model):
 
 class HistoryEntry(models.Model):
     class Action(models.TextChoices):
-        STATUS_CHANGED = "status", _lazy("Status changed")
-        DELIVERED = "delivered", _lazy("File delivered")
-        RENAMED = "renamed", _lazy("File renamed")
-        REMOVED = "removed", _lazy("Files removed")
+        STATUS_CHANGED = "status", gettext_lazy("Status changed")
+        DELIVERED = "delivered", gettext_lazy("File delivered")
+        RENAMED = "renamed", gettext_lazy("File renamed")
+        REMOVED = "removed", gettext_lazy("Files removed")
 
     request = models.ForeignKey(DeliveryRequest, on_delete=models.CASCADE, related_name="history")
     at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -733,8 +739,8 @@ class HistoryEntry(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["request", "-at"])]
-        verbose_name = _lazy("history entry")
-        verbose_name_plural = _lazy("history")
+        verbose_name = gettext_lazy("history entry")
+        verbose_name_plural = gettext_lazy("history")
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.before} → {self.after}"

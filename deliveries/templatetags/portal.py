@@ -4,8 +4,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from ..models import DeliveredFile, HistoryEntry, RedeliveryReason, Status
 
@@ -106,19 +105,19 @@ def _reason_names(context: template.Context) -> dict[str, str]:
 
 
 TECHNICAL_LABELS = {
-    "container": _lazy("Container"),
-    "duration": _lazy("Duration"),
-    "video_codec": _lazy("Video codec"),
-    "resolution": _lazy("Resolution"),
-    "frame_rate": _lazy("Frame rate"),
-    "bit_rate": _lazy("Bit rate"),
-    "audio_codec": _lazy("Audio codec"),
-    "channels": _lazy("Channels"),
-    "channel_layout": _lazy("Channel layout"),
-    "sample_rate": _lazy("Sample rate"),
-    "format": _lazy("Format"),
-    "dimensions": _lazy("Dimensions"),
-    "language": _lazy("Language"),
+    "container": gettext_lazy("Container"),
+    "duration": gettext_lazy("Duration"),
+    "video_codec": gettext_lazy("Video codec"),
+    "resolution": gettext_lazy("Resolution"),
+    "frame_rate": gettext_lazy("Frame rate"),
+    "bit_rate": gettext_lazy("Bit rate"),
+    "audio_codec": gettext_lazy("Audio codec"),
+    "channels": gettext_lazy("Channels"),
+    "channel_layout": gettext_lazy("Channel layout"),
+    "sample_rate": gettext_lazy("Sample rate"),
+    "format": gettext_lazy("Format"),
+    "dimensions": gettext_lazy("Dimensions"),
+    "language": gettext_lazy("Language"),
 }
 
 

@@ -13,7 +13,11 @@
     lastOpener = opener || document.activeElement;
     if (dialog.open) dialog.close();
     dialog.showModal();
-    const focusable = dialog.querySelector("[autofocus], summary, input, button:not([disabled])");
+    // The first control a keyboard user needs; hidden inputs (the CSRF token) take no
+    // focus, and in the removal dialog Cancel comes before the destructive button.
+    const focusable = dialog.querySelector(
+      '[autofocus], summary, input:not([type="hidden"]), a[href], button:not([disabled])'
+    );
     if (focusable) focusable.focus();
   }
 
@@ -211,7 +215,9 @@
 
   document.addEventListener("htmx:afterSettle", function (event) {
     refreshAll();
-    const target = event.detail.target || event.target;
+    // The event fires on each element the swap inserted. event.detail.target is the
+    // element htmx swapped out: after an outerHTML swap it is detached and stale.
+    const target = event.target;
     if (target.id === "side-panel" && target.classList.contains("is-open")) {
       (target.querySelector("#rename-input") || target).focus();
     }

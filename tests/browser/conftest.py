@@ -27,15 +27,7 @@ CHROMIUM_ARGS = [
 PASSWORD = "pw-for-tests"
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 
-expect.set_options(timeout=5_000)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Belt and braces: every test in this folder drives Chromium.
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.browser)
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +37,7 @@ def chromium_browser() -> Iterator[Browser]:
             f"Chromium is not installed at {CHROMIUM}. Install it with "
             "`apt-get install -y --no-install-recommends chromium`."
         )
-        if os.environ.get("CI"):
+        if "CI" in os.environ:
             pytest.fail(message)  # CI must run the browser tests, never skip them.
         pytest.skip(message)
     with sync_playwright() as playwright:
@@ -64,7 +56,7 @@ def _new_context(browser: Browser, live_server, **options) -> BrowserContext:
         reduced_motion="reduce",
         **options,
     )
-    context.set_default_timeout(5_000)
+    context.set_default_timeout(10_000)
     return context
 
 
@@ -124,11 +116,19 @@ def partner_page(browser_context: BrowserContext, admin_user, redelivery_reasons
 
 
 @pytest.fixture
-def shoot() -> Callable[[Page, str], None]:
-    """shoot(page, "figure-E-menu") saves test-results/figure-E-menu.png."""
-    RESULTS.mkdir(exist_ok=True)
+def shoot(pytestconfig: pytest.Config) -> Callable[[Page, str], None]:
+    """shoot(page, "figure-E-menu") saves test-results/figure-E-menu.png.
+
+    The folder follows pytest-playwright's --output when that plugin is loaded: the
+    plugin empties its output folder as each session starts.
+    """
+    try:
+        folder = Path(pytestconfig.getoption("--output")).absolute()
+    except ValueError:
+        folder = RESULTS
+    folder.mkdir(parents=True, exist_ok=True)
 
     def save(page: Page, name: str) -> None:
-        page.screenshot(path=RESULTS / f"{name}.png", animations="disabled", caret="hide")
+        page.screenshot(path=folder / f"{name}.png", animations="disabled", caret="hide")
 
     return save

@@ -23,7 +23,7 @@ from .pages import (
 pytestmark = pytest.mark.browser
 
 
-def test_submit_turns_an_open_request_submitted_with_the_processing_banner(
+def test_submit_shows_processing_then_processed_without_a_reload(
     partner_page, make_request, shoot
 ):
     page = partner_page
@@ -41,11 +41,24 @@ def test_submit_turns_an_open_request_submitted_with_the_processing_banner(
     banner = page.locator(".banner-processing")
     expect(banner).to_be_visible()
     expect(banner.get_by_role("heading", name="Processing")).to_be_visible()
-    expect(banner).to_contain_text("Processed 0 of 2 files.")
+    expect(banner).to_contain_text("of 2 files")
     expect(page.get_by_role("button", name="Submit", exact=True)).to_have_count(0)
     expect(messages(page)).to_contain_text("Submitted.")
     assert_not_reloaded(page)
     shoot(page, "figure-B-submitted")
+    shoot(page, "figure-C-processing")
+
+    # The worker's job, run here in the live server's process and database; the page
+    # polls and shows the result by itself.
+    from deliveries.processing.runner import process_request
+
+    process_request(delivery_request.pk)
+
+    expect(status_badge(page)).to_have_text("Processed", timeout=15_000)
+    expect(page.locator(".banner-processing")).to_have_count(0)
+    expect(file_rows(page).first.locator(".proc")).to_have_text(re.compile("Passed|Failed"))
+    assert_not_reloaded(page)
+    shoot(page, "figure-D-processed")
 
 
 def _open_redelivery_modal(page, shoot=None):
