@@ -23,9 +23,7 @@ from .pages import (
 pytestmark = pytest.mark.browser
 
 
-def test_submit_shows_processing_then_processed_without_a_reload(
-    partner_page, make_request, shoot
-):
+def test_submit_shows_processing_then_processed_without_a_reload(partner_page, make_request, shoot):
     page = partner_page
     delivery_request = make_request(status="open", files=2)
     open_details(page, delivery_request)
