@@ -29,6 +29,8 @@ import xxhash
 from av.codec.context import Flags
 from PIL import Image
 
+from .processing.timedtext import clock_time as _clock
+
 __all__ = [
     "VIDEO_CODEC",
     "broken_ttml",
@@ -340,15 +342,6 @@ def _audio_frames(
         # The plane buffer may be padded beyond the samples; keep the padding silent.
         plane.update(data + b"\x00" * (plane.buffer_size - len(data)))
         yield frame
-
-
-def _clock(seconds: float) -> str:
-    """TTML clock time, ``HH:MM:SS.mmm``."""
-    millis = round(seconds * 1000)
-    hours, millis = divmod(millis, 3_600_000)
-    minutes, millis = divmod(millis, 60_000)
-    secs, millis = divmod(millis, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
 
 
 def _xml_attr(value: str) -> str:

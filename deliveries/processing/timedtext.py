@@ -61,7 +61,8 @@ def parse_time(value: str, frame_rate: float = 30.0, tick_rate: float = 1.0) -> 
     return None
 
 
-def _clock(seconds: float) -> str:
+def clock_time(seconds: float) -> str:
+    """TTML clock time, ``HH:MM:SS.mmm``."""
     millis = round(seconds * 1000)
     hours, millis = divmod(millis, 3_600_000)
     minutes, millis = divmod(millis, 60_000)
@@ -167,7 +168,7 @@ def validate(
     if state.language:
         metadata["language"] = state.language
     if state.last_end:
-        metadata["duration"] = _clock(state.last_end)
+        metadata["duration"] = clock_time(state.last_end)
         metadata["duration_seconds"] = round(state.last_end, 3)
     parts = ["TTML", state.language, f"{state.cues} cue{'s' if state.cues != 1 else ''}"]
     metadata["summary"] = " · ".join(part for part in parts if part)
