@@ -290,3 +290,27 @@ def test_the_spanish_catalog_has_no_untranslated_or_fuzzy_entry(compiled_locale)
         check=True,
     )
     assert "untranslated" not in result.stderr and "fuzzy" not in result.stderr, result.stderr
+
+
+def test_processing_results_read_in_the_viewers_language(client, admin_user, make_request):
+    from deliveries.processing.timedtext import validate
+    from deliveries.samples import broken_ttml
+
+    delivery_request = make_request(status="submitted", files=1)
+    import io
+
+    metadata, findings = validate(io.BytesIO(broken_ttml()), expected_language="")
+    delivery_request.files.update(
+        processing_status="failed",
+        metadata=metadata,
+        errors=[finding.as_json() for finding in findings],
+    )
+    delivered = delivery_request.files.get()
+    client.force_login(admin_user)
+    url = detail_url(delivery_request, file=str(delivered.pk))
+    english = render(client, url, "en")
+    spanish = render(client, url, SPANISH)
+    assert "is not a BCP 47 language tag" in english
+    assert "no es una etiqueta de idioma BCP 47" in spanish
+    assert "is not a BCP 47 language tag" not in spanish
+    assert "subtítulos" in spanish or "subtítulo" in spanish

@@ -7,6 +7,7 @@ import warnings
 from typing import Any
 
 import av
+from django.utils.translation import gettext_noop
 from PIL import Image, UnidentifiedImageError
 
 from .result import Finding
@@ -25,7 +26,8 @@ def inspect(source: Any, name: str) -> tuple[dict[str, Any], list[Finding]]:
         return {}, [
             Finding(
                 "IMAGE-DecodeError",
-                f"{name} can't be read as an image: {error}. Deliver it again.",
+                gettext_noop("%(name)s can't be read as an image: %(error)s. Deliver it again."),
+                {"name": name, "error": str(error)},
             )
         ]
     return metadata, []
@@ -56,7 +58,10 @@ def _inspect_with_ffmpeg(source: Any, name: str) -> tuple[dict[str, Any], list[F
         return {}, [
             Finding(
                 "IMAGE-DecodeError",
-                f"{name} is not an image that can be read (tried PNG, JPEG, TIFF, DPX, "
-                "EXR and other formats). Deliver it again.",
+                gettext_noop(
+                    "%(name)s is not an image that can be read (tried PNG, JPEG, TIFF, DPX, "
+                    "EXR and other formats). Deliver it again."
+                ),
+                {"name": name},
             )
         ]

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext_noop
 
 from .. import manifests, naming
 from ..models import AssetType, DeliveredFile, DeliveryRequest, ManifestEntry
@@ -60,7 +61,11 @@ def examine(
     result = FileResult(md5=delivered.md5, xxh64=delivered.xxh64)
     if not delivered.content or not default_storage.exists(delivered.content.name):
         result.errors.append(
-            Finding("FILE-Missing", f"The stored content of {name} is missing; deliver it again.")
+            Finding(
+                "FILE-Missing",
+                gettext_noop("The stored content of %(name)s is missing; deliver it again."),
+                {"name": name},
+            )
         )
         return result
     with _opened(delivered) as (source, handle):
@@ -74,7 +79,7 @@ def examine(
         if is_manifest or kind == "manifest":
             count = ManifestEntry.objects.filter(manifest=delivered).count()
             result.metadata = {
-                "format": "Checksum manifest",
+                "format": gettext_noop("Checksum manifest"),
                 "entries": count,
                 "summary": f"Checksum manifest · {count} entries",
             }
@@ -95,7 +100,8 @@ def _verify(delivered: DeliveredFile, request: DeliveryRequest, result: FileResu
         return [
             Finding(
                 "CHECKSUM-MissingEntry",
-                f"{delivered.name} is not listed in the manifest {manifest_name}.",
+                gettext_noop("%(name)s is not listed in the manifest %(manifest)s."),
+                {"name": delivered.name, "manifest": manifest_name},
             )
         ]
     actual = result.md5 if entry.algorithm == "md5" else result.xxh64
@@ -104,9 +110,17 @@ def _verify(delivered: DeliveredFile, request: DeliveryRequest, result: FileResu
         return [
             Finding(
                 "CHECKSUM-Mismatch",
-                f"{delivered.name}: its {algorithm} is {actual}, but {manifest_name} lists "
-                f"{entry.expected_hash}. The file changed in transfer or the manifest is "
-                "wrong.",
+                gettext_noop(
+                    "%(name)s: its %(algorithm)s is %(actual)s, but %(manifest)s lists "
+                    "%(expected)s. The file changed in transfer or the manifest is wrong."
+                ),
+                {
+                    "name": delivered.name,
+                    "algorithm": algorithm,
+                    "actual": actual,
+                    "manifest": manifest_name,
+                    "expected": entry.expected_hash,
+                },
             )
         ]
     return []
@@ -126,8 +140,16 @@ def _inspect(
         return {}, [
             Finding(
                 "ASSET-TypeMismatch",
-                f"{name} looks like {kind}, but this is a "
-                f"{AssetType(asset_type).label.lower()} request, which expects {expected}.",
+                gettext_noop(
+                    "%(name)s looks like %(kind)s, but this is a %(asset_type)s request, "
+                    "which expects %(expected)s."
+                ),
+                {
+                    "name": name,
+                    "kind": kind,
+                    "asset_type": str(AssetType(asset_type).label).lower(),
+                    "expected": expected,
+                },
             )
         ]
     if kind == "timed text":
@@ -141,15 +163,19 @@ def _inspect(
         findings.append(
             Finding(
                 "MEDIA-NoVideoStream",
-                f"{name} has no video stream (it holds audio only), but this is a primary "
-                "video request.",
+                gettext_noop(
+                    "%(name)s has no video stream (it holds audio only), but this is a "
+                    "primary video request."
+                ),
+                {"name": name},
             )
         )
     if asset_type == AssetType.AUDIO and not metadata.get("audio_codec"):
         findings.append(
             Finding(
                 "MEDIA-NoAudioStream",
-                f"{name} has no audio stream, but this is an audio request.",
+                gettext_noop("%(name)s has no audio stream, but this is an audio request."),
+                {"name": name},
             )
         )
     return metadata, findings

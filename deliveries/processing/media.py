@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 import av
+from django.utils.translation import gettext_noop
 
 from .result import Finding
 
@@ -90,8 +91,11 @@ def inspect(source: Any, name: str, *, extension: str) -> tuple[dict[str, Any], 
         return {}, [
             Finding(
                 "MEDIA-DecodeError",
-                f"{name} can't be opened as audio or video: {_reason(error)}. "
-                "The file may be truncated or damaged; deliver it again.",
+                gettext_noop(
+                    "%(name)s can't be opened as audio or video: %(reason)s. "
+                    "The file may be truncated or damaged; deliver it again."
+                ),
+                {"name": name, "reason": _reason(error)},
             )
         ]
     with container:
@@ -176,11 +180,19 @@ def _inspect_open(container: Any, name: str, extension: str) -> tuple[dict, list
     )
     if not videos and not audios:
         return metadata, [
-            Finding("MEDIA-NoStreams", f"{name} holds neither audio nor video streams.")
+            Finding(
+                "MEDIA-NoStreams",
+                gettext_noop("%(name)s holds neither audio nor video streams."),
+                {"name": name},
+            )
         ]
     problem = _decode_check(container, [*videos[:1], *audios[:1]], duration)
     if problem:
-        return metadata, [Finding("MEDIA-DecodeError", f"{name}: {problem}")]
+        return metadata, [
+            Finding(
+                "MEDIA-DecodeError", "%(name)s: %(problem)s", {"name": name, "problem": problem}
+            )
+        ]
     return metadata, []
 
 

@@ -8,13 +8,27 @@ from typing import Any, NamedTuple
 
 class Finding(NamedTuple):
     """One error, in the studio's style: a code such as ``CHECKSUM-Mismatch`` and a
-    message that names the file or line and says what to fix."""
+    message that names the file or line and says what to fix.
+
+    The message is kept as its English template (marked with gettext_noop) and its
+    parameters, so that each viewer reads it in their own language later.
+    """
 
     code: str
-    message: str
+    template: str
+    params: dict[str, Any] = {}
 
-    def as_json(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
+    @property
+    def message(self) -> str:
+        return self.template % self.params if self.params else self.template
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "template": self.template,
+            "params": self.params,
+        }
 
 
 @dataclass

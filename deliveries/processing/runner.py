@@ -39,6 +39,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from django_tasks_db.models import DBTaskResult
 
 from ..models import ActionRefused, DeliveredFile, DeliveryRequest, ProcessingStatus, Status
@@ -186,8 +187,11 @@ def process_file(request: DeliveryRequest, lease: Lease) -> bool:
             errors=[
                 Finding(
                     "PROCESSING-InternalError",
-                    f"{delivered.name} could not be processed because of an error in the "
-                    "portal. The studio has been notified; no action is needed from you.",
+                    gettext_noop(
+                        "%(name)s could not be processed because of an error in the portal. "
+                        "The studio has been notified; no action is needed from you."
+                    ),
+                    {"name": delivered.name},
                 )
             ],
         )

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from xml.parsers import expat
+
+from django.utils.translation import gettext_noop
 
 from .result import Finding
 
@@ -82,9 +84,9 @@ class _State:
     frame_rate: float = 30.0
     tick_rate: float = 1.0
 
-    def add(self, code: str, message: str) -> None:
+    def add(self, code: str, template: str, **params: Any) -> None:
         if len(self.findings) < MAX_FINDINGS:
-            self.findings.append(Finding(code, message))
+            self.findings.append(Finding(code, template, params))
         else:
             self.extra_findings += 1
 
@@ -120,16 +122,26 @@ def validate(
                 if value in state.ids:
                     state.add(
                         "TIMEDTEXT-DuplicateId",
-                        f"Line {line}: xml:id “{value}” is already used on line "
-                        f"{state.ids[value]}; identifiers must be unique.",
+                        gettext_noop(
+                            "Line %(line)s: xml:id “%(value)s” is already used on line "
+                            "%(first)s; identifiers must be unique."
+                        ),
+                        line=line,
+                        value=value,
+                        first=state.ids[value],
                     )
                 else:
                     state.ids[value] = line
             elif not attr_ns and attr_local == "id":
                 state.add(
                     "TIMEDTEXT-IdAttribute",
-                    f"Line {line}: <{local}> has id=“{value}”; TTML identifiers are written "
-                    f"xml:id=“{value}”.",
+                    gettext_noop(
+                        "Line %(line)s: <%(element)s> has id=“%(value)s”; TTML identifiers are "
+                        "written xml:id=“%(value)s”."
+                    ),
+                    line=line,
+                    element=local,
+                    value=value,
                 )
         if namespace == TTML_NS and local == "p":
             state.cues += 1
@@ -149,19 +161,27 @@ def validate(
         return {"format": "TTML"}, [
             Finding(
                 "TIMEDTEXT-NotWellFormed",
-                f"Line {error.lineno}: the document is not well-formed XML "
-                f"({reason}, column {error.offset + 1}).",
+                gettext_noop(
+                    "Line %(line)s: the document is not well-formed XML "
+                    "(%(reason)s, column %(column)s)."
+                ),
+                {"line": error.lineno, "reason": reason, "column": error.offset + 1},
             )
         ]
     except ValueError as error:
         return {"format": "TTML"}, [
-            Finding("TIMEDTEXT-NotWellFormed", f"Line {parser.CurrentLineNumber}: {error}.")
+            Finding(
+                "TIMEDTEXT-NotWellFormed",
+                gettext_noop("Line %(line)s: %(error)s."),
+                {"line": parser.CurrentLineNumber, "error": str(error)},
+            )
         ]
     if state.extra_findings:
         state.findings.append(
             Finding(
                 "TIMEDTEXT-MoreErrors",
-                f"{state.extra_findings} more errors like the ones above are not listed.",
+                gettext_noop("%(count)s more errors like the ones above are not listed."),
+                {"count": state.extra_findings},
             )
         )
     metadata: dict = {"format": "TTML", "cues": state.cues}
@@ -187,8 +207,13 @@ def _check_root(
         shown = f"{{{namespace}}}{local}" if namespace else local
         state.add(
             "TIMEDTEXT-RootNotTT",
-            f"Line {line}: the root element is <{shown}>; a TTML document starts with <tt> "
-            f"in the namespace {TTML_NS}.",
+            gettext_noop(
+                "Line %(line)s: the root element is <%(element)s>; a TTML document starts "
+                "with <tt> in the namespace %(namespace)s."
+            ),
+            line=line,
+            element=shown,
+            namespace=TTML_NS,
         )
     rate = attributes.get(f"{TTP_NS} frameRate", "")
     if rate.isdigit() and int(rate) > 0:
@@ -203,23 +228,40 @@ def _check_root(
     if language is None or not language.strip():
         state.add(
             "TIMEDTEXT-LangMissing",
-            f"Line {line}: the <tt> element has no xml:lang; give the subtitle language "
-            "as a BCP 47 tag, e.g. xml:lang=“es-419”.",
+            gettext_noop(
+                "Line %(line)s: the <tt> element has no xml:lang; give the subtitle language "
+                "as a BCP 47 tag, e.g. xml:lang=“es-419”."
+            ),
+            line=line,
         )
         return
     state.language = language.strip()
     if not is_bcp47(state.language):
         hint = state.language.replace("_", "-")
-        suggestion = f" (write “{hint}”)" if is_bcp47(hint) else ""
+        template = (
+            gettext_noop(
+                "Line %(line)s: xml:lang “%(value)s” is not a BCP 47 language tag "
+                "(write “%(hint)s”)."
+            )
+            if is_bcp47(hint)
+            else gettext_noop("Line %(line)s: xml:lang “%(value)s” is not a BCP 47 language tag.")
+        )
         state.add(
             "TIMEDTEXT-LangInvalid",
-            f"Line {line}: xml:lang “{state.language}” is not a BCP 47 language tag{suggestion}.",
+            template,
+            line=line,
+            value=state.language,
+            hint=hint,
         )
     elif expected_language and state.language.lower() != expected_language.lower():
         state.add(
             "TIMEDTEXT-LangMismatch",
-            f"Line {line}: xml:lang is “{state.language}” but this request is for "
-            f"“{expected_language}”.",
+            gettext_noop(
+                "Line %(line)s: xml:lang is “%(value)s” but this request is for “%(expected)s”."
+            ),
+            line=line,
+            value=state.language,
+            expected=expected_language,
         )
 
 
@@ -233,16 +275,27 @@ def _check_times(state: _State, line: int, local: str, attributes: dict[str, str
         if seconds is None:
             state.add(
                 "TIMEDTEXT-TimeInvalid",
-                f"Line {line}: {attribute}=“{value}” on <{local}> is not a TTML time "
-                "expression (e.g. 00:01:02.500 or 62.5s).",
+                gettext_noop(
+                    "Line %(line)s: %(attribute)s=“%(value)s” on <%(element)s> is not a TTML "
+                    "time expression (e.g. 00:01:02.500 or 62.5s)."
+                ),
+                line=line,
+                attribute=attribute,
+                value=value,
+                element=local,
             )
         else:
             times[attribute] = seconds
     if "begin" in times and "end" in times and times["end"] < times["begin"]:
         state.add(
             "TIMEDTEXT-TimeOrder",
-            f"Line {line}: <{local}> ends at {attributes['end']}, before it begins at "
-            f"{attributes['begin']}.",
+            gettext_noop(
+                "Line %(line)s: <%(element)s> ends at %(end)s, before it begins at %(begin)s."
+            ),
+            line=line,
+            element=local,
+            end=attributes["end"],
+            begin=attributes["begin"],
         )
     if "end" in times:
         state.last_end = max(state.last_end, times["end"])

@@ -122,10 +122,41 @@ TECHNICAL_LABELS = {
 
 
 @register.filter
+def finding_message(error: dict) -> str:
+    """A processing error in the viewer's language: stored as an English template
+    and its parameters (see deliveries.processing.result.Finding)."""
+    template = error.get("template")
+    if not template:
+        return error.get("message", "")
+    params = error.get("params") or {}
+    try:
+        return _(template) % params if params else _(template)
+    except (KeyError, TypeError, ValueError):
+        return error.get("message", "")
+
+
+@register.filter
+def technical_summary(delivered: DeliveredFile) -> str:
+    """The one-line technical summary, with its few words in the viewer's language."""
+    metadata = delivered.metadata or {}
+    if metadata.get("format") == "Checksum manifest":
+        count = metadata.get("entries", 0)
+        return ngettext(
+            "Checksum manifest · %(count)d entry", "Checksum manifest · %(count)d entries", count
+        ) % {"count": count}
+    if metadata.get("format") == "TTML" and "cues" in metadata:
+        cues = ngettext("%(count)d cue", "%(count)d cues", metadata["cues"]) % {
+            "count": metadata["cues"]
+        }
+        return " · ".join(part for part in ("TTML", metadata.get("language"), cues) if part)
+    return metadata.get("summary", "")
+
+
+@register.filter
 def technical_details(delivered: DeliveredFile) -> list[tuple[str, str]]:
     metadata = delivered.metadata or {}
     return [
-        (str(label), str(metadata[key]))
+        (str(label), _(metadata[key]) if key == "format" else str(metadata[key]))
         for key, label in TECHNICAL_LABELS.items()
         if metadata.get(key) not in (None, "")
     ]
