@@ -104,6 +104,9 @@ AXES_COOLOFF_TIME = datetime.timedelta(
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+# Before the lock: each failed sign-in is answered later, 0.25 s doubling, at most 2 s.
+PORTAL_SIGNIN_DELAY_STEP = 0.0 if TESTING else 0.25
+PORTAL_SIGNIN_DELAY_CAP = 2.0
 AXES_VERBOSE = False
 
 # No inline script anywhere: htmx is configured by a <meta> tag and our code lives

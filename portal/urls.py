@@ -4,13 +4,14 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from deliveries import views
+from deliveries.signin import SlowingLoginView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="request-list", permanent=False)),
     path("admin/", admin.site.urls),
     # Sign-in, sign-out (POST only) and password change; no e-mailed password reset:
     # partners ask their Admin or studio contact.
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", SlowingLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password_change/",

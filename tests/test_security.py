@@ -206,3 +206,32 @@ def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_each_failed_sign_in_is_answered_more_slowly(client, admin_user, settings, monkeypatch):
+    from deliveries import signin
+
+    settings.PORTAL_SIGNIN_DELAY_STEP = 0.25
+    waits: list[float] = []
+    monkeypatch.setattr(signin.time, "sleep", waits.append)
+    for _ in range(4):
+        response = client.post(reverse("login"), {"username": "partner-admin", "password": "no"})
+        assert response.status_code == 200
+    assert waits == [0.25, 0.5, 1.0, 2.0]
+
+
+def test_a_member_of_two_organizations_has_each_organizations_role(
+    client, django_user_model, org, other_org, make_request
+):
+    from deliveries.models import Membership
+
+    user = django_user_model.objects.create_user(username="freelancer")
+    Membership.objects.create(user=user, organization=org, role="admin")
+    Membership.objects.create(user=user, organization=other_org, role="reviewer")
+    here = make_request(files=2, name="Here")
+    there = make_request(files=2, name="There", organization=other_org)
+    client.force_login(user)
+    for delivery, expected in ((here, 302), (there, 403)):
+        response = client.post(reverse("files-remove", args=[delivery.pk]), {"all": "1"})
+        assert response.status_code == expected
+    assert here.files.count() == 0 and there.files.count() == 2
