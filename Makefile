@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test setup lint clean
+.PHONY: run test setup lint clean bench
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -29,6 +29,11 @@ run: setup
 # Installs and runs the whole test suite (browser tests need Debian's chromium).
 test: setup
 	$(BIN)/pytest
+
+# Every benchmark in bench/, each printing its figures; DATABASE_URL=postgres://... runs
+# them on PostgreSQL (in a scratch database they create and drop).
+bench: setup
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 lint: setup
 	$(BIN)/ruff check .

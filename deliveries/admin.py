@@ -1,6 +1,8 @@
 """The studio contacts' side: requests with transition buttons, partners, reasons."""
 
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm.admin import FSMAdminMixin
@@ -46,12 +48,26 @@ class RedeliveryInline(ReadOnlyInline):
 
 
 class HistoryInline(ReadOnlyInline):
+    """The newest entries; the full history is the History list filtered to the request
+    (a 250,000-file delivery has as many entries)."""
+
     model = HistoryEntry
     fields = ["at", "actor", "action", "before", "after", "details"]
     readonly_fields = fields
+    max_num = 0
+    per_page = 50
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
+        newest = super().get_queryset(request).select_related("actor").order_by("-at", "-id")
+        object_id = (
+            request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+        )
+        if object_id is None:
+            return newest.none()
+        ids = list(
+            newest.filter(request_id=object_id).values_list("pk", flat=True)[: self.per_page]
+        )
+        return newest.filter(pk__in=ids)
 
 
 @admin.register(DeliveryRequest)
@@ -70,9 +86,28 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "title__name", "organization__name"]
     list_select_related = ["title", "organization"]
     autocomplete_fields = ["title", "organization"]
-    readonly_fields = ["checksum_manifest", "created_at", "updated_at"]
+    readonly_fields = ["checksum_manifest", "created_at", "updated_at", "full_history"]
     date_hierarchy = "due_date"
     inlines = [RedeliveryInline, HistoryInline]
+
+    @admin.display(description=gettext_lazy("history"))
+    def full_history(self, obj: DeliveryRequest) -> str:
+        if obj.pk is None:
+            return "—"
+        url = reverse("admin:deliveries_historyentry_changelist") + f"?request__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("Every history entry of this request"))
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        # Moving a request to another partner would hand over its files silently.
+        if obj is not None:
+            fields.append("organization")
+        return fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A request's history must outlive any mistake: ask for redelivery instead.
+        return False
+
     fsm_transition_success_msg = gettext_lazy("“{transition_name}” done.")
 
     def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None) -> bool:

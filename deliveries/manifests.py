@@ -7,6 +7,8 @@ each file against it.
 import re
 import xml.etree.ElementTree as ET
 
+from django.utils.translation import gettext as _
+
 from . import naming
 
 MANIFEST_NAMES = {"checksum.txt"}
@@ -34,25 +36,29 @@ def _parse_checksum_txt(data: bytes) -> list[tuple[str, str, str]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ManifestError("checksum.txt must be UTF-8 text.") from None
+        raise ManifestError(_("checksum.txt must be UTF-8 text.")) from None
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         match = _LINE.match(line)
         if not match or len(match.group(1)) not in HASH_LENGTHS:
             raise ManifestError(
-                f"checksum.txt line {number} is not “<xxHash64 or MD5 hash>  <file name>”."
+                _("checksum.txt line %(number)d is not “<xxHash64 or MD5 hash>  <file name>”.")
+                % {"number": number}
             )
         digest, file_name = match.groups()
-        entries.append((file_name, HASH_LENGTHS[len(digest)], digest.lower()))
-    return entries
+        # Files are delivered flat: "./frame.dpx" and "reel1/frame.dpx" name frame.dpx.
+        entries.append((file_name.rsplit("/", 1)[-1], HASH_LENGTHS[len(digest)], digest.lower()))
+    return _refuse_conflicts(entries)
 
 
 def _parse_mhl(data: bytes) -> list[tuple[str, str, str]]:
     try:
         root = ET.fromstring(data)
     except ET.ParseError as error:
-        raise ManifestError(f"The MHL file is not well-formed XML: {error}.") from None
+        raise ManifestError(
+            _("The MHL file is not well-formed XML: %(error)s.") % {"error": error}
+        ) from None
     entries = []
     for element in root.iter():
         if _local(element.tag) != "hash":
@@ -70,7 +76,23 @@ def _parse_mhl(data: bytes) -> list[tuple[str, str, str]]:
                 found = ("xxh64", text.lower())
         if file_name and found:
             entries.append((file_name, *found))
-    return entries
+    return _refuse_conflicts(entries)
+
+
+def _refuse_conflicts(entries: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """One entry per name; the same name with two different hashes is an error."""
+    seen: dict[str, tuple[str, str, str]] = {}
+    for entry in entries:
+        earlier = seen.setdefault(entry[0], entry)
+        if earlier != entry:
+            raise ManifestError(
+                _(
+                    "The manifest lists %(name)s twice with different hashes; "
+                    "deliver a corrected manifest."
+                )
+                % {"name": entry[0]}
+            )
+    return list(seen.values())
 
 
 def _local(tag: str) -> str:

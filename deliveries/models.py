@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import models, transaction
+from django.db.models.functions import Now
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -25,7 +27,7 @@ from django_fsm import (
     transition,
 )
 
-from . import manifests, naming
+from . import manifests, naming, removal
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -173,6 +175,13 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         verbose_name=gettext_lazy("checksum manifest"),
         help_text=gettext_lazy("Set when a checksum.txt or MHL file is delivered."),
     )
+    # Kept in the same transactions as deliveries and removals: a COUNT(*) over
+    # 250,000 rows would cost more than the rest of the Details Page.
+    file_count = models.PositiveIntegerField(gettext_lazy("files"), default=0, editable=False)
+    # Removing every file hides them at once: files with an id up to this one are gone
+    # for everyone, and the worker deletes their rows (see deliveries.removal).
+    files_removed_through = models.BigIntegerField(default=0, editable=False)
+    files_to_purge = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(gettext_lazy("created"), auto_now_add=True)
     updated_at = models.DateTimeField(gettext_lazy("updated"), auto_now=True)
 
@@ -366,9 +375,10 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
             raise ActionRefused(_("Choose at least one reason for redelivery."), field="reasons")
         cleared = 0
         if clear_files:
-            cleared = self._delete_files(self.files.all())
-            # The manifest went with the files (its foreign key is SET_NULL).
-            self.checksum_manifest_id = None
+            from .removal import remove_all_files
+
+            # The manifest goes with the files: the request loses its checksum lock.
+            cleared = remove_all_files(self)
         record = Redelivery.objects.create(
             request=self,
             cleared_files=clear_files,
@@ -444,6 +454,9 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         # Django itself loads it.
         self.__dict__["status"] = current.status
         self.checksum_manifest_id = current.checksum_manifest_id
+        self.file_count = current.file_count
+        self.files_removed_through = current.files_removed_through
+        self.files_to_purge = current.files_to_purge
         self._update_initial_state()
 
     def _changed_meanwhile(self) -> str:
@@ -451,6 +464,19 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
             "Someone else changed this request while you were working: it is now "
             "%(status)s. Review it and try again if still needed."
         ) % {"status": self.get_status_display()}
+
+    def complete_delivery(self) -> HistoryEntry | None:
+        """A batch of uploads finished. A request that submits automatically is now
+        submitted by the system; any other stays open for the partner's Submit.
+
+        Not while other uploads to it are still under way: submitting would refuse
+        their last bytes. The batch that finishes last submits.
+        """
+        if not self.auto_submit or self.status not in FILE_CHANGES_ALLOWED:
+            return None
+        if self.uploads.filter(expires_at__gt=timezone.now()).exists():
+            return None
+        return self.act("submit", by=None)
 
     # File operations --------------------------------------------------------------
 
@@ -477,6 +503,7 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
             self._lock_for_file_change()
             if self.files.filter(name=new_name).exclude(pk=file.pk).exists():
                 raise ActionRefused(naming.duplicate_name_error(new_name).messages[0], field="name")
+            removal.free_name(self, new_name)
             old_name = file.name
             updated = self.files.filter(pk=file.pk, name=old_name).update(name=new_name)
             if not updated:
@@ -493,14 +520,20 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
             )
 
     def remove_files(self, file_ids: Iterable[int] | None, *, by: AnyUser | None) -> int:
-        """Remove the given files (None: every file). Returns how many were removed."""
+        """Remove the given files (None: every file). Returns how many were removed.
+
+        A fixed number of statements whatever the count; stored content is deleted
+        by the worker after commit (see deliveries.removal).
+        """
         with transaction.atomic():
             self._lock_for_file_change()
-            files = self.files.all()
-            if file_ids is not None:
-                files = files.filter(pk__in=list(file_ids))
+            ids = None if file_ids is None else list(file_ids)
+            files = self.files.all() if ids is None else self.files.filter(pk__in=ids)
             names = list(files.order_by("name").values_list("name", flat=True)[:51])
-            count = self._delete_files(files)
+            if ids is None:
+                count = removal.remove_all_files(self)
+            else:
+                count = removal.remove_selected_files(self, ids)
             if count == 0:
                 raise ActionRefused(
                     _("Nothing was removed: the selected files are no longer in this request.")
@@ -513,19 +546,6 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
                 details={"count": count, "names": names[:50], "all": file_ids is None},
             )
             return count
-
-    def _delete_files(self, files: models.QuerySet[DeliveredFile]) -> int:
-        """Delete rows now and their stored content once the transaction commits."""
-        paths = [p for p in files.values_list("content", flat=True) if p]
-        count, _by_model = files.delete()
-        count = _by_model.get(DeliveredFile._meta.label, 0)
-
-        def delete_content() -> None:
-            for path in paths:
-                default_storage.delete(path)
-
-        transaction.on_commit(delete_content)
-        return count
 
     def add_file(
         self,
@@ -545,6 +565,7 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
             self._lock_for_file_change(delivering=True)
             if self.files.filter(name=name).exists():
                 raise ActionRefused(naming.duplicate_name_error(name).messages[0], field="name")
+            removal.free_name(self, name)
             delivered = DeliveredFile(
                 request=self,
                 name=name,
@@ -560,6 +581,7 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
             except Exception:
                 default_storage.delete(stored_path)
                 raise
+            removal.count_delivered(self)
             HistoryEntry.objects.create(
                 request=self,
                 actor=by,
@@ -605,6 +627,20 @@ class ProcessingStatus(models.TextChoices):
     FAILED = "failed", gettext_lazy("Failed")
 
 
+class VisibleFileManager(models.Manager["DeliveredFile"]):
+    """Files not removed. Removing every file of a request hides them at once, before
+    the worker deletes their rows; `_base_manager` still sees them."""
+
+    def get_queryset(self) -> models.QuerySet[DeliveredFile]:
+        # `id + 0`: a condition no index can serve, so that the planners keep using the
+        # (request, name) index to find and order files instead of scanning by id.
+        return (
+            super()
+            .get_queryset()
+            .filter(GreaterThan(models.F("pk") + 0, models.F("request__files_removed_through")))
+        )
+
+
 class DeliveredFile(models.Model):
     request = models.ForeignKey(DeliveryRequest, on_delete=models.CASCADE, related_name="files")
     name = models.CharField(gettext_lazy("name"), max_length=naming.MAX_NAME_LENGTH)
@@ -633,6 +669,8 @@ class DeliveredFile(models.Model):
     # [{"code": "MEDIA-DecodeError", "message": "..."}]
     errors = models.JSONField(gettext_lazy("errors"), default=list, blank=True)
 
+    objects = VisibleFileManager()
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -647,6 +685,23 @@ class DeliveredFile(models.Model):
     @property
     def extension(self) -> str:
         return naming.extension_of(self.name)
+
+
+class StorageDeletion(models.Model):
+    """Stored content whose file row is gone: the worker deletes it from storage, then
+    this row. Written in the same transaction as the file rows' DELETE, so a path is
+    never forgotten, and removed only once its content is deleted."""
+
+    request_id = models.BigIntegerField(null=True, db_index=True)
+    path = models.CharField(max_length=500)
+    queued_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = gettext_lazy("stored file to delete")
+        verbose_name_plural = gettext_lazy("stored files to delete")
+
+    def __str__(self) -> str:
+        return self.path
 
 
 class ManifestEntry(models.Model):
@@ -744,3 +799,7 @@ class HistoryEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.before} → {self.after}"
+
+
+# Uploads in progress (tus) live in their own module; importing it registers the model.
+from .uploads.models import Upload  # noqa: E402, F401

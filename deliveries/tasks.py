@@ -12,3 +12,12 @@ def process_request(request_id: int, rerun: bool = False) -> dict[str, Any]:
     from .processing import runner
 
     return runner.process_request(request_id, rerun=rerun)
+
+
+@task()
+def clean_up_removed_files() -> dict[str, Any]:
+    """Delete the rows and stored content of removed files. Safe to run any number of
+    times, on any number of workers: see deliveries.removal."""
+    from . import removal
+
+    return removal.run_cleanup()

@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from . import naming
+from . import naming, removal
 from .access import (
     Can,
     capabilities,
@@ -34,6 +34,7 @@ from .forms import RedeliveryForm, RenameForm
 from .models import ActionRefused, DeliveryRequest, RedeliveryReason, Status
 
 PAGE_SIZE = 100
+LIST_LIMIT = 500
 DETAIL_TEMPLATE = "deliveries/request_detail.html"
 HISTORY_SHOWN = 50
 
@@ -51,7 +52,6 @@ def request_list(request: HtmxHttpRequest) -> HttpResponse:
     requests = (
         requests_visible_to(request.user)
         .select_related("title", "organization")
-        .annotate(file_count=Count("files"))
         .order_by("-created_at", "-id")
     )
     status = request.GET.get("status", "")
@@ -60,6 +60,7 @@ def request_list(request: HtmxHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     if query:
         requests = requests.filter(Q(title__name__icontains=query) | Q(name__icontains=query))
+    shown = list(requests[: LIST_LIMIT + 1])
     template = "deliveries/request_list.html"
     if request.htmx:
         template += "#request-table"
@@ -67,7 +68,8 @@ def request_list(request: HtmxHttpRequest) -> HttpResponse:
         request,
         template,
         {
-            "requests": requests[:500],
+            "requests": shown[:LIST_LIMIT],
+            "list_cut": len(shown) > LIST_LIMIT,
             "statuses": Status.choices,
             "status": status,
             "query": query,
@@ -83,11 +85,19 @@ def _file_page(delivery_request: DeliveryRequest, request: HttpRequest) -> dict[
     files = delivery_request.files.select_related("delivered_by").order_by("name")
     name_filter = request.GET.get("q", "").strip()
     if name_filter:
-        files = files.filter(name__contains=name_filter)
+        # A prefix, not a substring: "names starting with" is an index range on
+        # (request, name) under byte-order collation (SQLite's BINARY, "C" on
+        # PostgreSQL, see migration 0004), where `contains` reads every row.
+        files = files.filter(
+            name__startswith=name_filter,
+            name__gte=name_filter,
+            name__lt=name_filter + "\U0010ffff",
+        )
     after = request.GET.get("after", "")
     if after:
         files = files.filter(name__gt=after)
-    rows = list(files[: PAGE_SIZE + 1])
+    # Nothing to list: skip the scan over removed rows the worker has yet to purge.
+    rows = list(files[: PAGE_SIZE + 1]) if delivery_request.file_count else []
     next_after = rows[PAGE_SIZE - 1].name if len(rows) > PAGE_SIZE else ""
     return {"files": rows[:PAGE_SIZE], "next_after": next_after, "name_filter": name_filter}
 
@@ -110,12 +120,27 @@ def processing_progress(delivery_request: DeliveryRequest) -> dict[str, int | No
     return counts
 
 
+def _history_page(delivery_request: DeliveryRequest, request: HttpRequest) -> dict[str, Any]:
+    """The newest history entries, or those older than ?history_before=<entry id>."""
+    entries = delivery_request.history.select_related("actor").order_by("-at", "-id")
+    before = request.GET.get("history_before", "")
+    if before.isdecimal():
+        anchor = delivery_request.history.filter(pk=int(before)).values("at", "pk").first()
+        if anchor:
+            entries = entries.filter(
+                Q(at__lt=anchor["at"]) | Q(at=anchor["at"], pk__lt=anchor["pk"])
+            )
+    rows = list(entries[: HISTORY_SHOWN + 1])
+    older = rows[HISTORY_SHOWN - 1].pk if len(rows) > HISTORY_SHOWN else None
+    return {"history": rows[:HISTORY_SHOWN], "history_older": older, "history_paged": bool(before)}
+
+
 def _detail_context(
     request: HtmxHttpRequest, delivery_request: DeliveryRequest, **extra: Any
 ) -> dict[str, Any]:
     user = request.user
     caps = capabilities(user, delivery_request)
-    file_count = delivery_request.files.count()
+    file_count = delivery_request.file_count
     status = delivery_request.status
     may_change_files = delivery_request.files_changeable
     redelivery = None
@@ -144,7 +169,8 @@ def _detail_context(
         "files_locked_reason": delivery_request.why_files_locked(),
         "redelivery": redelivery,
         "progress": processing_progress(delivery_request) if status == Status.SUBMITTED else None,
-        "history": delivery_request.history.select_related("actor")[:HISTORY_SHOWN],
+        "cleanup_left": removal.files_left_to_clean(delivery_request),
+        **_history_page(delivery_request, request),
         "reasons": (RedeliveryReason.objects.filter(active=True) if can_redeliver_role else []),
         "name_pattern": naming.ALLOWED_NAME_PATTERN,
         **_file_page(delivery_request, request),
@@ -157,7 +183,7 @@ def _panel_context(request: HttpRequest, delivery_request: DeliveryRequest) -> d
     """What the URL asks to show open: the side panel or a confirmation dialog."""
     context: dict[str, Any] = {}
     file_pk = request.GET.get("file", "")
-    if file_pk.isdigit() and request.GET.get("confirm") != "remove":
+    if file_pk.isdecimal() and request.GET.get("confirm") != "remove":
         context["panel_file"] = get_file_in_request(delivery_request, int(file_pk))
         context["panel_edit"] = request.GET.get("edit") == "1"
     if request.GET.get("dialog") == "redelivery":
@@ -165,7 +191,7 @@ def _panel_context(request: HttpRequest, delivery_request: DeliveryRequest) -> d
     if request.GET.get("confirm") == "remove":
         context["open_dialog"] = "remove"
         context["remove_all"] = request.GET.get("all") == "1"
-        ids = [int(i) for i in request.GET.getlist("file") if i.isdigit()]
+        ids = [int(i) for i in request.GET.getlist("file") if i.isdecimal()]
         context["remove_files"] = list(
             delivery_request.files.filter(pk__in=ids).order_by("name")[:PAGE_SIZE]
         )
@@ -181,9 +207,11 @@ def request_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
     template = DETAIL_TEMPLATE
     if request.htmx:
-        fragment = {"side-panel": "side-panel", "file-more": "file-rows"}.get(
-            request.htmx.target or "", "request-main"
-        )
+        fragment = {
+            "side-panel": "side-panel",
+            "file-more": "file-rows",
+            "cleanup-banner": "cleanup-banner",
+        }.get(request.htmx.target or "", "request-main")
         template += f"#{fragment}"
     return render(request, template, context)
 
@@ -249,6 +277,27 @@ def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def delivery_complete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """A batch of uploads finished: the browser's uploader posts here, and so do
+    command-line clients. A request that submits automatically is submitted now."""
+    delivery_request = get_request_for_user(request.user, pk, needs=Can.DELIVER)
+    try:
+        submitted = delivery_request.complete_delivery()
+    except ActionRefused as refusal:
+        return _refused(request, delivery_request, refusal)
+    if submitted:
+        messages.success(
+            request,
+            _(
+                "Delivery complete. This request submits automatically: it is now "
+                "Submitted and its files are processing."
+            ),
+        )
+    return _respond(request, delivery_request)
+
+
+@login_required
+@require_POST
 def ask_for_redelivery(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     delivery_request = get_request_for_user(request.user, pk, needs=Can.REDELIVER)
     form = RedeliveryForm(request.POST)
@@ -282,7 +331,7 @@ def ask_for_redelivery(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def remove_files(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     delivery_request = get_request_for_user(request.user, pk, needs=Can.REMOVE)
     remove_all = request.POST.get("all") == "1"
-    ids = [int(i) for i in request.POST.getlist("file") if i.isdigit()]
+    ids = [int(i) for i in request.POST.getlist("file") if i.isdecimal()]
     if not remove_all and not ids:
         return _refused(
             request,
@@ -341,3 +390,9 @@ def download_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
         messages.error(request, _("This file's content is no longer stored."))
         return HttpResponseRedirect(reverse("request-detail", args=[pk]))
     return FileResponse(delivered.content.open("rb"), as_attachment=True, filename=delivered.name)
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For load balancers and the throughput benchmark: the app answers, nothing more."""
+    return HttpResponse("ok", content_type="text/plain")

@@ -146,6 +146,12 @@ TEMPLATES = [
     },
 ]
 
+if not (DEBUG or TESTING or os.environ.get("DATABASE_URL")):
+    # SQLite ignores the row locks that serialize two people acting on one request.
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set. Point it at PostgreSQL (postgres://user@host:5432/db), "
+        "or set DJANGO_DEBUG=1 for local development on SQLite."
+    )
 DATABASES = {
     "default": dj_database_url.config(
         env="DATABASE_URL",
@@ -187,6 +193,12 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_ROOT = Path(os.environ.get("PORTAL_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
+# Resumable uploads (tus): bytes of unfinished uploads wait in the staging folder (by
+# default inside MEDIA_ROOT, so a finished file moves into storage by a rename). An
+# upload left unfinished expires this long after its last bytes; `manage.py
+# expire_uploads` deletes expired staging data.
+UPLOAD_STAGING_ROOT = os.environ.get("PORTAL_UPLOAD_STAGING_ROOT", "")
+UPLOAD_EXPIRY = datetime.timedelta(hours=float(os.environ.get("PORTAL_UPLOAD_EXPIRY_HOURS", "24")))
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -194,6 +206,23 @@ STORAGES = {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",
     },
 }
+# Delivered files: a local or shared folder (MEDIA_ROOT, the default), or S3-compatible
+# object storage shared by every web server and worker (PORTAL_STORAGE=s3).
+# Credentials come from boto3's usual sources (AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY, or an instance role); files are never public.
+if os.environ.get("PORTAL_STORAGE", "filesystem") == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"],
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "location": os.environ.get("AWS_LOCATION", ""),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 if DEBUG or TESTING:
     # The manifest exists only after collectstatic; development and tests read
     # static files straight from the source folders.

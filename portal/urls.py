@@ -9,6 +9,7 @@ from deliveries.signin import SlowingLoginView
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="request-list", permanent=False)),
     path("admin/", admin.site.urls),
+    path("healthz/", views.healthz, name="healthz"),
     # Sign-in, sign-out (POST only) and password change; no e-mailed password reset:
     # partners ask their Admin or studio contact.
     path("accounts/login/", SlowingLoginView.as_view(), name="login"),
@@ -24,9 +25,15 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("uploads/", include("deliveries.uploads.urls")),
     path("requests/", views.request_list, name="request-list"),
     path("requests/<int:pk>/", views.request_detail, name="request-detail"),
     path("requests/<int:pk>/submit/", views.submit, name="request-submit"),
+    path(
+        "requests/<int:pk>/delivery-complete/",
+        views.delivery_complete,
+        name="delivery-complete",
+    ),
     path("requests/<int:pk>/redelivery/", views.ask_for_redelivery, name="request-redelivery"),
     path("requests/<int:pk>/files/remove/", views.remove_files, name="files-remove"),
     path("requests/<int:pk>/files/<int:file_pk>/rename/", views.rename_file, name="file-rename"),

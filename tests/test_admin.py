@@ -156,3 +156,15 @@ def _form_data(request) -> dict:
             }
         )
     return data
+
+
+def test_the_change_page_links_to_the_full_history_and_keeps_the_partner_fixed(
+    studio_client, make_request
+):
+    request = make_request(status="open", files=3)
+    page = studio_client.get(change_url(request)).content.decode()
+    assert f"?request__id__exact={request.pk}" in page
+    assert 'name="organization"' not in page
+    delete = reverse("admin:deliveries_deliveryrequest_delete", args=[request.pk])
+    assert studio_client.post(delete, {"post": "yes"}).status_code == 403
+    assert DeliveryRequest.objects.filter(pk=request.pk).exists()

@@ -1,6 +1,8 @@
 """The request list and the Details Page: what partners see, and every action as a
 plain form and through htmx."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -169,12 +171,16 @@ def test_the_file_list_pages_by_name(client, admin_user, make_request):
     assert row("file_099.mov") not in more
 
 
-def test_the_name_filter_narrows_the_list(client, admin_user, make_request):
+def test_the_name_filter_keeps_names_starting_with_the_text(client, admin_user, make_request):
     request = make_request(files=12)
     client.force_login(admin_user)
-    page = client.get(detail_url(request), {"q": "_01"}).content.decode()
+    page = client.get(detail_url(request), {"q": "file_01"}).content.decode()
     assert row("file_010.mov") in page and row("file_011.mov") in page
     assert row("file_001.mov") not in page
+    page = client.get(detail_url(request), {"q": "_01"}).content.decode()
+    assert "No file name starts with “_01”." in page
+    page = client.get(detail_url(request), {"q": "FILE_01"}).content.decode()
+    assert row("file_010.mov") not in page
 
 
 def test_a_file_of_another_request_is_not_found(client, admin_user, make_request):
@@ -426,3 +432,17 @@ def test_history_times_show_in_the_viewers_time_zone(client, admin_user, make_re
     client.cookies["portal_tz"] = "Not/AZone"
     page = client.get(detail_url(request)).content.decode()
     assert 'datetime="2026-11-29T15:00:00+00:00"' in page
+
+
+def test_older_history_entries_are_one_link_away(client, admin_user, make_request):
+    request = make_request(status="processed", files=60)
+    client.force_login(admin_user)
+    page = client.get(detail_url(request)).content.decode()
+    assert "Status changed from Submitted to Processed." in page
+    assert "Delivered “file_000.mov”." not in page
+    older = re.search(r'\?history_before=(\d+)#history-title">Older entries', page)
+    assert older
+    page = client.get(detail_url(request), {"history_before": older.group(1)}).content.decode()
+    assert "Delivered “file_000.mov”." in page
+    assert "Status changed from Submitted to Processed." not in page
+    assert "Newest entries" in page

@@ -61,3 +61,38 @@ def test_a_new_delivery_may_not_reuse_a_name(make_request, admin_user):
     with pytest.raises(ActionRefused, match="already named"):
         request.add_file("file_000.mov", ContentFile(b"again"), by=admin_user)
     assert request.files.count() == 1
+
+
+def test_a_manifest_names_files_without_their_folders():
+    from deliveries import manifests
+
+    entries = manifests.parse("checksum.txt", b"0123456789abcdef  ./reel1/frame_0001.dpx\n")
+    assert entries == [("frame_0001.dpx", "xxh64", "0123456789abcdef")]
+
+
+def test_a_manifest_listing_one_name_with_two_hashes_is_refused(make_request, admin_user):
+    from django.core.files.base import ContentFile
+
+    request = make_request(files=1)
+    text = b"0123456789abcdef  file_000.mov\nfedcba9876543210  file_000.mov\n"
+    with pytest.raises(ActionRefused, match="twice with different hashes"):
+        request.add_file("checksum.txt", ContentFile(text), by=admin_user)
+    request.refresh_from_db()
+    assert not request.has_checksum
+    assert not request.files.filter(name="checksum.txt").exists()
+
+
+def test_a_reason_with_markup_characters_is_escaped_once_in_history(
+    client, admin_user, make_request
+):
+    from deliveries.models import RedeliveryReason
+
+    reason = RedeliveryReason.objects.create(
+        code="cut", name="Director's cut & more", description="A new cut."
+    )
+    request = make_request(status="processed")
+    request.act("ask_for_redelivery", by=admin_user, reasons=[reason], clear_files=True)
+    client.force_login(admin_user)
+    page = client.get(f"/requests/{request.pk}/").content.decode()
+    assert "Director&#x27;s cut &amp; more" in page
+    assert "&amp;#x27;" not in page and "&amp;amp;" not in page

@@ -279,6 +279,30 @@ def test_it_fails_the_file_whose_hash_differs_from_the_manifest(org, title):
     assert request.status == Status.PROCESSED
 
 
+def test_it_fails_the_manifest_when_a_listed_file_was_never_delivered(org, title):
+    frames = {f"frame_{n:04d}.png": samples.png_image(64, 36 + n) for n in range(3)}
+    request = DeliveryRequest.objects.create(
+        organization=org,
+        title=title,
+        name="Sequence",
+        asset_type=AssetType.IMAGE_SEQUENCE,
+        due_date=datetime.date(2026, 12, 24),
+    )
+    for name in ("frame_0000.png", "frame_0001.png"):
+        request.add_file(name, ContentFile(frames[name]), by=None)
+    request.add_file("checksum.txt", ContentFile(samples.checksum_txt(frames)), by=None)
+    request.act("submit", by=None)
+
+    files = _processed(request)
+    assert _codes(files["checksum.txt"]) == ["CHECKSUM-FileMissing"]
+    assert (
+        "frame_0002.png is listed in checksum.txt but was not delivered"
+        in (files["checksum.txt"].errors[0]["message"])
+    )
+    assert files["frame_0000.png"].processing_status == ProcessingStatus.PASSED
+    assert request.status == Status.PROCESSED
+
+
 def test_it_trusts_checksums_computed_at_upload(deliver):
     request = deliver(AssetType.AUDIO, {"mix.wav": samples.wav_audio()})
     request.files.update(md5="a" * 32, xxh64="b" * 16)

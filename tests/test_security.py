@@ -1,6 +1,7 @@
 """Isolation, roles and hardening: every URL for every kind of user, CSRF, sign-in
 lockout, security headers and the production settings check."""
 
+import base64
 import os
 import re
 import subprocess
@@ -22,6 +23,11 @@ MATRIX = {
     "request-detail": ("get", "open", [LOGIN, 404, 200, 200, 200, 200]),
     "file-download": ("get", "open", [LOGIN, 404, 200, 200, 200, 200]),
     "request-submit": ("post", "open", [LOGIN, 404, 403, 302, 302, 403]),
+    "delivery-complete": ("post", "open", [LOGIN, 404, 403, 302, 302, 403]),
+    # tus answers in its own terms: no sign-in redirect; an upload is its creator's
+    # (here the Admin's) and to anyone else does not exist.
+    "tus-create": ("post", "open", [403, 404, 403, 201, 201, 403]),
+    "tus-upload": ("head", "open", [403, 404, 404, 404, 200, 404]),
     "request-redelivery": ("post", "processed", [LOGIN, 404, 403, 403, 302, 302]),
     "files-remove": ("post", "open", [LOGIN, 404, 403, 403, 302, 403]),
     "file-rename": ("post", "open", [LOGIN, 404, 403, 302, 302, 403]),
@@ -31,6 +37,7 @@ MATRIX = {
     "password_change_done": ("get", None, [LOGIN, 200, 200, 200, 200, 200]),
     "set_language": ("post", None, [302, 302, 302, 302, 302, 302]),
     "root": ("get", None, [302, 302, 302, 302, 302, 302]),
+    "healthz": ("get", None, [200, 200, 200, 200, 200, 200]),
 }
 # The admin has its own staff-only gate, tested in test_admin.py.
 NOT_IN_MATRIX = {"admin"}
@@ -68,6 +75,10 @@ def args_and_data(name: str, request: DeliveryRequest | None) -> tuple[list, dic
     if request is None:
         data = {"language": "en", "next": "/requests/"} if name == "set_language" else {}
         return [], data
+    if name == "tus-create":
+        return [], {}
+    if name == "tus-upload":
+        return [start_upload(request).pk], {}
     first = request.files.order_by("name").first()
     if name in ("file-download", "file-rename"):
         return [request.pk, first.pk], {"name": "renamed.mov"}
@@ -76,6 +87,32 @@ def args_and_data(name: str, request: DeliveryRequest | None) -> tuple[list, dic
         "files-remove": {"file": [first.pk]},
     }.get(name, {})
     return [request.pk], data
+
+
+def start_upload(request: DeliveryRequest):
+    from deliveries.models import Membership
+    from deliveries.uploads import staging
+    from deliveries.uploads.models import Upload
+
+    admin = Membership.objects.get(organization=request.organization, role="admin").user
+    upload = Upload(request=request, name="new.mov", length=3, created_by=admin)
+    upload.extend_expiry()
+    upload.save()
+    staging.create(upload.pk)
+    return upload
+
+
+def tus_headers(name: str, request: DeliveryRequest | None) -> dict:
+    if not name.startswith("tus-"):
+        return {}
+    headers = {"HTTP_TUS_RESUMABLE": "1.0.0"}
+    if name == "tus-create":
+        metadata = {"request": str(request.pk), "filename": "new.mov"}
+        headers["HTTP_UPLOAD_LENGTH"] = "3"
+        headers["HTTP_UPLOAD_METADATA"] = ",".join(
+            f"{key} {base64.b64encode(value.encode()).decode()}" for key, value in metadata.items()
+        )
+    return headers
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -89,7 +126,7 @@ def test_each_url_answers_each_kind_of_user_as_the_matrix_says(
     url = "/" if name == "root" else reverse(name, args=args)
     if users[role] is not None:
         client.force_login(users[role])
-    response = getattr(client, method)(url, data)
+    response = getattr(client, method)(url, data, **tus_headers(name, request))
     wanted = expected[ROLES.index(role)]
     if wanted == LOGIN:
         assert response.status_code == 302
@@ -182,6 +219,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "DJANGO_SECRET_KEY": "x" * 60 + "-production-like-key-for-the-check",
         "DJANGO_ALLOWED_HOSTS": "portal.example.com",
         "DJANGO_DEBUG": "0",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'check.sqlite3'}",
         "PORTAL_VAR_DIR": str(tmp_path),
     }
     result = subprocess.run(
@@ -235,3 +273,17 @@ def test_a_member_of_two_organizations_has_each_organizations_role(
         response = client.post(reverse("files-remove", args=[delivery.pk]), {"all": "1"})
         assert response.status_code == expected
     assert here.files.count() == 0 and there.files.count() == 2
+
+
+def test_production_settings_refuse_to_start_without_a_database_url(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_DEBUG")}
+    env["DJANGO_SECRET_KEY"] = "x" * 60
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**env, "PORTAL_VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "DATABASE_URL is not set" in result.stderr

@@ -83,6 +83,8 @@ def examine(
                 "entries": count,
                 "summary": f"Checksum manifest · {count} entries",
             }
+            if is_manifest:
+                result.errors.extend(_undelivered(delivered, request))
             return result
         handle.seek(0)
         metadata, findings = _inspect(source, handle, name, kind, request, tick)
@@ -179,3 +181,34 @@ def _inspect(
             )
         )
     return metadata, findings
+
+
+MISSING_LISTED = 20
+
+
+def _undelivered(manifest: DeliveredFile, request: DeliveryRequest) -> list[Finding]:
+    """Files the manifest lists but nobody delivered: the frames a manifest exists to
+    account for. One finding each, up to MISSING_LISTED, then a count of the rest."""
+    missing = ManifestEntry.objects.filter(manifest=manifest).exclude(
+        file_name__in=request.files.values("name")
+    )
+    names = list(
+        missing.order_by("file_name").values_list("file_name", flat=True)[: MISSING_LISTED + 1]
+    )
+    findings = [
+        Finding(
+            "CHECKSUM-FileMissing",
+            gettext_noop("%(name)s is listed in %(manifest)s but was not delivered."),
+            {"name": file_name, "manifest": manifest.name},
+        )
+        for file_name in names[:MISSING_LISTED]
+    ]
+    if len(names) > MISSING_LISTED:
+        findings.append(
+            Finding(
+                "CHECKSUM-FileMissing",
+                gettext_noop("%(count)s more files listed in %(manifest)s were not delivered."),
+                {"count": missing.count() - MISSING_LISTED, "manifest": manifest.name},
+            )
+        )
+    return findings

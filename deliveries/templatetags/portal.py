@@ -73,9 +73,11 @@ def history_text(context: template.Context, entry: HistoryEntry) -> str:
             )
         if details.get("cleared_files"):
             count = details.get("cleared_count", 0)
-            text += " " + ngettext("%(count)d file cleared.", "%(count)d files cleared.", count) % {
-                "count": count
-            }
+            text += format_html(
+                " {}",
+                ngettext("%(count)d file cleared.", "%(count)d files cleared.", count)
+                % {"count": count},
+            )
         return text
     if entry.action == HistoryEntry.Action.DELIVERED:
         return format_html(_("Delivered “{name}”."), name=entry.after)

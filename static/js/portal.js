@@ -42,6 +42,8 @@
     const status = form.querySelector("[data-selection-status]");
     const trash = form.querySelector("[data-trash]");
     const allSelected = all && all.checked;
+    // Select all means every file: rows loaded later by scrolling arrive ticked.
+    if (allSelected) boxes.forEach(function (b) { b.checked = true; });
     if (all) all.indeterminate = !allSelected && checked.length > 0;
     let text = "";
     if (allSelected) text = interpolate(status.dataset.all || "All {count} files selected", total);
@@ -221,12 +223,27 @@
     if (target.id === "side-panel" && target.classList.contains("is-open")) {
       (target.querySelector("#rename-input") || target).focus();
     }
-    if (target.id === "request-main" && (document.activeElement === document.body || !document.activeElement)) {
+    // Only after an action: the page's own refresh while processing must not move a
+    // keyboard user's focus.
+    const verb = event.detail.requestConfig && event.detail.requestConfig.verb;
+    if (target.id === "request-main" && verb && verb !== "get" &&
+        (document.activeElement === document.body || !document.activeElement)) {
       const heading = document.getElementById("files-heading");
       if (heading) heading.focus();
     }
     const rename = document.getElementById("rename-input");
     if (rename && rename.getAttribute("aria-invalid") === "true") rename.focus();
+  });
+
+  // The refresh while processing waits while the partner has a menu, a dialog or the
+  // file's side panel open, so that nothing closes under their hands.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const source = event.detail.elt;
+    if (!source || !source.hasAttribute || !source.hasAttribute("data-poll")) return;
+    if (source.querySelector("details[open]") || document.querySelector("dialog[open]") ||
+        document.querySelector("#side-panel.is-open")) {
+      event.preventDefault();
+    }
   });
 
   document.addEventListener("htmx:oobAfterSwap", function (event) {

@@ -1,0 +1,111 @@
+"""A scratch database and media folder for one benchmark run; never the project's.
+
+SQLite (the default): a file in a temporary folder. With DATABASE_URL=postgres://…,
+a separate database `bench_portal` on that server, created now and dropped at exit.
+Import this module before Django; call setup() to migrate and get the database label.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BENCH_DATABASE = "bench_portal"
+SCRATCH = tempfile.mkdtemp(prefix="portal-bench-")
+
+
+def _postgres(url: str) -> str:
+    import psycopg
+
+    parts = urlsplit(url)
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+
+    def drop() -> None:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(maintenance, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+
+    atexit.register(drop)
+    return urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
+
+
+def configure() -> str:
+    """Point the settings at scratch places. Returns the database's label."""
+    atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        os.environ["DATABASE_URL"] = _postgres(url)
+        label = "PostgreSQL"
+    else:
+        os.environ["DATABASE_URL"] = f"sqlite:///{SCRATCH}/bench.sqlite3"
+        label = "SQLite"
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DJANGO_SECRET_KEY": "bench-only-not-secret",
+            "DJANGO_DEBUG": "",
+            "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
+            "DJANGO_STATIC_ROOT": f"{SCRATCH}/static",
+            "PORTAL_VAR_DIR": SCRATCH,
+            "PORTAL_MEDIA_ROOT": f"{SCRATCH}/media",
+            "PORTAL_LOG_LEVEL": "WARNING",
+        }
+    )
+    return label
+
+
+def setup() -> str:
+    label = configure()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", verbosity=0, interactive=False)
+    return label
+
+
+def partner_admin(organization: str = "Lumen Post"):
+    from django.contrib.auth import get_user_model
+
+    from deliveries.models import Membership, Organization
+
+    org, _created = Organization.objects.get_or_create(name=organization)
+    user = get_user_model().objects.create_user(username=f"bench-{org.pk}", password=None)
+    Membership.objects.create(user=user, organization=org, role="admin")
+    return user
+
+
+def median_seconds(action: Callable[[], object], repeat: int, warm: int = 3) -> float:
+    for _ in range(warm):
+        action()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
+    print(f"\n{title}")
+    for line in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(str(cell).rjust(width) for cell, width in zip(line, widths, strict=True)))

@@ -1,0 +1,154 @@
+"""Benchmark: requests per second of the Details Page (100 files) under gunicorn with 2
+workers on loopback, against the trivial /healthz/ view on the same server.
+
+    .venv/bin/python bench/throughput.py [--seconds 10] [--connections 4]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test .venv/bin/python bench/throughput.py
+
+The load comes from another process: wrk (`apt-get install -y wrk`) when installed,
+else a small Python load generator in a subprocess. Persistent database connections
+(DATABASE_CONN_MAX_AGE=60), as the production section of the README runs them.
+Target: the Details Page at >= 30% of the trivial view's rate, with no error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import _scratch
+
+LOAD_SCRIPT = r"""
+import http.client, sys, threading, time
+port, path, cookie, seconds, connections = sys.argv[1:6]
+seconds, connections = float(seconds), int(connections)
+done, errors = [0], [0]
+lock = threading.Lock()
+def run():
+    conn = http.client.HTTPConnection("127.0.0.1", int(port))
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        response = conn.getresponse(); response.read()
+        with lock:
+            done[0] += 1
+            errors[0] += response.status != 200
+threads = [threading.Thread(target=run) for _ in range(connections)]
+[t.start() for t in threads]; [t.join() for t in threads]
+print(f"Requests/sec: {done[0] / seconds:.2f}")
+print(f"errors: {errors[0]}")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def load(port: int, path: str, cookie: str, seconds: int, connections: int) -> tuple[float, int]:
+    if shutil.which("wrk"):
+        command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
+        if cookie:
+            command += ["-H", f"Cookie: {cookie}"]
+        out = subprocess.run(
+            [*command, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True
+        ).stdout
+        errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+        errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    else:
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                LOAD_SCRIPT,
+                str(port),
+                path,
+                cookie,
+                str(seconds),
+                str(connections),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        errors = int(re.search(r"errors: (\d+)", out).group(1))
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=4)
+    options = parser.parse_args()
+    os.environ["DATABASE_CONN_MAX_AGE"] = "60"
+    label = _scratch.setup()
+
+    from django.conf import settings
+    from django.test import Client
+
+    from deliveries.management.commands.create_big_request import create_big_request
+
+    request = create_big_request(100)
+    client = Client()
+    client.force_login(_scratch.partner_admin())
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+    from django.db import connections
+
+    connections.close_all()
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+            "portal.wsgi:application",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=str(_scratch.ROOT),
+        env=os.environ.copy(),
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        page = f"/requests/{request.pk}/"
+        load(port, page, cookie, 2, options.connections)  # warm both workers
+        trivial, trivial_errors = load(port, "/healthz/", "", options.seconds, options.connections)
+        details, details_errors = load(port, page, cookie, options.seconds, options.connections)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    tool = "wrk" if shutil.which("wrk") else "Python load generator"
+    _scratch.table(
+        f"Throughput on {label}: gunicorn, 2 workers, loopback; {tool}, "
+        f"{options.connections} connections, {options.seconds} s each",
+        ["view", "requests/s", "errors", "ratio", "target"],
+        [
+            ["/healthz/ (trivial)", f"{trivial:.0f}", str(trivial_errors), "1.00x", ""],
+            [
+                "Details Page (100 files)",
+                f"{details:.0f}",
+                str(details_errors),
+                f"{details / trivial:.2f}x",
+                ">= 0.30x, no error",
+            ],
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()

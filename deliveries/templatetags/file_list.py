@@ -1,0 +1,154 @@
+"""The Details Page's file rows, rendered in Python.
+
+A page holds up to 100 rows, each with ~30 values and its 3-dot menu. Through the
+template engine a row cost ~0.35 ms, which made a full page four times slower than a
+10-file one; this renders the same markup ~10× faster (see bench/details_page.py).
+The markup is kept in one place here; the template calls ``{% file_rows %}``.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from django import template
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils import dateformat, formats, timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from ..models import DeliveredFile, ProcessingStatus
+from .portal import finding_message, icon_dots, technical_summary
+
+register = template.Library()
+
+ROW = (
+    '<tr id="file-{pk}" class="file-row">\n'
+    "{check}"
+    '<td class="name"><a class="file-link" href="{page}?file={pk}" hx-get="{page}?file={pk}" '
+    'hx-target="#side-panel" hx-swap="outerHTML">{name}</a></td>\n'
+    "<td>{extension}</td>\n"
+    '<td class="num">{size}</td>\n'
+    '<td><span>{by}</span> <time class="muted" datetime="{iso}">{when}</time></td>\n'
+    "<td>{processing}</td>\n"
+    '<td class="actions">\n'
+    '<details class="menu row-menu">\n'
+    '<summary class="icon-button" aria-label="{actions}">{dots}</summary>\n'
+    '<div class="menu-items">\n'
+    '<a class="menu-item" href="{page}?file={pk}" hx-get="{page}?file={pk}" '
+    'hx-target="#side-panel" hx-swap="outerHTML">{details}</a>\n'
+    "{rename}"
+    '<a class="menu-item" href="{download}">{download_label}</a>\n'
+    "{remove}"
+    "</div>\n</details>\n</td>\n</tr>\n"
+)
+CHECK = (
+    '<td class="check"><input type="checkbox" name="file" value="{pk}" form="selection" '
+    'data-name="{name}" aria-label="{label}"></td>\n'
+)
+RENAME = (
+    '<a class="menu-item" href="{page}?file={pk}&amp;edit=1" hx-get="{page}?file={pk}&amp;edit=1" '
+    'hx-target="#side-panel" hx-swap="outerHTML">{label}</a>\n'
+)
+REMOVE = (
+    '<a class="menu-item danger" href="{page}?confirm=remove&amp;file={pk}" '
+    'data-remove-one="{pk}" data-name="{name}">{label}</a>\n'
+)
+
+
+def processing_cell(f: DeliveredFile, status_labels: dict[str, str]) -> str:
+    """The same markup as deliveries/_processing_cell.html (the side panel uses that)."""
+    status = f.processing_status
+    busy = ' aria-busy="true"' if status == "processing" else ""
+    label = status_labels.get(status) or f.get_processing_status_display()
+    html = f'<span class="proc proc-{escape(status)}"{busy}>{escape(label)}</span>'
+    summary = technical_summary(f)
+    if summary:
+        html += f' <span class="tech">{escape(summary)}</span>'
+    if f.errors:
+        count = len(f.errors)
+        errors = ", ".join(
+            f'<span class="proc-error" title="{escape(finding_message(error))}">'
+            f"{escape(error.get('code', ''))}</span>"
+            for error in f.errors[:3]
+        )
+        more = ", …" if count > 3 else ""
+        label = ngettext("%(counter)s error", "%(counter)s errors", count) % {"counter": count}
+        html += f' <span class="proc-errors">{escape(label)}: {errors}{more}</span>'
+    return html
+
+
+@register.simple_tag(takes_context=True)
+def file_rows(context: template.Context) -> SafeString:
+    files: list[DeliveredFile] = context["files"]
+    if not files:
+        return mark_safe("")
+    page = escape(context["page_url"])
+    can_remove = context.get("can_remove")
+    can_rename = context.get("can_rename")
+    request_pk = context["req"].pk
+    labels: dict[str, Any] = {
+        "details": escape(_("Details")),
+        "rename": escape(_("Rename")),
+        "download": escape(_("Download")),
+        "remove": escape(_("Remove")),
+        "dots": icon_dots(),
+    }
+    status_labels = {value: str(label) for value, label in ProcessingStatus.choices}
+    short_datetime = formats.get_format("SHORT_DATETIME_FORMAT")
+    # Per page, not per row: the download link's shape, and sizes and minutes
+    # already formatted (an image sequence's frames share both).
+    sentinel = "999999999999"
+    download_url = reverse("file-download", args=[request_pk, sentinel]).replace(sentinel, "{}")
+    sizes: dict[int, str] = {}
+    times: dict[Any, str] = {}
+    by_minute = not any(code in short_datetime for code in "suvU")
+    select_label = _("Select %(name)s")
+    actions_label = _("Actions for %(name)s")
+    out = []
+    for f in files:
+        name = escape(f.name)
+        pk = f.pk
+        size = sizes.get(f.size)
+        if size is None:
+            size = sizes[f.size] = escape(filesizeformat(f.size))
+        when = timezone.localtime(f.delivered_at)
+        shown = times.get(when.replace(second=0, microsecond=0)) if by_minute else None
+        if shown is None:
+            shown = escape(dateformat.format(when, short_datetime))
+            if by_minute:
+                times[when.replace(second=0, microsecond=0)] = shown
+        out.append(
+            ROW.format(
+                pk=pk,
+                page=page,
+                name=name,
+                check=(
+                    CHECK.format(pk=pk, name=name, label=escape(select_label % {"name": f.name}))
+                    if can_remove
+                    else ""
+                ),
+                extension=escape(f.extension.upper()) or "—",
+                size=size,
+                by=escape(str(f.delivered_by)) if f.delivered_by is not None else "—",
+                iso=when.isoformat(),
+                when=shown,
+                processing=processing_cell(f, status_labels),
+                actions=escape(actions_label % {"name": f.name}),
+                dots=labels["dots"],
+                details=labels["details"],
+                rename=(
+                    RENAME.format(page=page, pk=pk, label=labels["rename"]) if can_rename else ""
+                ),
+                download=download_url.format(pk),
+                download_label=labels["download"],
+                remove=(
+                    REMOVE.format(page=page, pk=pk, name=name, label=labels["remove"])
+                    if can_remove
+                    else ""
+                ),
+            )
+        )
+    return mark_safe("".join(out))

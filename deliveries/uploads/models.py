@@ -1,0 +1,55 @@
+"""One row per tus upload in progress; it disappears when the file is delivered."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+
+def upload_expiry() -> datetime.timedelta:
+    return settings.UPLOAD_EXPIRY
+
+
+class Upload(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.ForeignKey(
+        "deliveries.DeliveryRequest",
+        on_delete=models.CASCADE,
+        related_name="uploads",
+        verbose_name=gettext_lazy("request"),
+    )
+    name = models.CharField(gettext_lazy("name"), max_length=255)
+    length = models.BigIntegerField(gettext_lazy("size"))
+    # Bytes received and kept. The staging file may briefly hold more (a chunk being
+    # received or checked); only this many are ever trusted.
+    offset = models.BigIntegerField(gettext_lazy("received"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            # Two uploads of one name into one request would collide when the second
+            # finishes; refuse the second at creation, before any byte is sent.
+            models.UniqueConstraint(fields=["request", "name"], name="one_upload_per_name")
+        ]
+        verbose_name = gettext_lazy("upload in progress")
+        verbose_name_plural = gettext_lazy("uploads in progress")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.offset}/{self.length})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    def extend_expiry(self) -> None:
+        """Activity keeps an upload alive: it expires a full period after its last bytes."""
+        self.expires_at = timezone.now() + upload_expiry()

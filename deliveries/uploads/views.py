@@ -1,0 +1,359 @@
+"""The tus 1.0.0 server: core, creation, creation-with-upload, termination, expiration
+and checksum. https://tus.io/protocols/resumable-upload
+
+Who may upload: a signed-in member of the request's organization whose role delivers,
+while the request is Open or Redelivery; the same rules as every other file change,
+through the same access helper (404 for outsiders, 403 for roles). Requests are
+cookie-authenticated, so Django's CSRF check applies to every POST, PATCH and DELETE:
+browsers send the page's token in X-CSRFToken, command-line clients the same header
+(see README, "Delivering from a terminal").
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.http import http_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from .. import naming
+from ..access import Can, get_request_for_user
+from ..models import FILE_CHANGES_ALLOWED, ActionRefused, DeliveryRequest
+from . import staging
+from .models import Upload
+
+TUS_VERSION = "1.0.0"
+EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
+CHECKSUMS = {"md5": hashlib.md5, "sha1": hashlib.sha1, "sha256": hashlib.sha256}
+OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
+# Not in HTTP's registry: the tus checksum extension's "Checksum Mismatch".
+CHECKSUM_MISMATCH = 460
+
+
+class TusError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _tus(response: HttpResponse) -> HttpResponse:
+    response["Tus-Resumable"] = TUS_VERSION
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _answer(status: int, message: str = "", **headers: str) -> HttpResponse:
+    response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return _tus(response)
+
+
+def _expires(upload: Upload) -> str:
+    return http_date(upload.expires_at.timestamp())
+
+
+def _method(request: HttpRequest) -> str:
+    # Some proxies pass only GET and POST: tus clients can send the method in a header.
+    override = request.headers.get("X-HTTP-Method-Override", "").upper()
+    if request.method == "POST" and override in ("PATCH", "DELETE", "HEAD"):
+        return override
+    return request.method or ""
+
+
+def _check_version(request: HttpRequest) -> None:
+    if request.headers.get("Tus-Resumable") != TUS_VERSION:
+        raise TusError(412, _("This server speaks tus %(version)s.") % {"version": TUS_VERSION})
+
+
+def _deliverable(user: Any, request_id: int) -> DeliveryRequest:
+    """The request, if `user` may deliver files to it now."""
+    if not user.is_authenticated:
+        raise TusError(403, _("Sign in to deliver files."))
+    try:
+        delivery_request = get_request_for_user(user, request_id, needs=Can.DELIVER)
+    except Http404:
+        raise TusError(404, _("No such request.")) from None
+    except PermissionDenied:
+        raise TusError(403, _("Your role does not allow delivering files.")) from None
+    if delivery_request.status not in FILE_CHANGES_ALLOWED:
+        raise TusError(403, delivery_request.why_files_locked())
+    return delivery_request
+
+
+def _users_upload(request: HttpRequest, upload_id: UUID) -> Upload:
+    """An upload is its creator's alone: to anyone else it does not exist."""
+    upload = Upload.objects.filter(pk=upload_id).first()
+    if upload is None or upload.created_by_id != getattr(request.user, "pk", None):
+        if not request.user.is_authenticated:
+            raise TusError(403, _("Sign in to deliver files."))
+        raise TusError(404, _("No such upload."))
+    _deliverable(request.user, upload.request_id)
+    if upload.is_expired:
+        _discard(upload)
+        raise TusError(410, _("This upload expired; start it again."))
+    return upload
+
+
+def _discard(upload: Upload) -> None:
+    upload_id = upload.pk  # delete() forgets it
+    upload.delete()
+    staging.remove(upload_id)
+
+
+def parse_metadata(header: str) -> dict[str, str]:
+    metadata = {}
+    for pair in header.split(","):
+        key, _sep, value = pair.strip().partition(" ")
+        if not key:
+            continue
+        try:
+            metadata[key] = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise TusError(400, _("Upload-Metadata is not valid base64 text.")) from None
+    return metadata
+
+
+def _parse_checksum(request: HttpRequest) -> tuple[Any, bytes] | None:
+    header = request.headers.get("Upload-Checksum", "")
+    if not header:
+        return None
+    algorithm, _sep, encoded = header.strip().partition(" ")
+    if algorithm.lower() not in CHECKSUMS:
+        raise TusError(
+            400,
+            _("Unsupported checksum algorithm; use one of: %(names)s.")
+            % {"names": ", ".join(CHECKSUMS)},
+        )
+    try:
+        expected = base64.b64decode(encoded, validate=True)
+    except binascii.Error:
+        raise TusError(400, _("Upload-Checksum is not valid base64.")) from None
+    return CHECKSUMS[algorithm.lower()](), expected
+
+
+def _content_length(request: HttpRequest) -> int:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise TusError(400, _("Content-Length is not a number.")) from None
+    if length < 0:
+        raise TusError(400, _("Content-Length is not a number."))
+    return length
+
+
+# Creation --------------------------------------------------------------------------
+
+
+@require_http_methods(["OPTIONS", "POST"])
+def create(request: HttpRequest) -> HttpResponse:
+    if request.method == "OPTIONS":
+        return _answer(
+            204,
+            Tus_Version=TUS_VERSION,
+            Tus_Extension=EXTENSIONS,
+            Tus_Checksum_Algorithm=",".join(CHECKSUMS),
+        )
+    try:
+        _check_version(request)
+        return _create(request)
+    except TusError as error:
+        return _answer(error.status, error.message)
+
+
+def _create(request: HttpRequest) -> HttpResponse:
+    if "Upload-Defer-Length" in request.headers:
+        raise TusError(400, _("Send Upload-Length: deferred lengths are not supported."))
+    try:
+        length = int(request.headers.get("Upload-Length", ""))
+    except ValueError:
+        raise TusError(400, _("Send the file's size in Upload-Length.")) from None
+    if length < 0:
+        raise TusError(400, _("Send the file's size in Upload-Length."))
+    metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
+    request_id = metadata.get("request", "")
+    if not request_id.isdigit():
+        raise TusError(400, _("Name the request in Upload-Metadata (key “request”)."))
+    delivery_request = _deliverable(request.user, int(request_id))
+    name = metadata.get("filename", metadata.get("name", ""))
+    try:
+        naming.check_name_shape(name)
+    except ValidationError as error:
+        raise TusError(400, error.messages[0]) from None
+    if delivery_request.files.filter(name=name).exists():
+        raise TusError(400, naming.duplicate_name_error(name).messages[0])
+    _make_way_for(delivery_request, name, request.user)
+    upload = Upload(request=delivery_request, name=name, length=length, created_by=request.user)
+    upload.extend_expiry()
+    try:
+        with transaction.atomic():
+            upload.save(force_insert=True)
+    except IntegrityError:
+        raise TusError(400, _being_uploaded(name)) from None
+    staging.create(upload.pk)
+    location = request.build_absolute_uri(reverse("tus-upload", args=[upload.pk]))
+    headers = {"Location": location}
+    if _content_length(request) and request.content_type == OFFSET_CONTENT_TYPE:
+        # creation-with-upload: the first bytes ride along with the creation.
+        response = _append(request, upload, offset=0)
+        if response.status_code != 204:
+            return response
+        headers["Upload-Offset"] = response["Upload-Offset"]
+    return _answer(201, Upload_Expires=_expires(upload), **headers)
+
+
+def _make_way_for(delivery_request: DeliveryRequest, name: str, user: Any) -> None:
+    """An earlier unfinished upload of the same name: the same person starting over
+    replaces it (their browser lost it, say); anyone else's blocks the name."""
+    earlier = Upload.objects.filter(request=delivery_request, name=name).first()
+    if earlier is None:
+        return
+    if not earlier.is_expired and earlier.created_by_id != user.pk:
+        raise TusError(400, _being_uploaded(name))
+    try:
+        with staging.locked(earlier.pk):
+            _discard(earlier)
+    except staging.UploadLocked:
+        raise TusError(400, _being_uploaded(name)) from None
+    except staging.UploadGone:
+        earlier.delete()
+
+
+def _being_uploaded(name: str) -> str:
+    return _(
+        "“%(name)s” is being uploaded to this request already. Wait for that upload to "
+        "finish, or cancel it."
+    ) % {"name": name}
+
+
+# One upload ----------------------------------------------------------------------
+
+
+@require_http_methods(["HEAD", "PATCH", "DELETE", "OPTIONS", "POST"])
+def upload(request: HttpRequest, upload_id: UUID) -> HttpResponse:
+    method = _method(request)
+    if method == "OPTIONS":
+        return create(request)
+    if method == "POST":
+        return _answer(405, _("Use PATCH to send bytes."))
+    try:
+        _check_version(request)
+        found = _users_upload(request, upload_id)
+        if method == "HEAD":
+            return _answer(
+                200,
+                Upload_Offset=str(found.offset),
+                Upload_Length=str(found.length),
+                Upload_Expires=_expires(found),
+            )
+        if method == "DELETE":
+            return _terminate(found)
+        if request.content_type != OFFSET_CONTENT_TYPE:
+            raise TusError(415, _("Send bytes as %(type)s.") % {"type": OFFSET_CONTENT_TYPE})
+        try:
+            offset = int(request.headers.get("Upload-Offset", ""))
+        except ValueError:
+            raise TusError(400, _("Send the offset in Upload-Offset.")) from None
+        return _append(request, found, offset=offset)
+    except TusError as error:
+        return _answer(error.status, error.message)
+
+
+def _terminate(found: Upload) -> HttpResponse:
+    try:
+        with staging.locked(found.pk):
+            _discard(found)
+    except staging.UploadLocked:
+        raise TusError(423, _locked_message()) from None
+    except staging.UploadGone:
+        found.delete()
+    return _answer(204)
+
+
+def _locked_message() -> str:
+    return _("Another connection is sending bytes to this upload; try again in a moment.")
+
+
+def _append(request: HttpRequest, found: Upload, *, offset: int) -> HttpResponse:
+    checksum = _parse_checksum(request)
+    length = _content_length(request)
+    try:
+        with staging.locked(found.pk):
+            found = Upload.objects.filter(pk=found.pk).first() or _gone()
+            staged = staging.staged_size(found.pk)
+            if staged < found.offset:
+                # Bytes recorded but lost from disk (a crash before they were written
+                # out): resume from what is really there.
+                found.offset = staged
+                found.save(update_fields=["offset"])
+            if offset != found.offset:
+                raise TusError(
+                    409,
+                    _("Upload-Offset %(sent)d does not match the %(have)d bytes received.")
+                    % {"sent": offset, "have": found.offset},
+                )
+            if offset + length > found.length:
+                raise TusError(413, _("These bytes would exceed the Upload-Length."))
+            digests = staging.digests_at(found.pk, offset)
+            before = digests.copy() if checksum else None
+            received = staging.append(
+                found.pk,
+                request,
+                offset=offset,
+                length=length,
+                digests=digests,
+                chunk_hash=checksum[0] if checksum else None,
+            )
+            if checksum and (received < length or checksum[0].digest() != checksum[1]):
+                # An unverified chunk is never kept, whole or in part.
+                staging.truncate(found.pk, offset)
+                staging.remember(found.pk, offset, before)
+                if received < length:
+                    raise TusError(400, _("The chunk arrived incomplete and was discarded."))
+                raise TusError(
+                    CHECKSUM_MISMATCH,
+                    _("Checksum mismatch: the chunk was discarded. Send it again."),
+                )
+            found.offset = offset + received
+            found.extend_expiry()
+            found.save(update_fields=["offset", "expires_at"])
+            staging.remember(found.pk, found.offset, digests)
+            if found.offset == found.length:
+                _deliver(request, found, digests)
+    except staging.UploadLocked:
+        raise TusError(423, _locked_message()) from None
+    except staging.UploadGone:
+        raise TusError(404, _("No such upload.")) from None
+    return _answer(204, Upload_Offset=str(found.offset), Upload_Expires=_expires(found))
+
+
+def _gone() -> Upload:
+    raise staging.UploadGone
+
+
+def _deliver(request: HttpRequest, found: Upload, digests: staging.Digests) -> None:
+    """The last byte arrived: the file joins the request, through the same rules and
+    history as any other delivery, and the staging data goes."""
+    upload_id = found.pk  # delete() forgets it
+    staged = staging.StagedFile(upload_id)
+    try:
+        with transaction.atomic():
+            found.request.add_file(found.name, staged, by=request.user, **digests.hexdigests())
+            found.delete()
+    except ActionRefused as refusal:
+        # The request changed meanwhile (submitted, say): these bytes can't be delivered.
+        _discard(found)
+        raise TusError(403 if refusal.field != "name" else 400, refusal.message) from None
+    finally:
+        staged.close()
+    staging.remove(upload_id)

@@ -1,0 +1,260 @@
+// The Details Page's uploader: Uppy's drop zone and file picker, tus uploads that
+// resume after a dropped connection, and one row per file with its progress bar,
+// speed, time left, pause/resume, retry and cancel. Every text comes translated from
+// the template's data-text-* attributes. Built into static/js/uploader.bundle.js by
+// `npm run build` (see frontend/build.mjs); runs under script-src 'self'.
+import Uppy from "@uppy/core";
+import DragDrop from "@uppy/drag-drop";
+import Tus from "@uppy/tus";
+
+const MIN_SAMPLE_MS = 500;
+
+function csrfToken() {
+  // The token is on <body hx-headers>, where htmx finds it for every other action.
+  try {
+    return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+  } catch (error) {
+    return "";
+  }
+}
+
+function fill(template, values) {
+  return template.replace(/\{(\w+)\}/g, (match, key) => (key in values ? values[key] : match));
+}
+
+function formatBytes(bytes) {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  // Powers of 1024, as the file list's sizes (Django's filesizeformat).
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : 1;
+  return `${value.toLocaleString(document.documentElement.lang || undefined, {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  })} ${units[unit]}`;
+}
+
+function formatDuration(seconds) {
+  if (!Number.isFinite(seconds)) return "–";
+  const total = Math.max(0, Math.round(seconds));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const secs = total % 60;
+  const two = (n) => String(n).padStart(2, "0");
+  return hours ? `${hours}:${two(minutes)}:${two(secs)}` : `${minutes}:${two(secs)}`;
+}
+
+function serverMessage(error) {
+  // tus-js-client keeps the response of a refused request; our server explains itself
+  // in plain text (the naming rule, a duplicate name, a request no longer open, ...).
+  const response = error && error.originalResponse;
+  const body = response && typeof response.getBody === "function" ? response.getBody() : "";
+  if (body && body.length < 1000) return body;
+  return (error && error.message) || "";
+}
+
+function setup(root) {
+  if (root.dataset.ready) return;
+  root.dataset.ready = "1";
+  const text = root.dataset;
+  const pattern = new RegExp(text.pattern);
+  const maxLength = Number(text.maxNameLength || 255);
+  const list = root.querySelector("[data-upload-list]");
+  const refusals = root.querySelector("[data-upload-refusals]");
+  const rows = new Map();
+  root.querySelector("[data-uploader-fallback]").hidden = true;
+
+  function refuse(message) {
+    const line = document.createElement("p");
+    line.className = "field-error";
+    line.textContent = message;
+    refusals.appendChild(line);
+  }
+
+  const uppy = new Uppy({
+    id: `uploader-${text.request}`,
+    autoProceed: true,
+    allowMultipleUploadBatches: true,
+    meta: { request: text.request },
+    // The naming rule, checked before any byte is sent; the server checks it again.
+    onBeforeFileAdded(file) {
+      const name = file.name || "";
+      if (name.length > maxLength) {
+        refuse(fill(text.textTooLong, { name }));
+        return false;
+      }
+      if (!pattern.test(name) || /^\.+$/.test(name)) {
+        refuse(fill(text.textBadName, { name }));
+        return false;
+      }
+      return true;
+    },
+  });
+
+  uppy.use(DragDrop, {
+    target: root.querySelector("[data-drop-zone]"),
+    locale: {
+      strings: {
+        dropHereOr: text.textDrop.replace("{browse}", "%{browse}"),
+        browse: text.textBrowse,
+      },
+    },
+  });
+  uppy.use(Tus, {
+    endpoint: text.endpoint,
+    headers: () => ({ "X-CSRFToken": csrfToken() }),
+    retryDelays: [0, 1000, 3000, 5000, 10000, 20000, 30000],
+    removeFingerprintOnSuccess: true,
+    allowedMetaFields: ["request", "name"],
+    limit: 3,
+  });
+
+  function button(label, action) {
+    const element = document.createElement("button");
+    element.type = "button";
+    element.className = "button small";
+    element.textContent = label;
+    element.dataset.action = action;
+    return element;
+  }
+
+  function addRow(file) {
+    const item = document.createElement("li");
+    item.className = "upload-row";
+    item.dataset.state = "waiting";
+    const name = document.createElement("span");
+    name.className = "upload-name";
+    name.textContent = file.name;
+    const bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    bar.setAttribute("aria-label", fill(text.textProgressLabel, { name: file.name }));
+    const state = document.createElement("span");
+    state.className = "upload-state";
+    state.textContent = text.textWaiting;
+    const detail = document.createElement("span");
+    detail.className = "upload-detail muted";
+    const actions = document.createElement("span");
+    actions.className = "upload-actions";
+    const pause = button(text.textPause, "pause");
+    const retry = button(text.textRetry, "retry");
+    const cancel = button(text.textCancel, "cancel");
+    retry.hidden = true;
+    actions.append(pause, retry, cancel);
+    item.append(name, bar, state, detail, actions);
+    list.appendChild(item);
+    const row = { item, bar, state, detail, pause, retry, cancel, samples: [] };
+    rows.set(file.id, row);
+
+    pause.addEventListener("click", () => {
+      const paused = uppy.pauseResume(file.id);
+      pause.textContent = paused ? text.textResume : text.textPause;
+      setState(row, paused ? "paused" : "uploading");
+      row.samples = [];
+    });
+    retry.addEventListener("click", () => {
+      retry.hidden = true;
+      setState(row, "uploading");
+      row.detail.textContent = "";
+      uppy.retryUpload(file.id);
+    });
+    cancel.addEventListener("click", () => {
+      // Removing a file that is uploading terminates its upload on the server.
+      uppy.removeFile(file.id);
+    });
+  }
+
+  function setState(row, state) {
+    row.item.dataset.state = state;
+    row.state.textContent = {
+      waiting: text.textWaiting,
+      uploading: text.textUploading,
+      paused: text.textPaused,
+      delivered: text.textDelivered,
+      failed: text.textFailed,
+    }[state];
+  }
+
+  function showProgress(file, progress) {
+    const row = rows.get(file.id);
+    if (!row) return;
+    const done = progress.bytesUploaded || 0;
+    const total = progress.bytesTotal || file.size || 0;
+    row.bar.value = total ? Math.floor((done / total) * 100) : 100;
+    if (row.item.dataset.state !== "paused") setState(row, "uploading");
+    // Speed over the last few seconds, so that a resumed upload's speed is its own.
+    const now = performance.now();
+    row.samples.push([now, done]);
+    while (row.samples.length > 2 && now - row.samples[0][0] > 5000) row.samples.shift();
+    const [firstTime, firstBytes] = row.samples[0];
+    const elapsed = (now - firstTime) / 1000;
+    if (now - firstTime < MIN_SAMPLE_MS) return;
+    const speed = (done - firstBytes) / elapsed;
+    row.detail.textContent = fill(text.textProgress, {
+      done: formatBytes(done),
+      total: formatBytes(total),
+      speed: formatBytes(speed),
+      left: speed > 0 ? formatDuration((total - done) / speed) : "–",
+    });
+  }
+
+  uppy.on("file-added", addRow);
+  uppy.on("file-removed", (file) => {
+    const row = rows.get(file.id);
+    if (row && row.item.dataset.state !== "delivered") row.item.remove();
+    rows.delete(file.id);
+  });
+  uppy.on("upload-progress", (file, progress) => {
+    if (file) showProgress(file, progress);
+  });
+  uppy.on("upload-success", (file) => {
+    const row = rows.get(file.id);
+    if (!row) return;
+    row.bar.value = 100;
+    setState(row, "delivered");
+    row.detail.textContent = formatBytes(file.size || 0);
+    row.pause.hidden = true;
+    row.retry.hidden = true;
+    row.cancel.hidden = true;
+  });
+  uppy.on("upload-error", (file, error) => {
+    const row = file && rows.get(file.id);
+    if (!row) return;
+    setState(row, "failed");
+    row.detail.textContent = serverMessage(error);
+    row.retry.hidden = false;
+  });
+  uppy.on("restriction-failed", (file, error) => {
+    if (file && error && /duplicate/i.test(error.message || "")) {
+      refuse(fill(text.textDuplicate, { name: file.name }));
+    }
+  });
+  uppy.on("is-offline", () => refuse(text.textOffline));
+  uppy.on("complete", (result) => {
+    const delivered = result.successful || [];
+    if (!delivered.length) return;
+    // Delivered files leave Uppy's list (so that a removed file can be delivered
+    // again); their rows stay, marked Delivered.
+    delivered.forEach((file) => uppy.removeFile(file.id));
+    const htmx = window.htmx;
+    const options = { source: root, target: "#request-main", swap: "outerHTML" };
+    if ((result.failed || []).length === 0) {
+      // The batch is complete: a request that submits automatically submits now.
+      htmx.ajax("POST", text.completeUrl, options);
+    } else {
+      htmx.ajax("GET", window.location.pathname, options);
+    }
+  });
+}
+
+function setupAll() {
+  document.querySelectorAll("[data-uploader]").forEach(setup);
+}
+
+document.addEventListener("htmx:load", setupAll);
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setupAll);
+else setupAll();

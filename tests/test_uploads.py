@@ -1,0 +1,578 @@
+"""Delivering files over tus: the real Python client (tuspy) against the running test
+server, signed in with the session cookie and the CSRF header, as a browser is."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import os
+import time
+import tracemalloc
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+import xxhash
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from tusclient import client as tus_client
+from tusclient.exceptions import TusCommunicationError
+
+from deliveries.models import DeliveredFile, HistoryEntry, Status
+from deliveries.uploads import staging
+from deliveries.uploads.models import Upload
+
+MIB = 1024 * 1024
+TUS = {"Tus-Resumable": "1.0.0"}
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def signed_in_headers(user) -> dict[str, str]:
+    """What a signed-in browser sends: its session cookie, and its CSRF cookie with the
+    matching X-CSRFToken header."""
+    browser = Client()
+    browser.force_login(user)
+    session = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    token = get_random_string(32)
+    return {
+        "Cookie": f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={token}",
+        "X-CSRFToken": token,
+    }
+
+
+def metadata(request_id: int, name: str) -> str:
+    return ",".join(
+        f"{key} {base64.b64encode(value.encode()).decode()}"
+        for key, value in {"request": str(request_id), "filename": name}.items()
+    )
+
+
+def write_file(path: Path, size: int, seed: int = 1) -> Path:
+    """`size` bytes that differ from chunk to chunk, written without holding them all."""
+    block = hashlib.sha256(str(seed).encode()).digest() * (MIB // 32)
+    with open(path, "wb") as handle:
+        written = 0
+        counter = 0
+        while written < size:
+            piece = counter.to_bytes(8, "big") + block[8:]
+            piece = piece[: size - written]
+            handle.write(piece)
+            written += len(piece)
+            counter += 1
+    return path
+
+
+def digests_of(path: Path) -> dict[str, str]:
+    md5, xxh = hashlib.md5(), xxhash.xxh64()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(4 * MIB):
+            md5.update(chunk)
+            xxh.update(chunk)
+    return {"md5": md5.hexdigest(), "xxh64": xxh.hexdigest()}
+
+
+@pytest.fixture
+def tus(live_server):
+    """tus(user) → a tuspy client for /uploads/ signed in as `user`."""
+
+    def make(user):
+        return tus_client.TusClient(
+            live_server.url + reverse("tus-create"), headers=signed_in_headers(user)
+        )
+
+    return make
+
+
+def create(live_server, user, request_id: int, name: str, length: int) -> requests.Response:
+    return requests.post(
+        live_server.url + reverse("tus-create"),
+        headers={
+            **TUS,
+            **signed_in_headers(user),
+            "Upload-Length": str(length),
+            "Upload-Metadata": metadata(request_id, name),
+        },
+        timeout=10,
+    )
+
+
+def head(url: str, user) -> requests.Response:
+    return requests.head(url, headers={**TUS, **signed_in_headers(user)}, timeout=10)
+
+
+def patch(url: str, user, data: bytes, offset: int, **headers: str) -> requests.Response:
+    return requests.patch(
+        url,
+        data=data,
+        headers={
+            **TUS,
+            **signed_in_headers(user),
+            "Upload-Offset": str(offset),
+            "Content-Type": "application/offset+octet-stream",
+            **headers,
+        },
+        timeout=10,
+    )
+
+
+def assert_delivered_identical(delivery_request, name: str, source: Path, user) -> None:
+    delivered = DeliveredFile.objects.get(request=delivery_request, name=name)
+    expected = digests_of(source)
+    assert delivered.size == source.stat().st_size
+    assert delivered.md5 == expected["md5"]
+    assert delivered.xxh64 == expected["xxh64"]
+    assert digests_of(Path(delivered.content.path)) == expected
+    assert delivered.delivered_by == user
+    assert HistoryEntry.objects.filter(
+        request=delivery_request, action=HistoryEntry.Action.DELIVERED, after=name, actor=user
+    ).exists()
+    assert not Upload.objects.exists()
+    assert not any(staging.staging_root().iterdir())
+
+
+def test_a_multi_chunk_upload_arrives_byte_identical(tus, make_request, uploader, tmp_path):
+    delivery_request = make_request(files=0)
+    source = write_file(tmp_path / "master.mov", 5 * MIB + 123)
+    uploader_ = tus(uploader).uploader(
+        str(source),
+        chunk_size=MIB,
+        metadata={"request": str(delivery_request.pk), "filename": "master.mov"},
+        upload_checksum=True,  # each chunk carries its sha1: the checksum extension
+    )
+    uploader_.upload()
+    assert_delivered_identical(delivery_request, "master.mov", source, uploader)
+
+
+def test_the_details_page_lists_the_delivered_file_with_its_checksums(
+    tus, make_request, uploader, tmp_path, client
+):
+    delivery_request = make_request(files=0)
+    source = write_file(tmp_path / "audio.wav", 200_000)
+    tus(uploader).uploader(
+        str(source), metadata={"request": str(delivery_request.pk), "filename": "audio.wav"}
+    ).upload()
+    delivered = delivery_request.files.get()
+    client.force_login(uploader)
+    page = client.get(
+        reverse("request-detail", args=[delivery_request.pk]) + f"?file={delivered.pk}"
+    )
+    html = page.content.decode()
+    assert "audio.wav" in html and delivered.md5 in html and delivered.xxh64 in html
+    assert "Delivered “audio.wav”." in html
+
+
+def test_an_interrupted_upload_resumes_from_the_offset_head_reports(
+    tus, live_server, make_request, admin_user, tmp_path
+):
+    delivery_request = make_request(files=0)
+    source = write_file(tmp_path / "reel.mov", 3 * MIB + 17)
+    location = create(live_server, admin_user, delivery_request.pk, "reel.mov", 3 * MIB + 17)
+    url = location.headers["Location"]
+
+    # The connection drops after 1 MiB and a bit of a PATCH announced as the whole file.
+    sent = MIB + 4321
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection.putrequest("PATCH", parts.path)
+    for key, value in {
+        **TUS,
+        **signed_in_headers(admin_user),
+        "Upload-Offset": "0",
+        "Content-Type": "application/offset+octet-stream",
+        "Content-Length": str(source.stat().st_size),
+    }.items():
+        connection.putheader(key, value)
+    connection.endheaders()
+    with open(source, "rb") as handle:
+        connection.send(handle.read(sent))
+    connection.sock.close()
+
+    # The server keeps what arrived once it notices the connection is gone.
+    deadline = time.monotonic() + 10
+    while int(head(url, admin_user).headers["Upload-Offset"]) != sent:
+        assert time.monotonic() < deadline, "the server never recorded the bytes that arrived"
+        time.sleep(0.05)
+
+    resumed = tus(admin_user).uploader(str(source), url=url, chunk_size=MIB)
+    assert resumed.offset == sent  # tuspy asked HEAD where to resume
+    resumed.upload()
+    assert_delivered_identical(delivery_request, "reel.mov", source, admin_user)
+
+
+def test_a_chunk_with_a_wrong_checksum_is_discarded_with_460(live_server, make_request, uploader):
+    delivery_request = make_request(files=0)
+    url = create(live_server, uploader, delivery_request.pk, "a.mov", 10).headers["Location"]
+    assert patch(url, uploader, b"01234", 0).headers["Upload-Offset"] == "5"
+    wrong = base64.b64encode(hashlib.sha1(b"something else").digest()).decode()
+    response = patch(url, uploader, b"56789", 5, **{"Upload-Checksum": f"sha1 {wrong}"})
+    assert response.status_code == 460
+    assert head(url, uploader).headers["Upload-Offset"] == "5"
+    right = base64.b64encode(hashlib.md5(b"56789").digest()).decode()
+    response = patch(url, uploader, b"56789", 5, **{"Upload-Checksum": f"md5 {right}"})
+    assert response.status_code == 204
+    delivered = delivery_request.files.get(name="a.mov")
+    assert delivered.md5 == hashlib.md5(b"0123456789").hexdigest()
+
+
+def test_a_wrong_offset_answers_409_and_changes_nothing(live_server, make_request, uploader):
+    delivery_request = make_request(files=0)
+    url = create(live_server, uploader, delivery_request.pk, "a.mov", 10).headers["Location"]
+    patch(url, uploader, b"0123", 0)
+    assert patch(url, uploader, b"xxxx", 2).status_code == 409
+    assert patch(url, uploader, b"xxxx", 9).status_code == 409
+    assert head(url, uploader).headers["Upload-Offset"] == "4"
+
+
+def test_bytes_beyond_the_announced_length_are_refused(live_server, make_request, uploader):
+    delivery_request = make_request(files=0)
+    url = create(live_server, uploader, delivery_request.pk, "a.mov", 4).headers["Location"]
+    assert patch(url, uploader, b"012345", 0).status_code == 413
+    assert head(url, uploader).headers["Upload-Offset"] == "0"
+
+
+def test_another_organization_gets_404(live_server, make_request, uploader, outsider):
+    delivery_request = make_request(files=0)
+    assert create(live_server, outsider, delivery_request.pk, "a.mov", 3).status_code == 404
+    url = create(live_server, uploader, delivery_request.pk, "a.mov", 3).headers["Location"]
+    assert head(url, outsider).status_code == 404
+    assert patch(url, outsider, b"abc", 0).status_code == 404
+    assert head(url, uploader).headers["Upload-Offset"] == "0"
+
+
+def test_a_name_that_breaks_the_rule_is_refused_at_creation_with_the_rule(
+    live_server, make_request, uploader
+):
+    delivery_request = make_request(files=0)
+    response = create(live_server, uploader, delivery_request.pk, "my master.mov", 3)
+    assert response.status_code == 400
+    assert "File names may use only letters" in response.text
+    assert "space" in response.text
+    assert not Upload.objects.exists()
+
+
+def test_a_name_already_in_the_request_is_refused_at_creation(live_server, make_request, uploader):
+    delivery_request = make_request(files=1)
+    response = create(live_server, uploader, delivery_request.pk, "file_000.mov", 3)
+    assert response.status_code == 400
+    assert "already named “file_000.mov”" in response.text
+
+
+def test_tuspy_reports_the_refusal_before_sending_any_byte(tus, make_request, uploader, tmp_path):
+    delivery_request = make_request(files=0)
+    source = write_file(tmp_path / "x.mov", 1000)
+    bad = tus(uploader).uploader(
+        str(source), metadata={"request": str(delivery_request.pk), "filename": "bad#name.mov"}
+    )
+    with pytest.raises(TusCommunicationError) as error:
+        bad.upload()
+    assert error.value.status_code == 400
+    assert not delivery_request.files.exists()
+
+
+def test_a_reviewer_gets_403(live_server, make_request, reviewer):
+    delivery_request = make_request(files=0)
+    response = create(live_server, reviewer, delivery_request.pk, "a.mov", 3)
+    assert response.status_code == 403
+
+
+def test_a_submitted_request_refuses_uploads(live_server, make_request, uploader):
+    delivery_request = make_request(status="submitted", files=1)
+    response = create(live_server, uploader, delivery_request.pk, "a.mov", 3)
+    assert response.status_code == 403
+    assert "Submitted" in response.text
+
+
+def test_an_upload_under_way_is_refused_once_the_request_is_submitted(
+    live_server, make_request, uploader
+):
+    delivery_request = make_request(files=1)
+    url = create(live_server, uploader, delivery_request.pk, "a.mov", 6).headers["Location"]
+    patch(url, uploader, b"abc", 0)
+    delivery_request.act("submit", by=uploader)
+    assert patch(url, uploader, b"def", 3).status_code == 403
+    assert not delivery_request.files.filter(name="a.mov").exists()
+
+
+def test_an_anonymous_client_is_refused(live_server, make_request):
+    delivery_request = make_request(files=0)
+    response = requests.post(
+        live_server.url + reverse("tus-create"),
+        headers={
+            **TUS,
+            "Upload-Length": "3",
+            "Upload-Metadata": metadata(delivery_request.pk, "a.mov"),
+        },
+        timeout=10,
+    )
+    assert response.status_code == 403
+
+
+def test_a_cookie_authenticated_upload_without_the_csrf_header_is_refused(
+    live_server, make_request, uploader
+):
+    delivery_request = make_request(files=0)
+    headers = signed_in_headers(uploader)
+    del headers["X-CSRFToken"]
+    response = requests.post(
+        live_server.url + reverse("tus-create"),
+        headers={
+            **TUS,
+            **headers,
+            "Upload-Length": "3",
+            "Upload-Metadata": metadata(delivery_request.pk, "a.mov"),
+        },
+        timeout=10,
+    )
+    assert response.status_code == 403
+    assert "CSRF" in response.text
+    assert not Upload.objects.exists()
+
+
+def test_termination_deletes_the_staging_data(live_server, make_request, uploader):
+    delivery_request = make_request(files=0)
+    url = create(live_server, uploader, delivery_request.pk, "a.mov", 10).headers["Location"]
+    patch(url, uploader, b"01234", 0)
+    upload = Upload.objects.get()
+    assert staging.folder(upload.pk).is_dir()
+    response = requests.delete(url, headers={**TUS, **signed_in_headers(uploader)}, timeout=10)
+    assert response.status_code == 204
+    assert not staging.folder(upload.pk).exists()
+    assert not Upload.objects.exists()
+    assert head(url, uploader).status_code == 404
+
+
+def test_an_expired_upload_is_refused_and_cleaned_up(live_server, make_request, uploader):
+    delivery_request = make_request(files=0)
+    url = create(live_server, uploader, delivery_request.pk, "a.mov", 10).headers["Location"]
+    patch(url, uploader, b"01234", 0)
+    expiry = head(url, uploader).headers["Upload-Expires"]
+    assert expiry.endswith("GMT")
+    Upload.objects.update(expires_at=timezone.now() - settings.UPLOAD_EXPIRY)
+    upload = Upload.objects.get()
+    call_command("expire_uploads", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    assert not Upload.objects.exists()
+    assert not staging.folder(upload.pk).exists()
+    assert head(url, uploader).status_code == 404
+
+
+def test_an_expired_upload_answers_410(live_server, make_request, uploader):
+    delivery_request = make_request(files=0)
+    url = create(live_server, uploader, delivery_request.pk, "a.mov", 10).headers["Location"]
+    Upload.objects.update(expires_at=timezone.now())
+    assert patch(url, uploader, b"01234", 0).status_code == 410
+    assert not Upload.objects.exists()
+
+
+def test_two_connections_cannot_interleave_bytes_in_one_upload(live_server, make_request, uploader):
+    delivery_request = make_request(files=0)
+    url = create(live_server, uploader, delivery_request.pk, "a.mov", 20).headers["Location"]
+    parts = urlsplit(url)
+    first = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    first.putrequest("PATCH", parts.path)
+    for key, value in {
+        **TUS,
+        **signed_in_headers(uploader),
+        "Upload-Offset": "0",
+        "Content-Type": "application/offset+octet-stream",
+        "Content-Length": "10",
+    }.items():
+        first.putheader(key, value)
+    first.endheaders()
+    first.send(b"aaaaa")
+    # The first connection holds the upload while it sends; a second one is told to wait.
+    # (Until the first has the lock, the second's offset is wrong: 409, nothing written.)
+    deadline = time.monotonic() + 5
+    while (second := patch(url, uploader, b"bbbbb", 5)).status_code != 423:
+        assert second.status_code == 409 and time.monotonic() < deadline, second.text
+        time.sleep(0.05)
+    first.send(b"aaaaa")
+    assert first.getresponse().status == 204
+    assert patch(url, uploader, b"cccccccccc", 10).status_code == 204
+    assert Path(delivery_request.files.get().content.path).read_bytes() == b"a" * 10 + b"c" * 10
+
+
+def test_creation_with_upload_takes_the_first_bytes_with_the_creation(
+    live_server, make_request, uploader
+):
+    delivery_request = make_request(files=0)
+    response = requests.post(
+        live_server.url + reverse("tus-create"),
+        data=b"hello",
+        headers={
+            **TUS,
+            **signed_in_headers(uploader),
+            "Upload-Length": "5",
+            "Upload-Metadata": metadata(delivery_request.pk, "hello.txt"),
+            "Content-Type": "application/offset+octet-stream",
+        },
+        timeout=10,
+    )
+    assert response.status_code == 201
+    assert response.headers["Upload-Offset"] == "5"
+    assert delivery_request.files.get().md5 == hashlib.md5(b"hello").hexdigest()
+
+
+def test_options_advertise_the_version_and_extensions(live_server):
+    response = requests.options(live_server.url + reverse("tus-create"), timeout=10)
+    assert response.status_code == 204
+    assert response.headers["Tus-Version"] == "1.0.0"
+    extensions = response.headers["Tus-Extension"].split(",")
+    assert {"creation", "creation-with-upload", "termination", "expiration", "checksum"} <= set(
+        extensions
+    )
+    assert {"md5", "sha1"} <= set(response.headers["Tus-Checksum-Algorithm"].split(","))
+
+
+def test_a_checksum_manifest_delivered_by_tus_makes_a_request_with_a_checksum(
+    tus, make_request, uploader, tmp_path
+):
+    delivery_request = make_request(files=1)
+    manifest = tmp_path / "checksum.txt"
+    manifest.write_text(f"{'0' * 32}  file_000.mov\n")
+    tus(uploader).uploader(
+        str(manifest), metadata={"request": str(delivery_request.pk), "filename": "checksum.txt"}
+    ).upload()
+    delivery_request.refresh_from_db()
+    assert delivery_request.has_checksum
+    assert delivery_request.checksum_manifest.name == "checksum.txt"
+
+
+def test_uploading_200_mb_keeps_memory_flat(tus, make_request, uploader, tmp_path):
+    delivery_request = make_request(files=0)
+    size = 200 * 1000 * 1000
+    source = write_file(tmp_path / "big.mov", size)
+    uploader_ = tus(uploader).uploader(
+        str(source),
+        chunk_size=8 * MIB,
+        metadata={"request": str(delivery_request.pk), "filename": "big.mov"},
+    )
+    tracemalloc.start()
+    try:
+        uploader_.upload()
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # The client's 8 MiB chunk and the server's reads, never the file.
+    assert peak < 50 * 1000 * 1000, f"peak {peak / 1e6:.1f} MB"
+    assert delivery_request.files.get().md5 == digests_of(source)["md5"]
+
+
+# Delivery complete and automatic submission (plain Django test client) ---------------
+
+
+def test_delivery_complete_submits_a_request_that_submits_automatically(
+    client, make_request, uploader
+):
+    delivery_request = make_request(files=2)
+    delivery_request.auto_submit = True
+    delivery_request.save(update_fields=["auto_submit"])
+    client.force_login(uploader)
+    response = client.post(reverse("delivery-complete", args=[delivery_request.pk]))
+    assert response.status_code == 302
+    delivery_request.refresh_from_db()
+    assert delivery_request.status == Status.SUBMITTED
+    entry = delivery_request.history.filter(action=HistoryEntry.Action.STATUS_CHANGED).first()
+    assert entry.actor is None and entry.after == Status.SUBMITTED
+
+
+def test_delivery_complete_leaves_a_manual_request_open(client, make_request, uploader):
+    delivery_request = make_request(files=2)
+    client.force_login(uploader)
+    response = client.post(
+        reverse("delivery-complete", args=[delivery_request.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert 'id="request-main"' in response.content.decode()
+    delivery_request.refresh_from_db()
+    assert delivery_request.status == Status.OPEN
+
+
+def test_delivery_complete_waits_while_other_uploads_are_under_way(client, make_request, uploader):
+    delivery_request = make_request(files=1)
+    delivery_request.auto_submit = True
+    delivery_request.save(update_fields=["auto_submit"])
+    upload = Upload(request=delivery_request, name="late.mov", length=9, created_by=uploader)
+    upload.extend_expiry()
+    upload.save()
+    client.force_login(uploader)
+    client.post(reverse("delivery-complete", args=[delivery_request.pk]))
+    delivery_request.refresh_from_db()
+    assert delivery_request.status == Status.OPEN
+
+
+def test_delivery_complete_needs_post(client, make_request, uploader):
+    delivery_request = make_request(files=1)
+    client.force_login(uploader)
+    url = reverse("delivery-complete", args=[delivery_request.pk])
+    assert client.get(url).status_code == 405
+
+
+def test_delivery_complete_with_no_file_explains_why_it_cannot_submit(
+    client, make_request, uploader
+):
+    delivery_request = make_request(files=0)
+    delivery_request.auto_submit = True
+    delivery_request.save(update_fields=["auto_submit"])
+    client.force_login(uploader)
+    response = client.post(
+        reverse("delivery-complete", args=[delivery_request.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 400
+    assert "Deliver at least one file" in response.content.decode()
+    delivery_request.refresh_from_db()
+    assert delivery_request.status == Status.OPEN
+
+
+def test_the_drop_zone_shows_only_while_this_user_may_deliver(
+    client, make_request, uploader, reviewer
+):
+    open_request = make_request(files=1)
+    submitted = make_request(status="submitted", files=1, name="Audio")
+    client.force_login(uploader)
+    assert 'id="uploader"' in client.get(reverse("request-detail", args=[open_request.pk])).text
+    assert 'id="uploader"' not in client.get(reverse("request-detail", args=[submitted.pk])).text
+    client.force_login(reviewer)
+    assert 'id="uploader"' not in client.get(reverse("request-detail", args=[open_request.pk])).text
+
+
+def test_the_terminal_script_delivers_and_completes_the_delivery(
+    live_server, make_request, uploader, tmp_path
+):
+    import subprocess
+    import sys
+
+    delivery_request = make_request(files=0)
+    delivery_request.auto_submit = True
+    delivery_request.save(update_fields=["auto_submit"])
+    first = write_file(tmp_path / "reel_01.mov", 300_000, seed=1)
+    second = write_file(tmp_path / "reel_02.mov", 200_000, seed=2)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(Path(settings.BASE_DIR) / "scripts" / "deliver.py"),
+            "--portal",
+            live_server.url,
+            "--user",
+            uploader.username,
+            "--request",
+            str(delivery_request.pk),
+            str(first),
+            str(second),
+        ],
+        env={**os.environ, "PORTAL_PASSWORD": "pw-for-tests", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Delivery complete." in result.stdout
+    assert digests_of(first)["md5"] == delivery_request.files.get(name="reel_01.mov").md5
+    delivery_request.refresh_from_db()
+    assert delivery_request.status == Status.SUBMITTED
