@@ -561,37 +561,40 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
             naming.check_name_shape(name)
         except ValidationError as error:
             raise ActionRefused(error.messages[0], field="name") from None
-        with transaction.atomic():
-            self._lock_for_file_change(delivering=True)
-            if self.files.filter(name=name).exists():
-                raise ActionRefused(naming.duplicate_name_error(name).messages[0], field="name")
-            removal.free_name(self, name)
-            delivered = DeliveredFile(
-                request=self,
-                name=name,
-                size=content.size,
-                delivered_by=by if by is not None and by.is_authenticated else None,
-                md5=md5,
-                xxh64=xxh64,
-            )
-            delivered.content.save(storage_key(self.pk, name), content, save=False)
-            stored_path = delivered.content.name
-            try:
+        delivered = DeliveredFile(
+            request=self,
+            name=name,
+            size=content.size,
+            delivered_by=by if by is not None and by.is_authenticated else None,
+            md5=md5,
+            xxh64=xxh64,
+        )
+        # Store the bytes before taking the request's lock: a large copy (to object
+        # storage, say) must not hold up everyone else's actions on this request.
+        delivered.content.save(storage_key(self.pk, name), content, save=False)
+        stored_path = delivered.content.name
+        try:
+            with transaction.atomic():
+                self._lock_for_file_change(delivering=True)
+                if self.files.filter(name=name).exists():
+                    raise ActionRefused(naming.duplicate_name_error(name).messages[0], field="name")
+                removal.free_name(self, name)
                 delivered.save()
-            except Exception:
-                default_storage.delete(stored_path)
-                raise
-            removal.count_delivered(self)
-            HistoryEntry.objects.create(
-                request=self,
-                actor=by,
-                action=HistoryEntry.Action.DELIVERED,
-                after=name,
-                details={"size": delivered.size},
-            )
-            if manifests.is_manifest_name(name):
-                self._attach_manifest(delivered)
-            return delivered
+                removal.count_delivered(self)
+                HistoryEntry.objects.create(
+                    request=self,
+                    actor=by,
+                    action=HistoryEntry.Action.DELIVERED,
+                    after=name,
+                    details={"size": delivered.size},
+                )
+                if manifests.is_manifest_name(name):
+                    self._attach_manifest(delivered)
+        except BaseException:
+            # Refused or failed: the rows rolled back, so the stored bytes go too.
+            default_storage.delete(stored_path)
+            raise
+        return delivered
 
     def _attach_manifest(self, manifest: DeliveredFile) -> None:
         """A delivered checksum.txt or MHL makes this a request with a checksum."""

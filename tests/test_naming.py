@@ -1,5 +1,7 @@
 """The delivery naming rule, as a table of good and bad names, through a real rename."""
 
+from pathlib import Path
+
 import pytest
 
 from deliveries.models import ActionRefused
@@ -70,7 +72,7 @@ def test_a_manifest_names_files_without_their_folders():
     assert entries == [("frame_0001.dpx", "xxh64", "0123456789abcdef")]
 
 
-def test_a_manifest_listing_one_name_with_two_hashes_is_refused(make_request, admin_user):
+def test_a_manifest_listing_one_name_with_two_hashes_is_refused(make_request, admin_user, settings):
     from django.core.files.base import ContentFile
 
     request = make_request(files=1)
@@ -80,6 +82,8 @@ def test_a_manifest_listing_one_name_with_two_hashes_is_refused(make_request, ad
     request.refresh_from_db()
     assert not request.has_checksum
     assert not request.files.filter(name="checksum.txt").exists()
+    stored = [path.name for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
+    assert "checksum.txt" not in stored and "file_000.mov" in stored
 
 
 def test_a_reason_with_markup_characters_is_escaped_once_in_history(
