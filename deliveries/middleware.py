@@ -1,6 +1,9 @@
 import zoneinfo
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
+
+from .models import Preference
 
 
 class ViewerTimeZoneMiddleware:
@@ -20,3 +23,38 @@ class ViewerTimeZoneMiddleware:
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
         return self.get_response(request)
+
+
+class RememberedLanguageMiddleware:
+    """Speak the language a signed-in user chose last time, on any browser.
+
+    The header's switcher stores the choice (deliveries.views.set_language); here a
+    browser without a language cookie of its own (a new device, a cleared browser)
+    gets the remembered one, and keeps it through the cookie we set.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        remembered = ""
+        cookie_name = settings.LANGUAGE_COOKIE_NAME
+        if request.user.is_authenticated and cookie_name not in request.COOKIES:
+            remembered = (
+                Preference.objects.filter(user=request.user)
+                .values_list("language", flat=True)
+                .first()
+            ) or ""
+            if remembered:
+                translation.activate(remembered)
+                request.LANGUAGE_CODE = remembered
+        response = self.get_response(request)
+        if remembered:
+            response.set_cookie(
+                cookie_name,
+                remembered,
+                max_age=settings.LANGUAGE_COOKIE_AGE or 365 * 24 * 3600,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
+        return response

@@ -806,3 +806,21 @@ class HistoryEntry(models.Model):
 
 # Uploads in progress (tus) live in their own module; importing it registers the model.
 from .uploads.models import Upload  # noqa: E402, F401
+
+
+class Preference(models.Model):
+    """What a person chose for themselves, kept across browsers and devices."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_preference"
+    )
+    language = models.CharField(
+        gettext_lazy("language"), max_length=10, choices=settings.LANGUAGES, blank=True
+    )
+
+    class Meta:
+        verbose_name = gettext_lazy("preference")
+        verbose_name_plural = gettext_lazy("preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language or '-'}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
@@ -19,6 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views import i18n as i18n_views
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -31,7 +33,7 @@ from .access import (
     requests_visible_to,
 )
 from .forms import RedeliveryForm, RenameForm
-from .models import ActionRefused, DeliveryRequest, RedeliveryReason, Status
+from .models import ActionRefused, DeliveryRequest, Preference, RedeliveryReason, Status
 
 PAGE_SIZE = 100
 LIST_LIMIT = 500
@@ -396,3 +398,13 @@ def download_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
 def healthz(request: HttpRequest) -> HttpResponse:
     """For load balancers and the throughput benchmark: the app answers, nothing more."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, remembered for a signed-in user on every device."""
+    response = i18n_views.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        Preference.objects.update_or_create(user=request.user, defaults={"language": language})
+    return response

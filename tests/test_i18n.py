@@ -314,3 +314,22 @@ def test_processing_results_read_in_the_viewers_language(client, admin_user, mak
     assert "no es una etiqueta de idioma BCP 47" in spanish
     assert "is not a BCP 47 language tag" not in spanish
     assert "subtítulos" in spanish or "subtítulo" in spanish
+
+
+def test_the_chosen_language_is_remembered_for_the_user_on_another_browser(
+    client, admin_user, make_request
+):
+    from django.test import Client
+
+    from deliveries.models import Preference
+
+    delivery_request = make_request(files=1)
+    client.force_login(admin_user)
+    client.post(reverse("set_language"), {"language": SPANISH, "next": "/requests/"})
+    assert Preference.objects.get(user=admin_user).language == SPANISH
+
+    laptop = Client()  # a browser with no language cookie, asking for English
+    laptop.force_login(admin_user)
+    page = laptop.get(detail_url(delivery_request), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'lang="es-419"' in page and "Archivos entregados" in page
+    assert laptop.cookies[django_settings.LANGUAGE_COOKIE_NAME].value == SPANISH
