@@ -39,7 +39,13 @@ class RememberedLanguageMiddleware:
     def __call__(self, request):
         remembered = ""
         cookie_name = settings.LANGUAGE_COOKIE_NAME
-        if request.user.is_authenticated and cookie_name not in request.COOKIES:
+        if (
+            request.user.is_authenticated
+            and cookie_name not in request.COOKIES
+            # Once per session: most people never choose and would cost a query a page.
+            and not request.session.get("portal_language_checked")
+        ):
+            request.session["portal_language_checked"] = True
             remembered = (
                 Preference.objects.filter(user=request.user)
                 .values_list("language", flat=True)
