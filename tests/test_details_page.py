@@ -435,7 +435,7 @@ def test_history_times_show_in_the_viewers_time_zone(client, admin_user, make_re
 
 
 def test_older_history_entries_are_one_link_away(client, admin_user, make_request):
-    request = make_request(status="processed", files=60)
+    request = make_request(status="processed", files=40)
     client.force_login(admin_user)
     page = client.get(detail_url(request)).content.decode()
     assert "Status changed from Submitted to Processed." in page
