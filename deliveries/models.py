@@ -503,6 +503,16 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
             self._lock_for_file_change()
             if self.files.filter(name=new_name).exclude(pk=file.pk).exists():
                 raise ActionRefused(naming.duplicate_name_error(new_name).messages[0], field="name")
+            if self.uploads.filter(name=new_name).exists():
+                # Taking the name would make that upload fail at its last byte.
+                raise ActionRefused(
+                    _(
+                        "“%(name)s” is being uploaded to this request right now. Choose "
+                        "another name, or wait for that upload to finish."
+                    )
+                    % {"name": new_name},
+                    field="name",
+                )
             removal.free_name(self, new_name)
             old_name = file.name
             updated = self.files.filter(pk=file.pk, name=old_name).update(name=new_name)
@@ -598,10 +608,9 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
 
     def _attach_manifest(self, manifest: DeliveredFile) -> None:
         """A delivered checksum.txt or MHL makes this a request with a checksum."""
-        with manifest.content.open("rb") as handle:
-            data = handle.read(64 * 1024 * 1024)
         try:
-            entries = manifests.parse(manifest.name, data)
+            with manifest.content.open("rb") as handle:
+                entries = manifests.parse(manifest.name, handle)
         except manifests.ManifestError as error:
             raise ActionRefused(str(error), field="name") from None
         ManifestEntry.objects.bulk_create(

@@ -576,3 +576,38 @@ def test_the_terminal_script_delivers_and_completes_the_delivery(
     assert digests_of(first)["md5"] == delivery_request.files.get(name="reel_01.mov").md5
     delivery_request.refresh_from_db()
     assert delivery_request.status == Status.SUBMITTED
+
+
+def test_an_empty_file_is_delivered_at_creation(live_server, make_request, uploader):
+    delivery_request = make_request(files=0)
+    response = create(live_server, uploader, delivery_request.pk, "empty.txt", 0)
+    assert response.status_code == 201
+    delivered = delivery_request.files.get(name="empty.txt")
+    assert delivered.size == 0
+    assert delivered.md5 == "d41d8cd98f00b204e9800998ecf8427e"
+
+
+def test_a_rename_may_not_take_the_name_of_an_upload_under_way(live_server, make_request, uploader):
+    from deliveries.models import ActionRefused
+
+    delivery_request = make_request(files=1)
+    url = create(live_server, uploader, delivery_request.pk, "reel.mov", 10).headers["Location"]
+    patch(url, uploader, b"01234", 0)
+    existing = delivery_request.files.get()
+    with pytest.raises(ActionRefused, match="being uploaded to this request right now"):
+        delivery_request.rename_file(existing, "reel.mov", by=uploader)
+    assert patch(url, uploader, b"56789", 5).status_code == 204
+    assert delivery_request.files.filter(name="reel.mov", size=10).exists()
+
+
+def test_a_manifest_with_a_hash_too_long_is_refused_and_the_upload_is_gone(
+    live_server, make_request, uploader
+):
+    delivery_request = make_request(files=0)
+    body = b"<hashlist><hash><file>a.mov</file><md5>" + b"a" * 100 + b"</md5></hash></hashlist>"
+    url = create(live_server, uploader, delivery_request.pk, "x.mhl", len(body)).headers["Location"]
+    response = patch(url, uploader, body, 0)
+    assert response.status_code == 400
+    assert "32-digit hexadecimal" in response.content.decode()
+    assert head(url, uploader).status_code == 404
+    assert not delivery_request.files.exists()

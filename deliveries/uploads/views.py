@@ -202,6 +202,10 @@ def _create(request: HttpRequest) -> HttpResponse:
         raise TusError(400, _being_uploaded(name)) from None
     staging.create(upload.pk)
     location = request.build_absolute_uri(reverse("tus-upload", args=[upload.pk]))
+    if length == 0:
+        # No PATCH will ever come for an empty file: deliver it now.
+        with staging.locked(upload.pk):
+            _deliver(request, upload, staging.Digests())
     headers = {"Location": location}
     if _content_length(request) and request.content_type == OFFSET_CONTENT_TYPE:
         # creation-with-upload: the first bytes ride along with the creation.
@@ -354,6 +358,12 @@ def _deliver(request: HttpRequest, found: Upload, digests: staging.Digests) -> N
         # The request changed meanwhile (submitted, say): these bytes can't be delivered.
         _discard(found)
         raise TusError(403 if refusal.field != "name" else 400, refusal.message) from None
+    except Exception:
+        # Never leave an upload that says "all bytes received" with nothing delivered:
+        # the client would report success. Gone, it answers 404 and the client starts
+        # again.
+        _discard(found)
+        raise
     finally:
         staged.close()
     staging.remove(upload_id)
