@@ -6,6 +6,7 @@ Business rules live here as model methods: views fetch, authorize, call one meth
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -117,6 +118,7 @@ class Status(models.TextChoices):
 
 
 FILE_CHANGES_ALLOWED = (Status.OPEN, Status.REDELIVERY)
+UPLOAD_UNDER_WAY_WINDOW = datetime.timedelta(minutes=10)
 
 
 def _is_system(user: AnyUser | None) -> bool:
@@ -474,7 +476,13 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         """
         if not self.auto_submit or self.status not in FILE_CHANGES_ALLOWED:
             return None
-        if self.uploads.filter(expires_at__gt=timezone.now()).exists():
+        from .uploads.models import upload_expiry
+
+        # Under way: bytes arrived in the last few minutes (a long PATCH reports every
+        # minute). An upload abandoned in a closed tab must not hold the request open
+        # for a whole expiry period.
+        active_since = timezone.now() - UPLOAD_UNDER_WAY_WINDOW
+        if self.uploads.filter(expires_at__gt=active_since + upload_expiry()).exists():
             return None
         return self.act("submit", by=None)
 

@@ -611,3 +611,54 @@ def test_a_manifest_with_a_hash_too_long_is_refused_and_the_upload_is_gone(
     assert "32-digit hexadecimal" in response.content.decode()
     assert head(url, uploader).status_code == 404
     assert not delivery_request.files.exists()
+
+
+def test_an_upload_abandoned_for_minutes_does_not_hold_back_automatic_submission(
+    client, make_request, uploader
+):
+    import datetime
+
+    from django.utils import timezone
+
+    delivery_request = make_request(files=1)
+    delivery_request.auto_submit = True
+    delivery_request.save(update_fields=["auto_submit"])
+    upload = Upload(request=delivery_request, name="tab-closed.mov", length=9, created_by=uploader)
+    upload.extend_expiry()
+    upload.expires_at -= datetime.timedelta(minutes=11)  # last bytes 11 minutes ago
+    upload.save()
+    assert upload.expires_at > timezone.now()  # not expired: merely abandoned
+    client.force_login(uploader)
+    client.post(reverse("delivery-complete", args=[delivery_request.pk]))
+    delivery_request.refresh_from_db()
+    assert delivery_request.status == Status.SUBMITTED
+
+
+def test_a_patch_with_no_running_hash_past_the_limit_delivers_without_rereading(
+    tmp_path, monkeypatch, settings
+):
+    import io
+
+    from deliveries.uploads import staging
+
+    settings.UPLOAD_STAGING_ROOT = str(tmp_path)
+    monkeypatch.setattr(staging, "REHASH_LIMIT", 4)
+    staging.create("cold")
+    first = staging.Digests()
+    staging.append("cold", io.BytesIO(b"01234567"), offset=0, length=8, digests=first)
+    staging.forget("cold")  # as if another worker process had taken those bytes
+    digests = staging.digests_at("cold", 8)
+    assert isinstance(digests, staging.SkippedDigests)
+    calls = []
+    monkeypatch.setattr(staging, "KEEPALIVE_SECONDS", 0.0)
+    received = staging.append(
+        "cold",
+        io.BytesIO(b"89"),
+        offset=8,
+        length=2,
+        digests=digests,
+        keepalive=lambda: calls.append(1),
+    )
+    assert received == 2 and calls
+    assert digests.hexdigests() == {"md5": "", "xxh64": ""}
+    assert staging.data_path("cold").read_bytes() == b"0123456789"

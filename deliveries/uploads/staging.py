@@ -20,8 +20,9 @@ import os
 import queue
 import shutil
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -133,6 +134,9 @@ class SkippedDigests(Digests):
         return {"md5": "", "xxh64": ""}
 
 
+# How often a long PATCH records that its upload is still alive.
+KEEPALIVE_SECONDS = 60.0
+
 # Staged bytes re-hashed at most when a PATCH finds no running hash in this process.
 REHASH_LIMIT = 256 * 1024 * 1024
 
@@ -189,6 +193,7 @@ def append(
     length: int,
     digests: Digests,
     chunk_hash: Any = None,
+    keepalive: Callable[[], None] | None = None,
 ) -> int:
     """Copy up to `length` bytes from `stream` to the staged data at `offset`.
 
@@ -200,7 +205,7 @@ def append(
     (hashlib and the file and socket calls release the GIL); the queue between them
     holds at most HASH_QUEUE reads, so memory stays flat however large the upload.
     """
-    hashers = [digests.md5.update, digests.xxh64.update]
+    hashers = [digests.update]
     if chunk_hash is not None:
         hashers.append(chunk_hash.update)
     pending: queue.Queue[bytes | None] = queue.Queue(maxsize=HASH_QUEUE)
@@ -213,6 +218,7 @@ def append(
     hasher = threading.Thread(target=hash_chunks, name=f"tus-hash-{upload_id}", daemon=True)
     hasher.start()
     received = 0
+    next_keepalive = time.monotonic() + KEEPALIVE_SECONDS
     try:
         with open(data_path(upload_id), "r+b") as handle:
             handle.truncate(offset)
@@ -227,6 +233,10 @@ def append(
                 handle.write(chunk)
                 pending.put(chunk)
                 received += len(chunk)
+                if keepalive is not None and time.monotonic() >= next_keepalive:
+                    # A single PATCH can last hours: show the upload is alive meanwhile.
+                    keepalive()
+                    next_keepalive = time.monotonic() + KEEPALIVE_SECONDS
     finally:
         pending.put(None)
         hasher.join()

@@ -317,6 +317,7 @@ def _append(request: HttpRequest, found: Upload, *, offset: int) -> HttpResponse
                 length=length,
                 digests=digests,
                 chunk_hash=checksum[0] if checksum else None,
+                keepalive=lambda: _keep_alive(found),
             )
             if checksum and (received < length or checksum[0].digest() != checksum[1]):
                 # An unverified chunk is never kept, whole or in part.
@@ -339,6 +340,11 @@ def _append(request: HttpRequest, found: Upload, *, offset: int) -> HttpResponse
     except staging.UploadGone:
         raise TusError(404, _("No such upload.")) from None
     return _answer(204, Upload_Offset=str(found.offset), Upload_Expires=_expires(found))
+
+
+def _keep_alive(upload: Upload) -> None:
+    upload.extend_expiry()
+    Upload.objects.filter(pk=upload.pk).update(expires_at=upload.expires_at)
 
 
 def _gone() -> Upload:
