@@ -30,6 +30,19 @@ def kind_of(name: str) -> str:
     return "media"
 
 
+# The kinds and lower-case asset types appear inside stored messages; marked here so
+# that the page can show them in the viewer's language (templatetags/portal.py).
+KIND_WORDS = (
+    gettext_noop("manifest"),
+    gettext_noop("timed text"),
+    gettext_noop("image"),
+    gettext_noop("media"),
+    gettext_noop("primary video"),
+    gettext_noop("audio"),
+    gettext_noop("artwork"),
+    gettext_noop("picture-mastering image sequence"),
+)
+
 EXPECTED_KIND = {
     AssetType.PRIMARY_VIDEO: "media",
     AssetType.AUDIO: "media",

@@ -130,7 +130,12 @@ def finding_message(error: dict) -> str:
     template = error.get("template")
     if not template:
         return error.get("message", "")
-    params = error.get("params") or {}
+    # Words such as "timed text" or "primary video" ride in the parameters; names and
+    # numbers pass through gettext unchanged.
+    params = {
+        key: _(value) if isinstance(value, str) and value else value
+        for key, value in (error.get("params") or {}).items()
+    }
     try:
         return _(template) % params if params else _(template)
     except (KeyError, TypeError, ValueError):
