@@ -233,15 +233,20 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
     assert "no issues" in result.stdout
 
 
-def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SECRET_KEY", "DJANGO_DEBUG")}
-    result = subprocess.run(
+def manage_check_without(tmp_path, *unset: str, **extra: str) -> subprocess.CompletedProcess:
+    """`manage.py check` in a fresh process, with some variables unset."""
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    return subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=Path(__file__).resolve().parent.parent,
-        env={**env, "PORTAL_VAR_DIR": str(tmp_path)},
+        env={**env, **extra, "PORTAL_VAR_DIR": str(tmp_path)},
         capture_output=True,
         text=True,
     )
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
+    result = manage_check_without(tmp_path, "DJANGO_SECRET_KEY", "DJANGO_DEBUG")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
 
@@ -276,14 +281,8 @@ def test_a_member_of_two_organizations_has_each_organizations_role(
 
 
 def test_production_settings_refuse_to_start_without_a_database_url(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_DEBUG")}
-    env["DJANGO_SECRET_KEY"] = "x" * 60
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=Path(__file__).resolve().parent.parent,
-        env={**env, "PORTAL_VAR_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
+    result = manage_check_without(
+        tmp_path, "DATABASE_URL", "DJANGO_DEBUG", DJANGO_SECRET_KEY="x" * 60
     )
     assert result.returncode != 0
     assert "DATABASE_URL is not set" in result.stderr
