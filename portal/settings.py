@@ -8,6 +8,7 @@ import datetime
 import os
 import secrets
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -166,6 +167,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     if not TESTING:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
+    else:
+        # A file, not Django's in-memory default: an in-memory test database is one
+        # connection shared by every live-server thread, and concurrent requests then
+        # collide on it ("table is locked"). With a file each thread has its own.
+        DATABASES["default"]["TEST"] = {
+            "NAME": str(Path(tempfile.gettempdir()) / f"portal-tests-{os.getpid()}.sqlite3")
+        }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
