@@ -482,7 +482,7 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         # minute). An upload abandoned in a closed tab must not hold the request open
         # for a whole expiry period.
         active_since = timezone.now() - UPLOAD_UNDER_WAY_WINDOW
-        if self.uploads.filter(expires_at__gt=active_since + upload_expiry()).exists():
+        if self.uploads.under_way().filter(expires_at__gt=active_since + upload_expiry()).exists():
             return None
         return self.act("submit", by=None)
 
@@ -511,7 +511,7 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
             self._lock_for_file_change()
             if self.files.filter(name=new_name).exclude(pk=file.pk).exists():
                 raise ActionRefused(naming.duplicate_name_error(new_name).messages[0], field="name")
-            if self.uploads.filter(name=new_name).exists():
+            if self.uploads.under_way().filter(name=new_name).exists():
                 # Taking the name would make that upload fail at its last byte.
                 raise ActionRefused(
                     _(

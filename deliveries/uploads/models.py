@@ -1,4 +1,5 @@
-"""One row per tus upload in progress; it disappears when the file is delivered."""
+"""One row per tus upload. It stays after its file is delivered (offset == length),
+until it expires, so that a client that lost the last answer learns of the success."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ from django.utils.translation import gettext_lazy
 
 def upload_expiry() -> datetime.timedelta:
     return settings.UPLOAD_EXPIRY
+
+
+class UploadQuerySet(models.QuerySet["Upload"]):
+    def under_way(self) -> UploadQuerySet:
+        """Uploads whose file is not delivered yet."""
+        return self.filter(offset__lt=models.F("length"))
 
 
 class Upload(models.Model):
@@ -34,6 +41,8 @@ class Upload(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
 
+    objects = UploadQuerySet.as_manager()
+
     class Meta:
         constraints = [
             # Two uploads of one name into one request would collide when the second
@@ -45,6 +54,10 @@ class Upload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.offset}/{self.length})"
+
+    @property
+    def is_delivered(self) -> bool:
+        return self.offset == self.length
 
     @property
     def is_expired(self) -> bool:

@@ -76,6 +76,16 @@ def _check_version(request: HttpRequest) -> None:
         raise TusError(412, _("This server speaks tus %(version)s.") % {"version": TUS_VERSION})
 
 
+def _answerable(user: Any, request_id: int) -> None:
+    """The caller still belongs to the request's organization with a delivering role."""
+    try:
+        get_request_for_user(user, request_id, needs=Can.DELIVER)
+    except Http404:
+        raise TusError(404, _("No such request.")) from None
+    except PermissionDenied:
+        raise TusError(403, _("Your role does not allow delivering files.")) from None
+
+
 def _deliverable(user: Any, request_id: int) -> DeliveryRequest:
     """The request, if `user` may deliver files to it now."""
     if not user.is_authenticated:
@@ -98,6 +108,10 @@ def _users_upload(request: HttpRequest, upload_id: UUID) -> Upload:
         if not request.user.is_authenticated:
             raise TusError(403, _("Sign in to deliver files."))
         raise TusError(404, _("No such upload."))
+    if upload.is_delivered:
+        # Answered even after the request moved on (submitted automatically, say).
+        _answerable(request.user, upload.request_id)
+        return upload
     _deliverable(request.user, upload.request_id)
     if upload.is_expired:
         _discard(upload)
@@ -222,6 +236,10 @@ def _make_way_for(delivery_request: DeliveryRequest, name: str, user: Any) -> No
     earlier = Upload.objects.filter(request=delivery_request, name=name).first()
     if earlier is None:
         return
+    if earlier.is_delivered:
+        # Its file was delivered, then removed or renamed: the name is free again.
+        earlier.delete()
+        return
     if not earlier.is_expired and earlier.created_by_id != user.pk:
         raise TusError(400, _being_uploaded(name))
     try:
@@ -331,10 +349,13 @@ def _append(request: HttpRequest, found: Upload, *, offset: int) -> HttpResponse
                 )
             found.offset = offset + received
             found.extend_expiry()
-            found.save(update_fields=["offset", "expires_at"])
-            staging.remember(found.pk, found.offset, digests)
             if found.offset == found.length:
+                # The row says "complete" only in the transaction that delivers the
+                # file: a crash before it leaves the last bytes to be sent again.
                 _deliver(request, found, digests)
+            else:
+                found.save(update_fields=["offset", "expires_at"])
+                staging.remember(found.pk, found.offset, digests)
     except staging.UploadLocked:
         raise TusError(423, _locked_message()) from None
     except staging.UploadGone:
@@ -353,13 +374,18 @@ def _gone() -> Upload:
 
 def _deliver(request: HttpRequest, found: Upload, digests: staging.Digests) -> None:
     """The last byte arrived: the file joins the request, through the same rules and
-    history as any other delivery, and the staging data goes."""
-    upload_id = found.pk  # delete() forgets it
+    history as any other delivery, and the staging data goes.
+
+    The upload's row stays, complete, until it expires: a client whose answer to the
+    last PATCH was lost asks HEAD, learns every byte arrived, and reports success
+    instead of starting again.
+    """
+    upload_id = found.pk
     staged = staging.StagedFile(upload_id)
     try:
         with transaction.atomic():
             found.request.add_file(found.name, staged, by=request.user, **digests.hexdigests())
-            found.delete()
+            found.save(update_fields=["offset", "expires_at"])
     except ActionRefused as refusal:
         # The request changed meanwhile (submitted, say): these bytes can't be delivered.
         _discard(found)
@@ -372,4 +398,5 @@ def _deliver(request: HttpRequest, found: Upload, digests: staging.Digests) -> N
         raise
     finally:
         staged.close()
+    staging.forget(upload_id)
     staging.remove(upload_id)
