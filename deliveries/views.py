@@ -73,6 +73,16 @@ def request_list(request: HtmxHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     if query:
         requests = requests.filter(Q(title__name__icontains=query) | Q(name__icontains=query))
+    # Older pages by keyset: ?before=<id of the last request shown>.
+    before = request.GET.get("before", "")
+    anchor = None
+    if before.isdecimal():
+        anchor = DeliveryRequest.objects.filter(pk=int(before)).values("created_at", "pk").first()
+    if anchor:
+        requests = requests.filter(
+            Q(created_at__lt=anchor["created_at"])
+            | Q(created_at=anchor["created_at"], pk__lt=anchor["pk"])
+        )
     shown = list(requests[: LIST_LIMIT + 1])
     template = "deliveries/request_list.html"
     if request.htmx:
@@ -82,7 +92,8 @@ def request_list(request: HtmxHttpRequest) -> HttpResponse:
         template,
         {
             "requests": shown[:LIST_LIMIT],
-            "list_cut": len(shown) > LIST_LIMIT,
+            "older_than": shown[LIST_LIMIT - 1].pk if len(shown) > LIST_LIMIT else None,
+            "paged": anchor is not None,
             "statuses": Status.choices,
             "status": status,
             "query": query,

@@ -446,3 +446,18 @@ def test_older_history_entries_are_one_link_away(client, admin_user, make_reques
     assert "Delivered “file_000.mov”." in page
     assert "Status changed from Submitted to Processed." not in page
     assert "Newest entries" in page
+
+
+def test_the_request_list_pages_to_older_requests(client, admin_user, make_request, monkeypatch):
+    from deliveries import views
+
+    monkeypatch.setattr(views, "LIST_LIMIT", 3)
+    made = [make_request(name=f"Request {n}", files=0) for n in range(5)]
+    client.force_login(admin_user)
+    page = client.get(reverse("request-list")).content.decode()
+    assert "Request 4" in page and "Request 2" in page and "Request 1" not in page
+    older = re.search(r'before=(\d+)">Older requests', page)
+    assert older and int(older.group(1)) == made[2].pk
+    page = client.get(reverse("request-list"), {"before": older.group(1)}).content.decode()
+    assert "Request 1" in page and "Request 0" in page and "Request 2" not in page
+    assert "Newest requests" in page and "Older requests" not in page
