@@ -97,6 +97,23 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
         url = reverse("admin:deliveries_historyentry_changelist") + f"?request__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("Every history entry of this request"))
 
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            # Nothing changes without a trace: a studio contact's edit is history too.
+            HistoryEntry.objects.create(
+                request=obj,
+                actor=request.user,
+                action=HistoryEntry.Action.EDITED,
+                details={
+                    "fields": form.changed_data,
+                    "before": {name: str(form.initial.get(name, "")) for name in form.changed_data},
+                    "after": {
+                        name: str(form.cleaned_data.get(name, "")) for name in form.changed_data
+                    },
+                },
+            )
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         # Moving a request to another partner would hand over its files silently.

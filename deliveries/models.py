@@ -799,6 +799,7 @@ class HistoryEntry(models.Model):
         DELIVERED = "delivered", gettext_lazy("File delivered")
         RENAMED = "renamed", gettext_lazy("File renamed")
         REMOVED = "removed", gettext_lazy("Files removed")
+        EDITED = "edited", gettext_lazy("Request edited")
 
     request = models.ForeignKey(DeliveryRequest, on_delete=models.CASCADE, related_name="history")
     at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -168,3 +168,20 @@ def test_the_change_page_links_to_the_full_history_and_keeps_the_partner_fixed(
     delete = reverse("admin:deliveries_deliveryrequest_delete", args=[request.pk])
     assert studio_client.post(delete, {"post": "yes"}).status_code == 403
     assert DeliveryRequest.objects.filter(pk=request.pk).exists()
+
+
+def test_an_edit_in_the_admin_is_recorded_in_history(studio_client, staff, make_request):
+    import datetime
+
+    request = make_request(status="open")
+    data = {**_form_data(request), "due_date": "2027-01-15", "language": "es-419"}
+    response = studio_client.post(change_url(request), data)
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.due_date == datetime.date(2027, 1, 15)
+    entry = request.history.first()
+    assert entry.action == "edited" and entry.actor == staff
+    assert set(entry.details["fields"]) == {"due_date", "language"}
+    assert entry.details["before"]["due_date"] == "2026-12-24"
+    page = studio_client.get(reverse("request-detail", args=[request.pk])).content.decode()
+    assert "Changed in the studio admin: language, due date." in page

@@ -6,7 +6,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from ..models import DeliveredFile, HistoryEntry, RedeliveryReason, Status
+from ..models import DeliveredFile, DeliveryRequest, HistoryEntry, RedeliveryReason, Status
 
 register = template.Library()
 
@@ -79,6 +79,13 @@ def history_text(context: template.Context, entry: HistoryEntry) -> str:
                 % {"count": count},
             )
         return text
+    if entry.action == HistoryEntry.Action.EDITED:
+        labels = [
+            str(DeliveryRequest._meta.get_field(name).verbose_name)
+            for name in details.get("fields", [])
+            if name in EDITABLE_FIELDS
+        ]
+        return format_html(_("Changed in the studio admin: {fields}."), fields=", ".join(labels))
     if entry.action == HistoryEntry.Action.DELIVERED:
         return format_html(_("Delivered “{name}”."), name=entry.after)
     if entry.action == HistoryEntry.Action.RENAMED:
@@ -95,6 +102,9 @@ def history_text(context: template.Context, entry: HistoryEntry) -> str:
             "count": count
         }
     return str(entry)
+
+
+EDITABLE_FIELDS = {"title", "name", "asset_type", "language", "due_date", "auto_submit"}
 
 
 def _reason_names(context: template.Context) -> dict[str, str]:
