@@ -125,14 +125,20 @@ def _is_system(user: AnyUser | None) -> bool:
     return user is None
 
 
-def _may_deliver(instance: DeliveryRequest, user: AnyUser | None) -> bool:
-    return _is_system(user) or instance.role_of(user) in (Role.ADMIN, Role.UPLOADER)
+def _may(capability: str):
+    """A transition permission read from the role table in deliveries.access, so that
+    the page's controls and the state machine can never disagree on who may act."""
+
+    def check(instance: DeliveryRequest, user: AnyUser | None) -> bool:
+        from .access import Can, capabilities  # access imports this module
+
+        return _is_system(user) or Can[capability] in capabilities(user, instance)
+
+    return check
 
 
-def _may_ask_for_redelivery(instance: DeliveryRequest, user: AnyUser | None) -> bool:
-    return (
-        _is_system(user) or getattr(user, "is_staff", False) or instance.role_of(user) == Role.ADMIN
-    )
+_may_deliver = _may("DELIVER")
+_may_ask_for_redelivery = _may("REDELIVER")
 
 
 def _is_studio_contact(instance: DeliveryRequest, user: AnyUser | None) -> bool:
