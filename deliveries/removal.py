@@ -41,6 +41,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from . import models as m
+from . import page_cache
 
 if TYPE_CHECKING:
     from .models import DeliveredFile, DeliveryRequest
@@ -211,14 +212,16 @@ def clean_storage(batch: int = STORAGE_BATCH, max_batches: int | None = None) ->
             if skip_locked:
                 # Workers on several machines share the queue without waiting.
                 queue = queue.select_for_update(skip_locked=True)
-            rows = list(queue.values_list("pk", "path")[:batch])
+            rows = list(queue.values_list("pk", "request_id", "path")[:batch])
             if not rows:
                 break
-            for _pk, path in rows:
+            for _pk, _request_id, path in rows:
                 delete_stored(default_storage, path)
-            m.StorageDeletion.objects.filter(pk__in=[pk for pk, _path in rows])._raw_delete(
+            m.StorageDeletion.objects.filter(pk__in=[pk for pk, _r, _path in rows])._raw_delete(
                 connection.alias
             )
+            # The pages' cleanup banners count what is left.
+            page_cache.bump({request_id for _pk, request_id, _path in rows})
         deleted += len(rows)
         batches += 1
     return deleted

@@ -24,7 +24,7 @@ from django.views import i18n as i18n_views
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from . import naming, removal
+from . import naming, page_cache, removal
 from .access import (
     Can,
     capabilities,
@@ -234,6 +234,10 @@ def _panel_context(request: HttpRequest, delivery_request: DeliveryRequest) -> d
 @login_required
 @require_GET
 def request_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    key = page_cache.page_key(request, pk)
+    cached = page_cache.cached_page(request, key) if key else None
+    if cached is not None and not settings.PORTAL_PAGE_CACHE_VERIFY:
+        return HttpResponse(cached)
     delivery_request = get_request_for_user(request.user, pk)
     context = _detail_context(
         request, delivery_request, **_panel_context(request, delivery_request)
@@ -246,7 +250,12 @@ def request_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "cleanup-banner": "cleanup-banner",
         }.get(request.htmx.target or "", "request-main")
         template += f"#{fragment}"
-    return render(request, template, context)
+    response = render(request, template, context)
+    if cached is not None and not page_cache.same_page(cached, response.content):
+        raise AssertionError(f"The cached Details Page of request {pk} is stale.")
+    if key and response.status_code == 200:
+        page_cache.keep_page(key, response.content)
+    return response
 
 
 def _respond(

@@ -111,6 +111,22 @@ PORTAL_SIGNIN_DELAY_STEP = 0.0 if TESTING else 0.25
 PORTAL_SIGNIN_DELAY_CAP = 2.0
 AXES_VERBOSE = False
 
+# Rendered Details Pages, kept per process and served again while nothing they show
+# has changed (deliveries/page_cache.py). PORTAL_PAGE_CACHE=0 turns it off; the tests
+# render every cached page afresh as well and fail when the two differ.
+PORTAL_PAGE_CACHE = env_bool("PORTAL_PAGE_CACHE", True)
+PORTAL_PAGE_CACHE_VERIFY = TESTING
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        # A 100-row page weighs ~150 kB: at most ~30 MB per process.
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PORTAL_PAGE_CACHE_ENTRIES", "200"))},
+        "TIMEOUT": 600,
+    },
+}
+
 # No inline script anywhere: htmx is configured by a <meta> tag and our code lives
 # in static/. Inline style attributes are allowed for the Django admin's templates.
 CONTENT_SECURITY_POLICY = {

@@ -1,0 +1,160 @@
+"""The Details Page served again without rendering, when nothing it shows has changed.
+
+A rendered page is kept (in each process's memory, the ``pages`` cache) under a key
+that holds everything the page is made of:
+
+* the request's whole row, with its title, partner, checksum manifest name and the
+  viewer's role in that partner, read in one indexed query on every view;
+* ``page_version``, a counter on the request bumped in the same transaction as every
+  write to the rows the page lists beside it (files, history, redeliveries, storage
+  still to clean) and by the few edits seen on every page (reason texts, user names);
+* who is looking (user, staff flag, CSRF secret), in which language and time zone,
+  at which URL (query string and htmx target).
+
+A page is never kept while it shows pending messages, while its request is
+Submitted (its banner follows the processing queue, which other requests move), or
+for a browser that has no CSRF cookie yet. A write can never hide behind an old key:
+each bump commits with its write, and the key is read before the page is rendered,
+so a stored page is at least as new as its key.
+
+Tests run with ``PORTAL_PAGE_CACHE_VERIFY``: every page served from the cache is also
+rendered afresh and must match, so the whole suite looks for a missed bump.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import caches
+from django.db import connection
+from django.db.models import F
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from django.utils import timezone, translation
+
+from . import models as m
+
+CACHE_ALIAS = "pages"
+# Masked CSRF tokens differ on every render of the same secret; they are equally valid.
+_CSRF_TOKEN = re.compile(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[A-Za-z0-9]+')
+
+
+def bump(request_ids: Iterable[int] | None = None) -> None:
+    """The page of these requests (of every request when None) changed: forget it.
+    Call it in the transaction of the write, after the write."""
+    requests = m.DeliveryRequest.objects.all()
+    if request_ids is not None:
+        requests = requests.filter(pk__in=list(request_ids))
+    requests.update(page_version=F("page_version") + 1)
+
+
+def _state_sql() -> str:
+    quote = connection.ops.quote_name
+    tables = {
+        name: quote(model._meta.db_table)
+        for name, model in {
+            "request": m.DeliveryRequest,
+            "title": m.Title,
+            "organization": m.Organization,
+            "membership": m.Membership,
+            "file": m.DeliveredFile,
+        }.items()
+    }
+    # One indexed read by primary keys, written out because it runs on every view of
+    # the page: the ORM spent more time building it than the database answering it.
+    return (
+        f"SELECT r.{quote('status')}, mb.{quote('role')}, r.*, t.*, o.*, cm.{quote('name')} "
+        f"FROM {tables['request']} r "
+        f"JOIN {tables['title']} t ON t.{quote('id')} = r.{quote('title_id')} "
+        f"JOIN {tables['organization']} o ON o.{quote('id')} = r.{quote('organization_id')} "
+        f"LEFT JOIN {tables['file']} cm ON cm.{quote('id')} = r.{quote('checksum_manifest_id')} "
+        f"LEFT JOIN {tables['membership']} mb ON mb.{quote('organization_id')} = "
+        f"r.{quote('organization_id')} AND mb.{quote('user_id')} = %s "
+        f"WHERE r.{quote('id')} = %s"
+    )
+
+
+def page_key(request: HttpRequest, pk: int) -> str | None:
+    """The cache key of this view of the page, or None when it must be rendered."""
+    if not settings.PORTAL_PAGE_CACHE or request.method != "GET":
+        return None
+    csrf_secret = request.META.get("CSRF_COOKIE")
+    if not csrf_secret or len(messages.get_messages(request)):
+        return None
+    user = request.user
+    with connection.cursor() as cursor:
+        cursor.execute(_state_sql(), [user.pk, pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    status, role = row[:2]
+    if status == m.Status.SUBMITTED or (role is None and not user.is_staff):
+        return None  # outsiders get their 404 from the usual path
+    parts = (
+        row,
+        user.pk,
+        user.get_username(),
+        user.is_staff,
+        csrf_secret,
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        request.META.get("QUERY_STRING", ""),
+        request.headers.get("HX-Request", ""),
+        request.headers.get("HX-Target", ""),
+    )
+    return "page:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def cached_page(request: HttpRequest, key: str) -> bytes | None:
+    body = caches[CACHE_ALIAS].get(key)
+    if body is not None:
+        get_token(request)  # renews the CSRF cookie as a rendered page does
+    return body
+
+
+def keep_page(key: str, body: bytes) -> None:
+    caches[CACHE_ALIAS].set(key, body)
+
+
+def same_page(cached: bytes, fresh: bytes) -> bool:
+    return _CSRF_TOKEN.sub(r"\1", cached.decode()) == _CSRF_TOKEN.sub(r"\1", fresh.decode())
+
+
+# Edits seen on every page, rare enough to forget every page -------------------------
+
+
+def _reason_changed(sender, **kwargs) -> None:
+    bump()  # reason texts show in redelivery banners and dialogs
+
+
+def _note_username_change(sender, instance, update_fields=None, **kwargs) -> None:
+    if instance.pk is None or (update_fields is not None and "username" not in update_fields):
+        return
+    before = sender._base_manager.filter(pk=instance.pk).values_list("username", flat=True)
+    instance._portal_renamed = before.first() not in (None, instance.get_username())
+
+
+def _user_renamed(sender, instance, **kwargs) -> None:
+    if getattr(instance, "_portal_renamed", False):
+        instance._portal_renamed = False
+        bump()  # names show beside files and history entries
+
+
+def _user_deleted(sender, **kwargs) -> None:
+    bump()  # their files and entries now show no one
+
+
+def connect_signals() -> None:
+    from django.contrib.auth import get_user_model
+    from django.db.models import signals
+
+    user_model = get_user_model()
+    signals.post_save.connect(_reason_changed, sender=m.RedeliveryReason)
+    signals.post_delete.connect(_reason_changed, sender=m.RedeliveryReason)
+    signals.pre_save.connect(_note_username_change, sender=user_model)
+    signals.post_save.connect(_user_renamed, sender=user_model)
+    signals.post_delete.connect(_user_deleted, sender=user_model)
