@@ -163,6 +163,12 @@ def _title_renamed(request, user):
     return "The Short Tide"
 
 
+def _partner_renamed(request, user):
+    request.organization.name = "Lumen Post Madrid"
+    request.organization.save()
+    return "Lumen Post Madrid"
+
+
 def _role_changed(request, user):
     Membership.objects.filter(user=user).update(role="reviewer")
     return lambda page: "data-select-all" not in page
@@ -182,6 +188,7 @@ CHANGES = {
     "the request is submitted": _submit,
     "the request is edited in the admin": _request_edited,
     "the title is renamed": _title_renamed,
+    "the partner is renamed": _partner_renamed,
     "the viewer's role changes": _role_changed,
     "the viewer's user name changes": _username_changed,
 }
