@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -137,16 +137,22 @@ def processing_progress(delivery_request: DeliveryRequest) -> dict[str, int | No
     queue_position: 0 while a worker processes it, n when n-th in the queue, None when
     neither (see deliveries.processing.runner.queue_position).
     """
+    from .models import ProcessingStatus
     from .processing import queue_position
 
-    counts: dict[str, int | None] = delivery_request.files.aggregate(
-        total=Count("pk"),
-        done=Count("pk", filter=Q(processing_status__in=["passed", "failed"])),
-        failed=Count("pk", filter=Q(processing_status="failed")),
-        started=Count("pk", filter=~Q(processing_status="pending")),
-    )
-    counts["queue_position"] = queue_position(delivery_request)
-    return counts
+    # Counters the worker keeps, and an index probe for the few files held right now:
+    # the same cost at 10 files and at 250,000.
+    counts = DeliveryRequest.objects.filter(pk=delivery_request.pk).values(
+        "file_count", "files_processed", "files_failed"
+    )[0]
+    held = delivery_request.files.filter(processing_status=ProcessingStatus.PROCESSING).count()
+    return {
+        "total": counts["file_count"],
+        "done": counts["files_processed"],
+        "failed": counts["files_failed"],
+        "started": counts["files_processed"] + held,
+        "queue_position": queue_position(delivery_request),
+    }
 
 
 def _history_page(delivery_request: DeliveryRequest, request: HttpRequest) -> dict[str, Any]:

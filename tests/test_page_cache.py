@@ -14,9 +14,9 @@ from deliveries import removal
 from deliveries.models import (
     DeliveredFile,
     Membership,
-    ProcessingStatus,
     RedeliveryReason,
 )
+from deliveries.processing import runner
 
 
 @pytest.fixture(autouse=True)
@@ -118,8 +118,9 @@ def test_a_submitted_page_is_never_kept(client, admin_user, make_request):
     request = make_request(status="submitted", files=2)
     client.force_login(admin_user)
     assert "Waiting for a processing worker." in kept(client, request)
-    request.files.filter(name="file_000.mov").update(processing_status=ProcessingStatus.PASSED)
-    assert "Processing 1 of 2 files" in view(client, request)
+    lease = runner._claim(request.files.get(name="file_000.mov").pk)
+    assert runner.process_file(request, lease)  # what a worker does for each file
+    assert "Processing 1 of 2 files · 1 failed so far" in view(client, request)
 
 
 # Every change shows on the next view ---------------------------------------------------

@@ -30,6 +30,7 @@ from deliveries.models import (
     DeliveryRequest,
     HistoryEntry,
     ProcessingStatus,
+    RedeliveryReason,
     Status,
 )
 from deliveries.processing import runner
@@ -598,7 +599,8 @@ def test_the_details_page_shows_progress_and_the_place_in_the_queue(
         ahead.act("submit", by=None)
         request = make_request(status="open", files=3)
         request.act("submit", by=None)
-    request.files.filter(name="file_000.mov").update(processing_status="failed")
+    lease = runner._claim(request.files.get(name="file_000.mov").pk)
+    assert runner.process_file(request, lease)  # a broken .mov: it fails
     client.force_login(admin_user)
     page = client.get(reverse("request-detail", args=[request.pk]))
     html = page.content.decode()
@@ -629,3 +631,25 @@ def test_processed_file_rows_show_their_summary_and_errors(client, admin_user, d
     html = client.get(reverse("request-detail", args=[request.pk])).content.decode()
     assert "00:00:01 · 5.1 PCM 16-bit 48 kHz" in html
     assert "MEDIA-DecodeError" in html
+
+
+def test_the_progress_counters_match_the_files_after_a_run_and_a_rerun(make_request):
+    request = make_request(status="submitted", files=3)  # three broken .mov files
+    runner.process_request(request.pk)
+    request.refresh_from_db()
+    assert (request.status, request.files_processed, request.files_failed) == ("processed", 3, 3)
+    DeliveryRequest.objects.filter(pk=request.pk).update(status="submitted")
+    runner.process_request(request.pk, rerun=True)
+    request.refresh_from_db()
+    assert (request.files_processed, request.files_failed) == (3, 3)
+
+
+def test_a_resubmitted_request_counts_the_files_it_kept_as_done(make_request, admin_user, staff):
+    request = make_request(status="processed", files=2)
+    request.act("ask_for_redelivery", by=staff, reasons=RedeliveryReason.objects.all()[:1])
+    request.add_file("file_new.mov", ContentFile(b"new"), by=admin_user)
+    request.act("submit", by=admin_user)
+    request.refresh_from_db()
+    kept = request.files.exclude(processing_status="pending").count()
+    assert kept == 2 and request.files_processed == 2
+    assert request.file_count == kept + 1
