@@ -24,6 +24,7 @@ rendered afresh and must match, so the whole suite looks for a missed bump.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -34,7 +35,6 @@ from django.core.cache import caches
 from django.db import connection
 from django.db.models import F
 from django.http import HttpRequest
-from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 
 from . import models as m
@@ -53,7 +53,8 @@ def bump(request_ids: Iterable[int] | None = None) -> None:
     requests.update(page_version=F("page_version") + 1)
 
 
-def _state_sql() -> str:
+@functools.cache
+def _state_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
     request = quote(m.DeliveryRequest._meta.db_table)
     membership = quote(m.Membership._meta.db_table)
@@ -76,7 +77,7 @@ def page_key(request: HttpRequest, pk: int) -> str | None:
         return None
     user = request.user
     with connection.cursor() as cursor:
-        cursor.execute(_state_sql(), [user.pk, pk])
+        cursor.execute(_state_sql(connection.vendor), [user.pk, pk])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -98,11 +99,10 @@ def page_key(request: HttpRequest, pk: int) -> str | None:
     return "page:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def cached_page(request: HttpRequest, key: str) -> bytes | None:
-    body = caches[CACHE_ALIAS].get(key)
-    if body is not None:
-        get_token(request)  # renews the CSRF cookie as a rendered page does
-    return body
+def cached_page(key: str) -> bytes | None:
+    # The page holds a token of this browser's CSRF secret (part of the key), valid
+    # as it is: nothing to mask again, and the cookie is renewed by the next render.
+    return caches[CACHE_ALIAS].get(key)
 
 
 def keep_page(key: str, body: bytes) -> None:

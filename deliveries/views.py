@@ -241,7 +241,7 @@ def _panel_context(request: HttpRequest, delivery_request: DeliveryRequest) -> d
 @require_GET
 def request_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     key = page_cache.page_key(request, pk)
-    cached = page_cache.cached_page(request, key) if key else None
+    cached = page_cache.cached_page(key) if key else None
     if cached is not None and not settings.PORTAL_PAGE_CACHE_VERIFY:
         return HttpResponse(cached)
     delivery_request = get_request_for_user(request.user, pk)
