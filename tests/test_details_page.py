@@ -17,7 +17,7 @@ def detail_url(request):
 
 def row(name: str) -> str:
     """The file list's link for a file (history entries name files too)."""
-    return f'hx-swap="outerHTML">{name}</a>'
+    return f'">{name}</a></td>'
 
 
 def status_of(request) -> str:

@@ -20,15 +20,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ..models import DeliveredFile, ProcessingStatus
-from .portal import finding_message, icon_dots, technical_summary
+from .portal import finding_message, technical_summary
 
 register = template.Library()
 
 ROW = (
     '<tr id="file-{pk}" class="file-row">\n'
     "{check}"
-    '<td class="name"><a class="file-link" href="{page}?file={pk}" hx-get="{page}?file={pk}" '
-    'hx-target="#side-panel" hx-swap="outerHTML">{name}</a></td>\n'
+    '<td class="name"><a class="file-link" href="{page}?file={pk}" hx-get="{page}?file={pk}">'
+    "{name}</a></td>\n"
     "<td>{extension}</td>\n"
     '<td class="num">{size}</td>\n'
     '<td><span>{by}</span> <time class="muted" datetime="{iso}">{when}</time></td>\n'
@@ -37,20 +37,25 @@ ROW = (
     '<details class="menu row-menu">\n'
     '<summary class="icon-button" aria-label="{actions}">{dots}</summary>\n'
     '<div class="menu-items">\n'
-    '<a class="menu-item" href="{page}?file={pk}" hx-get="{page}?file={pk}" '
-    'hx-target="#side-panel" hx-swap="outerHTML">{details}</a>\n'
+    '<a class="menu-item" href="{page}?file={pk}" hx-get="{page}?file={pk}">{details}</a>\n'
     "{rename}"
     '<a class="menu-item" href="{download}">{download_label}</a>\n'
     "{remove}"
     "</div>\n</details>\n</td>\n</tr>\n"
+)
+# A page has 100 rows: each menu icon points at one drawing (dots_symbol in the page)
+# instead of repeating it, and each link takes its htmx target from the <tbody>.
+DOTS = mark_safe(
+    '<svg class="icon" width="20" height="20" aria-hidden="true" focusable="false">'
+    '<use href="#icon-dots"></use></svg>'
 )
 CHECK = (
     '<td class="check"><input type="checkbox" name="file" value="{pk}" form="selection" '
     'data-name="{name}" aria-label="{label}"></td>\n'
 )
 RENAME = (
-    '<a class="menu-item" href="{page}?file={pk}&amp;edit=1" hx-get="{page}?file={pk}&amp;edit=1" '
-    'hx-target="#side-panel" hx-swap="outerHTML">{label}</a>\n'
+    '<a class="menu-item" href="{page}?file={pk}&amp;edit=1" hx-get="{page}?file={pk}&amp;edit=1">'
+    "{label}</a>\n"
 )
 REMOVE = (
     '<a class="menu-item danger" href="{page}?confirm=remove&amp;file={pk}" '
@@ -94,7 +99,7 @@ def file_rows(context: template.Context) -> SafeString:
         "rename": escape(_("Rename")),
         "download": escape(_("Download")),
         "remove": escape(_("Remove")),
-        "dots": icon_dots(),
+        "dots": DOTS,
     }
     status_labels = {value: str(label) for value, label in ProcessingStatus.choices}
     short_datetime = formats.get_format("SHORT_DATETIME_FORMAT")

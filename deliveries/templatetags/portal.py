@@ -16,13 +16,21 @@ _SVG = (
 )
 
 
+_DOTS = (
+    '<circle cx="5" cy="12" r="2"/><circle cx="12" cy="12" r="2"/><circle cx="19" cy="12" r="2"/>'
+)
+
+
 @register.simple_tag
 def icon_dots() -> SafeString:
+    return mark_safe(_SVG.format(_DOTS))
+
+
+@register.simple_tag
+def dots_symbol() -> SafeString:
+    """The drawing the file rows' menu icons point at (deliveries/templatetags/file_list.py)."""
     return mark_safe(
-        _SVG.format(
-            '<circle cx="5" cy="12" r="2"/><circle cx="12" cy="12" r="2"/>'
-            '<circle cx="19" cy="12" r="2"/>'
-        )
+        f'<svg hidden><symbol id="icon-dots" viewBox="0 0 24 24">{_DOTS}</symbol></svg>'
     )
 
 
