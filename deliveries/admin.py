@@ -98,21 +98,26 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, _("Every history entry of this request"))
 
     def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
-        if change and form.changed_data:
-            # Nothing changes without a trace: a studio contact's edit is history too.
-            HistoryEntry.objects.create(
-                request=obj,
-                actor=request.user,
-                action=HistoryEntry.Action.EDITED,
-                details={
-                    "fields": form.changed_data,
-                    "before": {name: str(form.initial.get(name, "")) for name in form.changed_data},
-                    "after": {
-                        name: str(form.cleaned_data.get(name, "")) for name in form.changed_data
-                    },
-                },
-            )
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        if not form.changed_data:
+            return
+        # Only what the contact changed: the counters the worker and partners keep
+        # moving (file_count, files_to_purge, page_version…) were read when the form
+        # opened, and writing them back would undo whatever happened since.
+        obj.save(update_fields=[*form.changed_data, "updated_at"])
+        # Nothing changes without a trace: a studio contact's edit is history too.
+        HistoryEntry.objects.create(
+            request=obj,
+            actor=request.user,
+            action=HistoryEntry.Action.EDITED,
+            details={
+                "fields": form.changed_data,
+                "before": {name: str(form.initial.get(name, "")) for name in form.changed_data},
+                "after": {name: str(form.cleaned_data.get(name, "")) for name in form.changed_data},
+            },
+        )
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

@@ -92,9 +92,11 @@ def page_key(request: HttpRequest, pk: int) -> str | None:
         csrf_secret,
         translation.get_language(),
         timezone.get_current_timezone_name(),
-        request.META.get("QUERY_STRING", ""),
-        request.headers.get("HX-Request", ""),
-        request.headers.get("HX-Target", ""),
+        # The whole path (the sign-out form sends it back as ?next=) and the htmx
+        # details as the view reads them, decoded.
+        request.get_full_path(),
+        bool(getattr(request, "htmx", False)),
+        getattr(getattr(request, "htmx", None), "target", None),
     )
     return "page:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 

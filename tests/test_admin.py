@@ -1,6 +1,7 @@
 """The studio contacts' admin: transition buttons, the redelivery form, read-only history."""
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from deliveries.models import DeliveryRequest, HistoryEntry, RedeliveryReason, Status
@@ -185,3 +186,27 @@ def test_an_edit_in_the_admin_is_recorded_in_history(studio_client, staff, make_
     assert entry.details["before"]["due_date"] == "2026-12-24"
     page = studio_client.get(reverse("request-detail", args=[request.pk])).content.decode()
     assert "Changed in the studio admin: language, due date." in page
+
+
+def test_an_edit_in_the_admin_keeps_what_partners_changed_meanwhile(
+    studio_client, make_request, monkeypatch
+):
+    from deliveries.admin import DeliveryRequestAdmin
+
+    request = make_request(status="open", files=2)
+    save = DeliveryRequestAdmin.save_model
+
+    def a_delivery_lands_first(self, http_request, obj, form, change):
+        # Between the admin's read of the request and its save, a partner delivers.
+        DeliveryRequest.objects.get(pk=obj.pk).add_file(
+            "late_file.mov", ContentFile(b"late"), by=None
+        )
+        save(self, http_request, obj, form, change)
+
+    monkeypatch.setattr(DeliveryRequestAdmin, "save_model", a_delivery_lands_first)
+    data = {**_form_data(request), "name": "Primary Video (v2)"}
+    response = studio_client.post(change_url(request), data)
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.name == "Primary Video (v2)"
+    assert request.file_count == 3 == request.files.count()

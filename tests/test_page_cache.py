@@ -254,3 +254,15 @@ def test_the_suite_notices_a_write_that_forgets_the_cache(
     DeliveredFile.objects.filter(request=request, name="file_000.mov").update(name="sneaky.mov")
     with pytest.raises(AssertionError, match="stale"):
         client.get(detail_url(request))
+
+
+def test_a_page_is_kept_per_path(client, admin_user, make_request):
+    """The sign-out form sends the page's own path back: another spelling of the same
+    URL is another page."""
+    request = make_request(files=1)
+    client.force_login(admin_user)
+    kept(client, request)
+    odd = client.get(f"/requests/{request.pk:04d}/").content.decode()
+    assert f'value="/requests/{request.pk:04d}/"' in odd
+    page = view(client, request)
+    assert f'value="/requests/{request.pk}/"' in page

@@ -653,3 +653,17 @@ def test_a_resubmitted_request_counts_the_files_it_kept_as_done(make_request, ad
     kept = request.files.exclude(processing_status="pending").count()
     assert kept == 2 and request.files_processed == 2
     assert request.file_count == kept + 1
+
+
+def test_a_late_worker_takes_no_file_of_a_request_that_is_no_longer_submitted(
+    make_request, admin_user, staff
+):
+    """A worker that stalled past its lease may loop on after another finished the
+    request; files delivered for a redelivery wait for the partner's submit."""
+    request = make_request(status="processed", files=1)
+    request.act("ask_for_redelivery", by=staff, reasons=RedeliveryReason.objects.all()[:1])
+    request.add_file("file_new.mov", ContentFile(b"new"), by=admin_user)
+    new = request.files.get(name="file_new.mov")
+    assert runner._claim(new.pk) is None
+    new.refresh_from_db()
+    assert new.processing_status == ProcessingStatus.PENDING

@@ -128,8 +128,13 @@ def release_expired(request: DeliveryRequest) -> int:
 
 def _claim(file_id: int) -> Lease | None:
     lease = Lease(file_id)
+    # Only while the request is Submitted: a worker that stalled past its lease may
+    # still be looping after another finished the request, and must not take files
+    # delivered since (a redelivery's new files wait for the partner's submit).
     claimed = DeliveredFile.objects.filter(
-        pk=file_id, processing_status=ProcessingStatus.PENDING
+        pk=file_id,
+        processing_status=ProcessingStatus.PENDING,
+        request__status=Status.SUBMITTED,
     ).update(
         processing_status=ProcessingStatus.PROCESSING,
         metadata=lease.as_json(),
