@@ -34,6 +34,7 @@ from .access import (
 )
 from .forms import RedeliveryForm, RenameForm
 from .models import ActionRefused, DeliveryRequest, Preference, RedeliveryReason, Status
+from .templatetags.portal import grouped
 
 PAGE_SIZE = 100
 LIST_LIMIT = 500
@@ -249,7 +250,8 @@ def request_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         request, delivery_request, **_panel_context(request, delivery_request)
     )
     template = DETAIL_TEMPLATE
-    if request.htmx:
+    # htmx restoring a page from history after a cache miss wants all of it.
+    if request.htmx and not request.htmx.history_restore_request:
         fragment = {
             "side-panel": "side-panel",
             "file-more": "file-rows",
@@ -392,7 +394,8 @@ def remove_files(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _refused(request, delivery_request, refusal)
     messages.success(
         request,
-        ngettext("Removed %(count)d file.", "Removed %(count)d files.", count) % {"count": count},
+        ngettext("Removed %(count)s file.", "Removed %(count)s files.", count)
+        % {"count": grouped(count)},
     )
     return _respond(request, delivery_request)
 

@@ -462,3 +462,14 @@ def test_the_request_list_pages_to_older_requests(client, admin_user, make_reque
     page = client.get(reverse("request-list"), {"before": older.group(1)}).content.decode()
     assert "Request 1" in page and "Request 0" in page and "Request 2" not in page
     assert "Newest requests" in page and "Older requests" not in page
+
+
+def test_htmx_restoring_the_page_from_history_gets_all_of_it(client, admin_user, make_request):
+    request = make_request(files=2)
+    client.force_login(admin_user)
+    restore = {"HTTP_HX_REQUEST": "true", "HTTP_HX_HISTORY_RESTORE_REQUEST": "true"}
+    for _ in range(3):  # rendered, kept, then from the cache
+        page = client.get(detail_url(request) + "?q=file_00", **restore).content.decode()
+        assert page.lstrip().startswith("<!doctype html>")
+    fragment = client.get(detail_url(request) + "?q=file_00", **HTMX).content.decode()
+    assert fragment.lstrip().startswith('<div id="request-main"')

@@ -1,6 +1,7 @@
 """Small presentation helpers for the partner pages."""
 
 from django import template
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -9,6 +10,12 @@ from django.utils.translation import gettext_lazy, ngettext
 from ..models import DeliveredFile, DeliveryRequest, HistoryEntry, RedeliveryReason, Status
 
 register = template.Library()
+
+
+def grouped(number: int) -> str:
+    """250000 as the viewer's language writes it: 250,000 in English."""
+    return number_format(number, force_grouping=True)
+
 
 _SVG = (
     '<svg class="icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" '
@@ -83,8 +90,8 @@ def history_text(context: template.Context, entry: HistoryEntry) -> str:
             count = details.get("cleared_count", 0)
             text += format_html(
                 " {}",
-                ngettext("%(count)d file cleared.", "%(count)d files cleared.", count)
-                % {"count": count},
+                ngettext("%(count)s file cleared.", "%(count)s files cleared.", count)
+                % {"count": grouped(count)},
             )
         return text
     if entry.action == HistoryEntry.Action.EDITED:
@@ -104,10 +111,10 @@ def history_text(context: template.Context, entry: HistoryEntry) -> str:
             return format_html(_("Removed “{name}”."), name=entry.before)
         if details.get("all"):
             return ngettext(
-                "Removed all files (%(count)d).", "Removed all %(count)d files.", count
-            ) % {"count": count}
-        return ngettext("Removed %(count)d file.", "Removed %(count)d files.", count) % {
-            "count": count
+                "Removed all files (%(count)s).", "Removed all %(count)s files.", count
+            ) % {"count": grouped(count)}
+        return ngettext("Removed %(count)s file.", "Removed %(count)s files.", count) % {
+            "count": grouped(count)
         }
     return str(entry)
 
