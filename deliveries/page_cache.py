@@ -95,8 +95,9 @@ def page_key(request: HttpRequest, pk: int) -> str | None:
         # The whole path (the sign-out form sends it back as ?next=) and the htmx
         # details as the view reads them, decoded.
         request.get_full_path(),
-        bool(getattr(request, "htmx", False)),
-        getattr(getattr(request, "htmx", None), "target", None),
+        bool(request.htmx),
+        request.htmx.target if request.htmx else None,
+        request.htmx.history_restore_request if request.htmx else None,
     )
     return "page:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
