@@ -8,13 +8,17 @@ Import this module before Django; call setup() to migrate and get the database l
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -82,13 +86,54 @@ def setup() -> str:
     return label
 
 
-def partner_admin(organization: str = "Lumen Post"):
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(workers: int = 2) -> Iterator[int]:
+    """The portal under gunicorn on a free loopback port, as production runs it.
+    Yields the port once /healthz/ answers."""
+    from django.db import connections
+
+    connections.close_all()  # the server's workers open their own
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+            "portal.wsgi:application",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=str(ROOT),
+        env=os.environ.copy(),
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def partner_admin(organization: str = "Lumen Post", password: str | None = None):
     from django.contrib.auth import get_user_model
 
     from deliveries.models import Membership, Organization
 
     org, _created = Organization.objects.get_or_create(name=organization)
-    user = get_user_model().objects.create_user(username=f"bench-{org.pk}", password=None)
+    user = get_user_model().objects.create_user(username=f"bench-{org.pk}", password=password)
     Membership.objects.create(user=user, organization=org, role="admin")
     return user
 

@@ -20,11 +20,8 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import _scratch
 
@@ -48,12 +45,6 @@ threads = [threading.Thread(target=run) for _ in range(connections)]
 print(f"Requests/sec: {done[0] / seconds:.2f}")
 print(f"errors: {errors[0]}")
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def load(port: int, path: str, cookie: str, seconds: int, connections: int) -> tuple[float, int]:
@@ -109,38 +100,11 @@ def main() -> None:
         for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
     )
 
-    from django.db import connections
-
-    connections.close_all()
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            os.path.join(os.path.dirname(sys.executable), "gunicorn"),
-            "portal.wsgi:application",
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=str(_scratch.ROOT),
-        env=os.environ.copy(),
-    )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        page = f"/requests/{request.pk}/"
+    page = f"/requests/{request.pk}/"
+    with _scratch.gunicorn(workers=2) as port:
         load(port, page, cookie, 2, options.connections)  # warm both workers
         trivial, trivial_errors = load(port, "/healthz/", "", options.seconds, options.connections)
         details, details_errors = load(port, page, cookie, options.seconds, options.connections)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     tool = "wrk" if shutil.which("wrk") else "Python load generator"
     _scratch.table(
         f"Throughput on {label}: gunicorn, 2 workers, loopback; {tool}, "
