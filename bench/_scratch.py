@@ -93,7 +93,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(workers: int = 2) -> Iterator[int]:
+def gunicorn(workers: int = 2, extra: tuple[str, ...] = ()) -> Iterator[int]:
     """The portal under gunicorn on a free loopback port, as production runs it.
     Yields the port once /healthz/ answers."""
     from django.db import connections
@@ -106,6 +106,7 @@ def gunicorn(workers: int = 2) -> Iterator[int]:
             "portal.wsgi:application",
             "--workers",
             str(workers),
+            *extra,
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",

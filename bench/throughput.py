@@ -81,6 +81,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="gunicorn's gthread workers with this many threads (production runs 8), "
+        "instead of the sync workers",
+    )
     options = parser.parse_args()
     os.environ["DATABASE_CONN_MAX_AGE"] = "60"
     label = _scratch.setup()
@@ -101,13 +108,16 @@ def main() -> None:
     )
 
     page = f"/requests/{request.pk}/"
-    with _scratch.gunicorn(workers=2) as port:
+    threads = ("--worker-class", "gthread", "--threads", str(options.threads))
+    with _scratch.gunicorn(workers=2, extra=threads if options.threads > 1 else ()) as port:
         load(port, page, cookie, 2, options.connections)  # warm both workers
         trivial, trivial_errors = load(port, "/healthz/", "", options.seconds, options.connections)
         details, details_errors = load(port, page, cookie, options.seconds, options.connections)
     tool = "wrk" if shutil.which("wrk") else "Python load generator"
     _scratch.table(
-        f"Throughput on {label}: gunicorn, 2 workers, loopback; {tool}, "
+        f"Throughput on {label}: gunicorn, 2 workers"
+        + (f" of {options.threads} threads" if options.threads > 1 else "")
+        + f", loopback; {tool}, "
         f"{options.connections} connections, {options.seconds} s each",
         ["view", "requests/s", "errors", "ratio", "target"],
         [

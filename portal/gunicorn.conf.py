@@ -1,0 +1,15 @@
+"""gunicorn's settings for the portal (README, "Running in production"):
+
+    gunicorn -c portal/gunicorn.conf.py portal.wsgi:application --workers 4 --bind 0.0.0.0:8000
+
+An upload is one long request per file (a tus PATCH that streams the whole file).
+gunicorn's default sync worker is killed when a request outlasts `timeout`, which broke
+every upload longer than 30 seconds and held the worker from everyone else meanwhile.
+A gthread worker keeps telling the arbiter it is alive while its threads stream, so an
+upload may take hours; tests/test_production_server.py checks it.
+"""
+
+import os
+
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))

@@ -1,0 +1,131 @@
+"""The production server command (portal/gunicorn.conf.py) keeps an upload going for
+longer than gunicorn's worker timeout: the upload is one long request per file."""
+
+import base64
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+from deliveries.uploads.models import Upload
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 2  # seconds; the upload below takes about three times as long
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def server(transactional_db, tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,  # the session this test signs in with
+        "DJANGO_DEBUG": "",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+        "PORTAL_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "PORTAL_VAR_DIR": str(tmp_path),
+    }
+    process = subprocess.Popen(
+        [
+            os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+            "-c",
+            "portal/gunicorn.conf.py",
+            "portal.wsgi:application",
+            "--workers",
+            "1",
+            "--timeout",
+            str(TIMEOUT),
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+                probe.request("GET", "/healthz/")
+                if probe.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_an_upload_longer_than_the_worker_timeout_completes(server, admin_user, make_request):
+    request = make_request(files=0)
+    client = Client()
+    client.force_login(admin_user)
+    client.get(f"/requests/{request.pk}/")  # the cookies a browser holds
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    csrf = client.cookies[settings.CSRF_COOKIE_NAME].value
+    headers = {
+        "Cookie": f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={csrf}",
+        "X-CSRFToken": csrf,
+        "Origin": f"http://127.0.0.1:{server}",
+        "Tus-Resumable": "1.0.0",
+    }
+    size, pieces = 3 * 1024 * 1024, 12
+    metadata = ",".join(
+        f"{key} {base64.b64encode(value.encode()).decode()}"
+        for key, value in {"request": str(request.pk), "name": "slow_file.mov"}.items()
+    )
+    conn = http.client.HTTPConnection("127.0.0.1", server, timeout=30)
+    conn.request(
+        "POST",
+        "/uploads/",
+        headers={**headers, "Upload-Length": str(size), "Upload-Metadata": metadata},
+    )
+    created = conn.getresponse()
+    created.read()
+    assert created.status == 201, created.status
+    path = "/" + created.getheader("Location").split("/", 3)[3]
+
+    conn.putrequest("PATCH", path)
+    for name, value in {
+        **headers,
+        "Content-Type": "application/offset+octet-stream",
+        "Upload-Offset": "0",
+        "Content-Length": str(size),
+    }.items():
+        conn.putheader(name, value)
+    conn.endheaders()
+    started = time.monotonic()
+    for _ in range(pieces):  # a slow line: the bytes trickle in over ~3x the timeout
+        conn.send(b"x" * (size // pieces))
+        time.sleep(TIMEOUT * 3 / pieces)
+    answer = conn.getresponse()
+    answer.read()
+    assert time.monotonic() - started > TIMEOUT * 2
+    assert answer.status == 204, answer.status
+    assert answer.getheader("Upload-Offset") == str(size)
+    delivered = request.files.get(name="slow_file.mov")
+    assert delivered.size == size
+    assert not Upload.objects.filter(offset__lt=size).exists()
