@@ -18,6 +18,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRed
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import i18n as i18n_views
@@ -138,21 +139,22 @@ def processing_progress(delivery_request: DeliveryRequest) -> dict[str, int | No
     queue_position: 0 while a worker processes it, n when n-th in the queue, None when
     neither (see deliveries.processing.runner.queue_position).
     """
-    from .models import ProcessingStatus
     from .processing import queue_position
+    from .processing.runner import live_leases
 
     # Counters the worker keeps, and an index probe for the few files held right now:
     # the same cost at 10 files and at 250,000.
     counts = DeliveryRequest.objects.filter(pk=delivery_request.pk).values(
         "file_count", "files_processed", "files_failed"
     )[0]
-    held = delivery_request.files.filter(processing_status=ProcessingStatus.PROCESSING).count()
+    total = counts["file_count"]
+    held = live_leases(delivery_request)
     return {
-        "total": counts["file_count"],
-        "done": counts["files_processed"],
+        "total": total,
+        "done": min(counts["files_processed"], total),
         "failed": counts["files_failed"],
-        "started": counts["files_processed"] + held,
-        "queue_position": queue_position(delivery_request),
+        "started": min(counts["files_processed"] + held, total),
+        "queue_position": 0 if held else queue_position(delivery_request),
     }
 
 
@@ -244,7 +246,7 @@ def request_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     key = page_cache.page_key(request, pk)
     cached = page_cache.cached_page(key) if key else None
     if cached is not None and not settings.PORTAL_PAGE_CACHE_VERIFY:
-        return HttpResponse(cached)
+        return _varies_with_htmx(HttpResponse(cached))
     delivery_request = get_request_for_user(request.user, pk)
     context = _detail_context(
         request, delivery_request, **_panel_context(request, delivery_request)
@@ -263,6 +265,13 @@ def request_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         raise AssertionError(f"The cached Details Page of request {pk} is stale.")
     if key and response.status_code == 200:
         page_cache.keep_page(key, response.content)
+    return _varies_with_htmx(response)
+
+
+def _varies_with_htmx(response: HttpResponse) -> HttpResponse:
+    # The same URL answers htmx with a fragment and a browser with the page: a
+    # browser's cache must not hand back a fragment on Back.
+    patch_vary_headers(response, ("HX-Request", "HX-Target", "HX-History-Restore-Request"))
     return response
 
 

@@ -84,3 +84,47 @@ def test_the_concurrent_transition_guard_refuses_a_stale_save(postgres_only, mak
     with pytest.raises(ConcurrentTransition):
         stale.save()
     assert DeliveryRequest.objects.get(pk=request.pk).status == Status.ACCEPTED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_waiting_on_a_file_another_worker_just_finished_takes_nothing(
+    postgres_only, make_request
+):
+    """A claim blocked behind another worker's store must see the stored result and
+    refuse, not take the file again (which would process it twice and count it twice)."""
+    import time
+
+    from django.db import transaction
+
+    from deliveries.models import DeliveredFile, ProcessingStatus
+    from deliveries.processing import runner
+
+    request = make_request(status="submitted", files=1)
+    file = request.files.get()
+    DeliveredFile.objects.filter(pk=file.pk).update(processing_status=ProcessingStatus.PENDING)
+    stored = threading.Event()
+    claimed: list = []
+
+    def other_worker_stores():
+        with transaction.atomic():
+            DeliveredFile.objects.filter(pk=file.pk).select_for_update().get()
+            DeliveredFile._base_manager.filter(pk=file.pk).update(
+                processing_status=ProcessingStatus.PASSED
+            )
+            stored.set()
+            time.sleep(0.5)  # the claim below now waits on this row
+        connections.close_all()
+
+    def late_claim():
+        stored.wait(timeout=10)
+        claimed.append(runner._claim(file.pk))
+        connections.close_all()
+
+    threads = [threading.Thread(target=other_worker_stores), threading.Thread(target=late_claim)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert claimed == [None]
+    file.refresh_from_db()
+    assert file.processing_status == ProcessingStatus.PASSED

@@ -2,6 +2,22 @@
 
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models import Count, Q
+
+
+def count_what_submitted_requests_have_done(apps, schema_editor):
+    """Requests already Submitted when this lands start from their files' state, not 0."""
+    DeliveryRequest = apps.get_model("deliveries", "DeliveryRequest")
+    DeliveredFile = apps.get_model("deliveries", "DeliveredFile")
+    for request in DeliveryRequest.objects.filter(status="submitted").only("pk", "files_removed_through"):
+        done = DeliveredFile.objects.filter(
+            request_id=request.pk,
+            pk__gt=request.files_removed_through,
+            processing_status__in=["passed", "failed"],
+        ).aggregate(processed=Count("pk"), failed=Count("pk", filter=Q(processing_status="failed")))
+        DeliveryRequest.objects.filter(pk=request.pk).update(
+            files_processed=done["processed"], files_failed=done["failed"]
+        )
 
 
 class Migration(migrations.Migration):
@@ -26,4 +42,5 @@ class Migration(migrations.Migration):
             model_name='deliveredfile',
             index=models.Index(fields=['request', 'processing_status'], name='file_processing_state'),
         ),
+        migrations.RunPython(count_what_submitted_requests_have_done, migrations.RunPython.noop),
     ]

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 from django_tasks_db.models import DBTaskResult
@@ -64,6 +64,18 @@ def _test_delay() -> float:
     return float(os.environ.get("PORTAL_PROCESSING_TEST_DELAY", "0") or 0)
 
 
+def _one_file(file_id: int):
+    """One file row for a conditional UPDATE (claim, renew, store, release).
+
+    Through the base manager, so the statement is a plain ``UPDATE … WHERE id = …
+    AND <conditions>``: the visible-files manager's join makes Django write
+    ``WHERE id IN (SELECT … JOIN …)``, and PostgreSQL does not re-check such a
+    subquery against the row another worker just changed, so two workers could both
+    take or both store the same file.
+    """
+    return DeliveredFile._base_manager.filter(pk=file_id)
+
+
 class LeaseLost(Exception):
     """Another worker took the file over: our lease expired while we worked on it."""
 
@@ -81,11 +93,14 @@ class Lease:
         """Renew the lease now and then while reading a long file."""
         if time.monotonic() - self.renewed_at < lease_seconds() / 3:
             return
-        renewed = DeliveredFile.objects.filter(
-            pk=self.file_id,
-            processing_status=ProcessingStatus.PROCESSING,
-            metadata__lease__token=self.token,
-        ).update(metadata=self.as_json())
+        renewed = (
+            _one_file(self.file_id)
+            .filter(
+                processing_status=ProcessingStatus.PROCESSING,
+                metadata__lease__token=self.token,
+            )
+            .update(metadata=self.as_json())
+        )
         if not renewed:
             raise LeaseLost(self.file_id)
         self.renewed_at = time.monotonic()
@@ -96,16 +111,22 @@ def _lease_is_live(metadata: Any, now: float) -> bool:
     return bool(lease) and float(lease.get("expires", 0)) > now
 
 
-def held_by_live_worker(request: DeliveryRequest) -> bool:
+def live_leases(request: DeliveryRequest) -> int:
+    """How many of the request's files a live worker holds now (a dead worker's file
+    stays "processing" until it is released, and does not count)."""
     now = time.time()
     # Ids first, from the (request, processing_status) index alone: asked for metadata
     # at once, SQLite walked all of a 250,000-file request's rows (50 ms a banner).
     held = request.files.filter(processing_status=ProcessingStatus.PROCESSING)
     ids = list(held.order_by().values_list("pk", flat=True))
     if not ids:
-        return False
+        return 0
     leases = DeliveredFile.objects.filter(pk__in=ids).values_list("metadata", flat=True)
-    return any(_lease_is_live(m, now) for m in leases)
+    return sum(_lease_is_live(m, now) for m in leases)
+
+
+def held_by_live_worker(request: DeliveryRequest) -> bool:
+    return live_leases(request) > 0
 
 
 def release_expired(request: DeliveryRequest) -> int:
@@ -116,7 +137,7 @@ def release_expired(request: DeliveryRequest) -> int:
     for pk, metadata in processing.values_list("pk", "metadata"):
         if _lease_is_live(metadata, now):
             continue
-        stale = DeliveredFile.objects.filter(pk=pk, processing_status=ProcessingStatus.PROCESSING)
+        stale = _one_file(pk).filter(processing_status=ProcessingStatus.PROCESSING)
         token = (metadata or {}).get("lease", {}).get("token") if metadata else None
         if token:
             stale = stale.filter(metadata__lease__token=token)
@@ -131,15 +152,20 @@ def _claim(file_id: int) -> Lease | None:
     # Only while the request is Submitted: a worker that stalled past its lease may
     # still be looping after another finished the request, and must not take files
     # delivered since (a redelivery's new files wait for the partner's submit).
-    claimed = DeliveredFile.objects.filter(
-        pk=file_id,
-        processing_status=ProcessingStatus.PENDING,
-        request__status=Status.SUBMITTED,
-    ).update(
-        processing_status=ProcessingStatus.PROCESSING,
-        metadata=lease.as_json(),
-        errors=[],
-        processed_at=None,
+    claimed = (
+        _one_file(file_id)
+        .filter(
+            Exists(
+                DeliveryRequest.objects.filter(pk=OuterRef("request_id"), status=Status.SUBMITTED)
+            ),
+            processing_status=ProcessingStatus.PENDING,
+        )
+        .update(
+            processing_status=ProcessingStatus.PROCESSING,
+            metadata=lease.as_json(),
+            errors=[],
+            processed_at=None,
+        )
     )
     return lease if claimed else None
 
@@ -162,17 +188,20 @@ def _pending_ids(request: DeliveryRequest):
 def _store(request: DeliveryRequest, lease: Lease, result: FileResult) -> bool:
     status = ProcessingStatus.PASSED if result.passed else ProcessingStatus.FAILED
     with transaction.atomic():
-        stored = DeliveredFile.objects.filter(
-            pk=lease.file_id,
-            processing_status=ProcessingStatus.PROCESSING,
-            metadata__lease__token=lease.token,
-        ).update(
-            processing_status=status,
-            processed_at=timezone.now(),
-            metadata=result.metadata,
-            errors=[finding.as_json() for finding in result.errors],
-            md5=result.md5,
-            xxh64=result.xxh64,
+        stored = (
+            _one_file(lease.file_id)
+            .filter(
+                processing_status=ProcessingStatus.PROCESSING,
+                metadata__lease__token=lease.token,
+            )
+            .update(
+                processing_status=status,
+                processed_at=timezone.now(),
+                metadata=result.metadata,
+                errors=[finding.as_json() for finding in result.errors],
+                md5=result.md5,
+                xxh64=result.xxh64,
+            )
         )
         if stored:
             DeliveryRequest.objects.filter(pk=request.pk).update(
@@ -215,11 +244,12 @@ def process_file(request: DeliveryRequest, lease: Lease) -> bool:
     return _store(request, lease, result)
 
 
-def schedule_watchdog(request_id: int) -> None:
+def schedule_watchdog(request_id: int, *, rerun: bool = False) -> None:
     from ..tasks import process_request
 
     run_after = timezone.now() + datetime.timedelta(seconds=lease_seconds())
-    process_request.using(run_after=run_after).enqueue(request_id=request_id)
+    kwargs = {"request_id": request_id, **({"rerun": True} if rerun else {})}
+    process_request.using(run_after=run_after).enqueue(**kwargs)
 
 
 def finish_if_done(request: DeliveryRequest) -> bool:
@@ -243,16 +273,19 @@ def process_request(request_id: int, *, rerun: bool = False) -> dict[str, Any]:
     )
     if request is None or request.status != Status.SUBMITTED:
         return {"request": request_id, "skipped": "not submitted"}
+    if held_by_live_worker(request):
+        # A worker is on it; come back later in case it dies. A rerun waits too: its
+        # reset must not race the results that worker is storing.
+        schedule_watchdog(request_id, rerun=rerun)
+        return {"request": request_id, "skipped": "another worker is processing it"}
     if rerun:
         with transaction.atomic():
+            # The request row first: its lock holds back any result still being stored,
+            # which would otherwise count before the reset and be wiped by it.
+            DeliveryRequest.objects.filter(pk=request_id).update(files_processed=0, files_failed=0)
             request.files.filter(
                 processing_status__in=[ProcessingStatus.PASSED, ProcessingStatus.FAILED]
             ).update(processing_status=ProcessingStatus.PENDING)
-            DeliveryRequest.objects.filter(pk=request_id).update(files_processed=0, files_failed=0)
-    if held_by_live_worker(request):
-        # A worker is on it; come back later in case it dies.
-        schedule_watchdog(request_id)
-        return {"request": request_id, "skipped": "another worker is processing it"}
     release_expired(request)
     if request.files.filter(processing_status=ProcessingStatus.PENDING).exists():
         schedule_watchdog(request_id)
