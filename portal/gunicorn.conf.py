@@ -13,3 +13,10 @@ import os
 
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# A worker takes no more connections than it has threads. By default it accepts up
+# to 1,000 and queues them: a page view could then wait behind uploads in one worker
+# while another worker had threads free.
+worker_connections = threads
+# So no thread is kept for an idle keep-alive connection (the proxy in front keeps
+# the browsers' connections open).
+keepalive = 0

@@ -18,7 +18,7 @@ from django.test import Client
 from deliveries.uploads.models import Upload
 
 ROOT = Path(__file__).resolve().parent.parent
-TIMEOUT = 2  # seconds; the upload below takes about three times as long
+TIMEOUT = 3  # seconds; the upload below takes about three times as long
 
 
 def free_port() -> int:
@@ -65,7 +65,7 @@ def server(transactional_db, tmp_path):
         env=env,
     )
     try:
-        for _ in range(100):
+        for _ in range(150):
             try:
                 probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
                 probe.request("GET", "/healthz/")
@@ -73,6 +73,8 @@ def server(transactional_db, tmp_path):
                     break
             except OSError:
                 time.sleep(0.1)
+        else:
+            pytest.fail("gunicorn did not answer /healthz/ within 15 s")
         yield port
     finally:
         process.terminate()
