@@ -473,3 +473,12 @@ def test_htmx_restoring_the_page_from_history_gets_all_of_it(client, admin_user,
         assert page.lstrip().startswith("<!doctype html>")
     fragment = client.get(detail_url(request) + "?q=file_00", **HTMX).content.decode()
     assert fragment.lstrip().startswith('<div id="request-main"')
+
+
+def test_the_page_tells_browser_caches_it_varies_with_htmx(client, admin_user, make_request):
+    """The same URL answers htmx with a fragment: Back must never show the fragment."""
+    request = make_request(files=1)
+    client.force_login(admin_user)
+    for _ in range(3):  # rendered, kept, served from the page cache
+        vary = client.get(detail_url(request)).headers["Vary"]
+        assert "HX-Request" in vary and "HX-History-Restore-Request" in vary
