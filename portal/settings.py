@@ -209,6 +209,7 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es-419", "Español (Latinoamérica)")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = os.environ.get("PORTAL_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

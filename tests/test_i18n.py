@@ -333,3 +333,17 @@ def test_the_chosen_language_is_remembered_for_the_user_on_another_browser(
     page = laptop.get(detail_url(delivery_request), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'lang="es-419"' in page and "Archivos entregados" in page
     assert laptop.cookies[django_settings.LANGUAGE_COOKIE_NAME].value == SPANISH
+
+
+def test_counts_read_as_latin_american_spanish_writes_them(client, admin_user, org):
+    """250,000 and 11.9 MB (CLDR es-419), as the browser's own formatting shows them
+    beside, not Spain's 250.000 and 11,9 MB."""
+    from deliveries.management.commands.create_big_request import create_big_request
+
+    request = create_big_request(1_234, organization=org.name)
+    client.force_login(admin_user)
+    url = reverse("request-detail", args=[request.pk])
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE=SPANISH).content.decode()
+    assert '<dd id="file-count">1,234</dd>' in page
+    assert "Seleccionar los 1,234 archivos" in page
+    assert "11.9" in page and "11,9" not in page

@@ -187,7 +187,7 @@ CHANGES = {
     "a file is removed": _remove_one,
     "every file is removed": _remove_all,
     "the request is submitted": _submit,
-    "the request is edited in the admin": _request_edited,
+    "the request row is edited": _request_edited,
     "the title is renamed": _title_renamed,
     "the partner is renamed": _partner_renamed,
     "the viewer's role changes": _role_changed,

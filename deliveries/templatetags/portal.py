@@ -174,11 +174,11 @@ def technical_summary(delivered: DeliveredFile) -> str:
     if metadata.get("format") == "Checksum manifest":
         count = metadata.get("entries", 0)
         return ngettext(
-            "Checksum manifest · %(count)d entry", "Checksum manifest · %(count)d entries", count
-        ) % {"count": count}
+            "Checksum manifest · %(count)s entry", "Checksum manifest · %(count)s entries", count
+        ) % {"count": grouped(count)}
     if metadata.get("format") == "TTML" and "cues" in metadata:
-        cues = ngettext("%(count)d cue", "%(count)d cues", metadata["cues"]) % {
-            "count": metadata["cues"]
+        cues = ngettext("%(count)s cue", "%(count)s cues", metadata["cues"]) % {
+            "count": grouped(metadata["cues"])
         }
         return " · ".join(part for part in ("TTML", metadata.get("language"), cues) if part)
     return metadata.get("summary", "")
