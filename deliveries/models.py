@@ -332,8 +332,9 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
             processed=models.Count("pk"),
             failed=models.Count("pk", filter=models.Q(processing_status=ProcessingStatus.FAILED)),
         )
+        self.files_processed, self.files_failed = done["processed"], done["failed"]
         DeliveryRequest.objects.filter(pk=request_id).update(
-            files_processed=done["processed"], files_failed=done["failed"]
+            files_processed=self.files_processed, files_failed=self.files_failed
         )
         transaction.on_commit(lambda: enqueue(request_id))
         return {}

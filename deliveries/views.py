@@ -142,18 +142,15 @@ def processing_progress(delivery_request: DeliveryRequest) -> dict[str, int | No
     from .processing import queue_position
     from .processing.runner import live_leases
 
-    # Counters the worker keeps, and an index probe for the few files held right now:
-    # the same cost at 10 files and at 250,000.
-    counts = DeliveryRequest.objects.filter(pk=delivery_request.pk).values(
-        "file_count", "files_processed", "files_failed"
-    )[0]
-    total = counts["file_count"]
+    # Counters the worker keeps on the row just read, and an index probe for the few
+    # files held right now: the same cost at 10 files and at 250,000.
+    total, done = delivery_request.file_count, delivery_request.files_processed
     held = live_leases(delivery_request)
     return {
         "total": total,
-        "done": min(counts["files_processed"], total),
-        "failed": counts["files_failed"],
-        "started": min(counts["files_processed"] + held, total),
+        "done": min(done, total),
+        "failed": delivery_request.files_failed,
+        "started": min(done + held, total),
         "queue_position": 0 if held else queue_position(delivery_request),
     }
 
