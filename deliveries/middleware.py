@@ -40,10 +40,11 @@ class RememberedLanguageMiddleware:
         remembered = ""
         cookie_name = settings.LANGUAGE_COOKIE_NAME
         if (
-            request.user.is_authenticated
-            and cookie_name not in request.COOKIES
+            cookie_name not in request.COOKIES
             # Once per session: most people never choose and would cost a query a page.
             and not request.session.get("portal_language_checked")
+            # Last: a view may read the user more cheaply than here.
+            and request.user.is_authenticated
         ):
             request.session["portal_language_checked"] = True
             remembered = (

@@ -237,6 +237,7 @@ def _panel_context(request: HttpRequest, delivery_request: DeliveryRequest) -> d
     return context
 
 
+@page_cache.reads_viewer_with_state
 @login_required
 @require_GET
 def request_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:

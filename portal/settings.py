@@ -96,8 +96,11 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     # Counts failed sign-ins and refuses them once an address or a user is locked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's, taking a user a page has read together with its own data.
+    "deliveries.viewer.ModelBackend",
 ]
+# Django's database sessions, read with SQL written once instead of by the ORM.
+SESSION_ENGINE = "deliveries.viewer"
 AXES_FAILURE_LIMIT = int(os.environ.get("PORTAL_SIGNIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = datetime.timedelta(
     minutes=int(os.environ.get("PORTAL_SIGNIN_LOCK_MINUTES", "15"))
