@@ -104,7 +104,7 @@ def _read_viewer_with_state(request: HttpRequest, pk: int) -> tuple | None:
     if row is None:
         return None  # no such user: Django signs the session out
     width = len(viewer.user_columns())
-    with viewer.reading_user(viewer.user_from_row(row[:width])):
+    with viewer.reading_user(viewer.user_from_row(row[:width], connection)):
         signed_in = request.user.is_authenticated  # Django checks the session here
     if not signed_in or request.user.pk != user_id:
         return None

@@ -59,10 +59,20 @@ def user_columns() -> list[str]:
     return [field.column for field in get_user_model()._meta.concrete_fields]
 
 
-def user_from_row(values: tuple, using: str = "default"):
+def user_from_row(values: tuple, connection):
+    """The user of a row of ``user_columns()``, its values converted as the ORM would
+    (SQLite hands back booleans as 0/1 and times as text)."""
     user_model = get_user_model()
-    names = [field.attname for field in user_model._meta.concrete_fields]
-    return user_model.from_db(using, names, values)
+    fields = user_model._meta.concrete_fields
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        column = field.get_col(user_model._meta.db_table)
+        for convert in connection.ops.get_db_converters(column) + column.get_db_converters(
+            connection
+        ):
+            value = convert(value, column, connection)
+        converted.append(value)
+    return user_model.from_db(connection.alias, [field.attname for field in fields], converted)
 
 
 @contextlib.contextmanager

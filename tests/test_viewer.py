@@ -76,14 +76,6 @@ def test_signing_out_ends_the_session_on_every_page(client, admin_user, make_req
     assert not Session.objects.filter(session_key=cookie).exists()
 
 
-def test_an_outsider_still_gets_404_from_a_kept_page(client, admin_user, outsider, make_request):
-    request = make_request(files=2)
-    signed_in_with_page_kept(client, admin_user, request)
-    client.force_login(outsider)
-    client.get(detail_url(request))
-    assert client.get(detail_url(request)).status_code == 404
-
-
 def test_a_missing_request_answers_404(client, admin_user, make_request):
     request = make_request(files=2)
     signed_in_with_page_kept(client, admin_user, request)
@@ -117,3 +109,17 @@ def test_a_user_read_ahead_must_still_be_active(admin_user):
     admin_user.is_active = False
     with viewer.reading_user(admin_user):
         assert viewer.ModelBackend().get_user(admin_user.pk) is None
+
+
+def test_the_user_read_with_the_page_is_the_user_django_would_read(
+    client, admin_user, make_request
+):
+    request = make_request(files=2)
+    signed_in_with_page_kept(client, admin_user, request)
+    read = client.get(detail_url(request)).wsgi_request.user
+    fresh = type(admin_user).objects.get(pk=admin_user.pk)
+    assert read is not fresh
+    assert {f.attname: getattr(read, f.attname) for f in read._meta.concrete_fields} == {
+        f.attname: getattr(fresh, f.attname) for f in fresh._meta.concrete_fields
+    }
+    assert read.is_active is True and read.last_login == fresh.last_login
