@@ -831,6 +831,15 @@ class Redelivery(models.Model):
         return f"{self.request} · {self.asked_at:%Y-%m-%d %H:%M}"
 
 
+class HistoryQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args: Any, **kwargs: Any) -> list:
+        created = super().bulk_create(objs, *args, **kwargs)
+        from .page_cache import bump
+
+        bump({entry.request_id for entry in created})  # as save() does, for each request
+        return created
+
+
 class HistoryEntry(models.Model):
     class Action(models.TextChoices):
         STATUS_CHANGED = "status", gettext_lazy("Status changed")
@@ -849,6 +858,8 @@ class HistoryEntry(models.Model):
     before = models.CharField(max_length=300, blank=True)
     after = models.CharField(max_length=300, blank=True)
     details = models.JSONField(default=dict, blank=True)
+
+    objects = HistoryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]

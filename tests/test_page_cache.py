@@ -13,6 +13,7 @@ from django.urls import reverse
 from deliveries import removal
 from deliveries.models import (
     DeliveredFile,
+    HistoryEntry,
     Membership,
     RedeliveryReason,
 )
@@ -181,6 +182,21 @@ def _username_changed(request, user):
     return "renamed-partner"
 
 
+def _history_written_in_bulk(request, user):
+    HistoryEntry.objects.bulk_create(
+        [
+            HistoryEntry(
+                request=request,
+                actor=user,
+                action=HistoryEntry.Action.RENAMED,
+                before="old_take.mov",
+                after="new_take.mov",
+            )
+        ]
+    )
+    return "new_take.mov"
+
+
 CHANGES = {
     "a file is delivered": _deliver,
     "a file is renamed": _rename,
@@ -192,6 +208,7 @@ CHANGES = {
     "the partner is renamed": _partner_renamed,
     "the viewer's role changes": _role_changed,
     "the viewer's user name changes": _username_changed,
+    "history is written in bulk": _history_written_in_bulk,
 }
 
 
