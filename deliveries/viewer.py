@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import weakref
 from collections.abc import Iterator
 from contextvars import ContextVar
 
@@ -62,17 +63,33 @@ def user_columns() -> list[str]:
 def user_from_row(values: tuple, connection):
     """The user of a row of ``user_columns()``, its values converted as the ORM would
     (SQLite hands back booleans as 0/1 and times as text)."""
-    user_model = get_user_model()
-    fields = user_model._meta.concrete_fields
-    converted = []
-    for field, value in zip(fields, values, strict=True):
-        column = field.get_col(user_model._meta.db_table)
-        for convert in connection.ops.get_db_converters(column) + column.get_db_converters(
-            connection
-        ):
-            value = convert(value, column, connection)
-        converted.append(value)
-    return user_model.from_db(connection.alias, [field.attname for field in fields], converted)
+    connection = connections[connection.alias]  # the thread's own, not a proxy
+    attnames, converters = _user_converters(connection)
+    values = list(values)
+    for index, column, convert in converters:
+        values[index] = convert(values[index], column, connection)
+    return get_user_model().from_db(connection.alias, attnames, values)
+
+
+# Per connection (a thread's own): what the ORM applies to each user column it reads.
+_converters_by_connection: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _user_converters(connection) -> tuple[list[str], list[tuple]]:
+    known = _converters_by_connection.get(connection)
+    if known is None:
+        user_model = get_user_model()
+        fields = user_model._meta.concrete_fields
+        converters = []
+        for index, field in enumerate(fields):
+            column = field.get_col(user_model._meta.db_table)
+            for convert in connection.ops.get_db_converters(column) + column.get_db_converters(
+                connection
+            ):
+                converters.append((index, column, convert))
+        known = [field.attname for field in fields], converters
+        _converters_by_connection[connection] = known
+    return known
 
 
 @contextlib.contextmanager
