@@ -128,3 +128,62 @@ def test_a_claim_waiting_on_a_file_another_worker_just_finished_takes_nothing(
     assert claimed == [None]
     file.refresh_from_db()
     assert file.processing_status == ProcessingStatus.PASSED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_result_stored_while_the_request_row_is_locked_waits_without_deadlock(
+    postgres_only, make_request
+):
+    """Locks go request row first, then file, everywhere: a rerun or a partner action
+    holding the request while it writes a file is waited for, not deadlocked with."""
+    import time
+
+    from django.db import transaction
+
+    from deliveries.models import DeliveredFile, ProcessingStatus
+    from deliveries.processing import runner
+    from deliveries.processing.result import FileResult
+
+    request = make_request(status="submitted", files=1)
+    file = request.files.get()
+    DeliveredFile.objects.filter(pk=file.pk).update(processing_status=ProcessingStatus.PENDING)
+    lease = runner._claim(file.pk)
+    locked = threading.Event()
+    outcome: dict = {}
+
+    def holds_the_request_then_writes_the_file():
+        try:
+            with transaction.atomic():
+                DeliveryRequest.objects.select_for_update().get(pk=request.pk)
+                locked.set()
+                time.sleep(0.5)  # the store below starts meanwhile
+                DeliveredFile._base_manager.filter(pk=file.pk).update(md5="0" * 32)
+        except Exception as error:  # a deadlock is detected and raised here or below
+            outcome["holder"] = error
+        finally:
+            connections.close_all()
+
+    def stores():
+        locked.wait(timeout=10)
+        try:
+            outcome["stored"] = runner._store(
+                request, lease, FileResult(md5="a" * 32, xxh64="b" * 16)
+            )
+        except Exception as error:
+            outcome["stored"] = error
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=holds_the_request_then_writes_the_file),
+        threading.Thread(target=stores),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcome == {"stored": True}
+    file.refresh_from_db()
+    request.refresh_from_db()
+    assert file.processing_status == ProcessingStatus.PASSED and file.md5 == "a" * 32
+    assert request.files_processed == 1

@@ -187,27 +187,31 @@ def _pending_ids(request: DeliveryRequest):
 
 def _store(request: DeliveryRequest, lease: Lease, result: FileResult) -> bool:
     status = ProcessingStatus.PASSED if result.passed else ProcessingStatus.FAILED
+    still_ours = _one_file(lease.file_id).filter(
+        processing_status=ProcessingStatus.PROCESSING, metadata__lease__token=lease.token
+    )
     with transaction.atomic():
-        stored = (
-            _one_file(lease.file_id)
-            .filter(
-                processing_status=ProcessingStatus.PROCESSING,
-                metadata__lease__token=lease.token,
-            )
+        # The request row first, then the file: the order in which a rerun and every
+        # partner action lock them. The other order could deadlock with a rerun.
+        counted = (
+            DeliveryRequest.objects.filter(pk=request.pk)
+            .filter(Exists(still_ours))
             .update(
-                processing_status=status,
-                processed_at=timezone.now(),
-                metadata=result.metadata,
-                errors=[finding.as_json() for finding in result.errors],
-                md5=result.md5,
-                xxh64=result.xxh64,
-            )
-        )
-        if stored:
-            DeliveryRequest.objects.filter(pk=request.pk).update(
                 files_processed=F("files_processed") + 1,
                 files_failed=F("files_failed") + (0 if result.passed else 1),
             )
+        )
+        stored = counted and still_ours.update(
+            processing_status=status,
+            processed_at=timezone.now(),
+            metadata=result.metadata,
+            errors=[finding.as_json() for finding in result.errors],
+            md5=result.md5,
+            xxh64=result.xxh64,
+        )
+        if counted and not stored:
+            # Released to another worker between the two statements: not ours to count.
+            transaction.set_rollback(True)
     return bool(stored)
 
 
