@@ -11,23 +11,26 @@ round trip costs about as much as building the query. Here:
   together with its own data (``reading_user``). The Details Page reads the viewer
   and the request's state in one query (deliveries/page_cache.py). Django still
   checks the session against that user (its password hash, ``is_active``) exactly as
-  it checks a user it read itself.
+  it checks a user it read itself. Sessions signed in under Django's own backend
+  path (before this one) are read as signed in under this one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import weakref
+import threading
 from collections.abc import Iterator
 from contextvars import ContextVar
 
-from django.contrib.auth import backends, get_user_model
+from django.contrib.auth import BACKEND_SESSION_KEY, backends, get_user_model
 from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.utils import timezone
 
 _user_read_ahead: ContextVar = ContextVar("user_read_ahead", default=None)
+DJANGO_MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+PORTAL_MODEL_BACKEND = "deliveries.viewer.ModelBackend"
 
 
 @functools.cache
@@ -49,7 +52,12 @@ class SessionStore(db.SessionStore):
                 cursor.execute(_session_sql(connection.vendor, self.model), [key, now])
                 row = cursor.fetchone()
             if row is not None:
-                return self.decode(row[0])
+                data = self.decode(row[0])
+                if data.get(BACKEND_SESSION_KEY) == DJANGO_MODEL_BACKEND:
+                    # Signed in before this backend replaced Django's: still checked in
+                    # full by Django, instead of being signed out at the deploy.
+                    data[BACKEND_SESSION_KEY] = PORTAL_MODEL_BACKEND
+                return data
         # As Django's store does for a missing or expired session: a new key on save.
         self._session_key = None
         return {}
@@ -71,12 +79,14 @@ def user_from_row(values: tuple, connection):
     return get_user_model().from_db(connection.alias, attnames, values)
 
 
-# Per connection (a thread's own): what the ORM applies to each user column it reads.
-_converters_by_connection: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Per thread, as Django's connections are: what the ORM applies to each user column
+# it reads, bound to this thread's connection and gone with the thread.
+_per_thread = threading.local()
 
 
 def _user_converters(connection) -> tuple[list[str], list[tuple]]:
-    known = _converters_by_connection.get(connection)
+    known_by_alias = _per_thread.__dict__.setdefault("converters", {})
+    known = known_by_alias.get(connection.alias)
     if known is None:
         user_model = get_user_model()
         fields = user_model._meta.concrete_fields
@@ -88,7 +98,7 @@ def _user_converters(connection) -> tuple[list[str], list[tuple]]:
             ):
                 converters.append((index, column, convert))
         known = [field.attname for field in fields], converters
-        _converters_by_connection[connection] = known
+        known_by_alias[connection.alias] = known
     return known
 
 

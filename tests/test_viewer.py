@@ -123,3 +123,18 @@ def test_the_user_read_with_the_page_is_the_user_django_would_read(
         f.attname: getattr(fresh, f.attname) for f in fresh._meta.concrete_fields
     }
     assert read.is_active is True and read.last_login == fresh.last_login
+
+
+def test_a_session_signed_in_under_djangos_own_backend_stays_signed_in(
+    client, admin_user, make_request
+):
+    """Sessions from before the portal's backend replaced Django's are not signed out
+    at the deploy."""
+    request = make_request(files=2)
+    client.force_login(admin_user, backend="django.contrib.auth.backends.ModelBackend")
+    for _ in range(3):
+        assert client.get(detail_url(request)).status_code == 200
+    assert client.get(reverse("request-list")).status_code == 200
+    admin_user.set_password("a-new-password-0451")
+    admin_user.save()
+    assert sent_to_sign_in(client.get(detail_url(request)))
