@@ -130,13 +130,35 @@ def test_a_claim_waiting_on_a_file_another_worker_just_finished_takes_nothing(
     assert file.processing_status == ProcessingStatus.PASSED
 
 
+def wait_until_a_query_waits_for_a_lock(seconds: float = 10) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError("no query came to wait for a lock")
+
+
+def submitted_with_a_claimed_file(make_request):
+    from deliveries.models import DeliveredFile, ProcessingStatus
+    from deliveries.processing import runner
+
+    request = make_request(status="submitted", files=1)
+    file = request.files.get()
+    DeliveredFile.objects.filter(pk=file.pk).update(processing_status=ProcessingStatus.PENDING)
+    return request, file, runner._claim(file.pk)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_result_stored_while_the_request_row_is_locked_waits_without_deadlock(
     postgres_only, make_request
 ):
     """Locks go request row first, then file, everywhere: a rerun or a partner action
     holding the request while it writes a file is waited for, not deadlocked with."""
-    import time
 
     from django.db import transaction
 
@@ -144,10 +166,7 @@ def test_a_result_stored_while_the_request_row_is_locked_waits_without_deadlock(
     from deliveries.processing import runner
     from deliveries.processing.result import FileResult
 
-    request = make_request(status="submitted", files=1)
-    file = request.files.get()
-    DeliveredFile.objects.filter(pk=file.pk).update(processing_status=ProcessingStatus.PENDING)
-    lease = runner._claim(file.pk)
+    request, file, lease = submitted_with_a_claimed_file(make_request)
     locked = threading.Event()
     outcome: dict = {}
 
@@ -156,7 +175,7 @@ def test_a_result_stored_while_the_request_row_is_locked_waits_without_deadlock(
             with transaction.atomic():
                 DeliveryRequest.objects.select_for_update().get(pk=request.pk)
                 locked.set()
-                time.sleep(0.5)  # the store below starts meanwhile
+                wait_until_a_query_waits_for_a_lock()  # the store, behind this row
                 DeliveredFile._base_manager.filter(pk=file.pk).update(md5="0" * 32)
         except Exception as error:  # a deadlock is detected and raised here or below
             outcome["holder"] = error
@@ -187,3 +206,49 @@ def test_a_result_stored_while_the_request_row_is_locked_waits_without_deadlock(
     request.refresh_from_db()
     assert file.processing_status == ProcessingStatus.PASSED and file.md5 == "a" * 32
     assert request.files_processed == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_released_while_its_result_is_stored_is_not_counted(postgres_only, make_request):
+    """The counters move first; when the file turns out to be released meanwhile (its
+    lease expired and a watchdog gave it back), the count is taken back with it."""
+    from django.db import transaction
+
+    from deliveries.models import DeliveredFile, ProcessingStatus
+    from deliveries.processing import runner
+    from deliveries.processing.result import FileResult
+
+    request, file, lease = submitted_with_a_claimed_file(make_request)
+    released = threading.Event()
+    outcome: dict = {}
+
+    def releases_the_file():
+        try:
+            with transaction.atomic():
+                DeliveredFile._base_manager.filter(pk=file.pk).update(
+                    processing_status=ProcessingStatus.PENDING, metadata={}
+                )
+                released.set()
+                wait_until_a_query_waits_for_a_lock()  # the store, behind this file
+        finally:
+            connections.close_all()
+
+    def stores():
+        released.wait(timeout=10)
+        try:
+            outcome["stored"] = runner._store(
+                request, lease, FileResult(md5="a" * 32, xxh64="b" * 16)
+            )
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=releases_the_file), threading.Thread(target=stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcome == {"stored": False}
+    file.refresh_from_db()
+    request.refresh_from_db()
+    assert file.processing_status == ProcessingStatus.PENDING
+    assert (request.files_processed, request.files_failed) == (0, 0)

@@ -34,6 +34,7 @@ from deliveries.models import (
     Status,
 )
 from deliveries.processing import runner
+from deliveries.processing.result import FileResult
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -642,6 +643,19 @@ def test_the_progress_counters_match_the_files_after_a_run_and_a_rerun(make_requ
     runner.process_request(request.pk, rerun=True)
     request.refresh_from_db()
     assert (request.files_processed, request.files_failed) == (3, 3)
+
+
+def test_a_result_whose_lease_was_lost_is_neither_stored_nor_counted(make_request):
+    request = make_request(status="submitted", files=1)
+    file = request.files.get()
+    DeliveredFile.objects.filter(pk=file.pk).update(processing_status="pending")
+    lease = runner._claim(file.pk)
+    # The lease expired and a watchdog gave the file back before the result came.
+    DeliveredFile.objects.filter(pk=file.pk).update(processing_status="pending", metadata={})
+    assert runner._store(request, lease, FileResult(md5="a" * 32, xxh64="b" * 16)) is False
+    request.refresh_from_db()
+    file.refresh_from_db()
+    assert (request.files_processed, file.processing_status, file.md5) == (0, "pending", "")
 
 
 def test_a_resubmitted_request_counts_the_files_it_kept_as_done(make_request, admin_user, staff):
