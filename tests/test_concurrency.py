@@ -143,6 +143,34 @@ def wait_until_a_query_waits_for_a_lock(seconds: float = 10) -> None:
     raise AssertionError("no query came to wait for a lock")
 
 
+def run_in_threads(*targets) -> None:
+    threads = [threading.Thread(target=target) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+
+def stores_once_set(event, request, lease, outcome: dict):
+    """A worker that stores a passing result once ``event`` is set; ``outcome["stored"]``
+    holds what the store answered, or the error it raised."""
+    from deliveries.processing import runner
+    from deliveries.processing.result import FileResult
+
+    def stores():
+        event.wait(timeout=10)
+        try:
+            outcome["stored"] = runner._store(
+                request, lease, FileResult(md5="a" * 32, xxh64="b" * 16)
+            )
+        except Exception as error:
+            outcome["stored"] = error
+        finally:
+            connections.close_all()
+
+    return stores
+
+
 def submitted_with_a_claimed_file(make_request):
     from deliveries.models import DeliveredFile, ProcessingStatus
     from deliveries.processing import runner
@@ -159,12 +187,9 @@ def test_a_result_stored_while_the_request_row_is_locked_waits_without_deadlock(
 ):
     """Locks go request row first, then file, everywhere: a rerun or a partner action
     holding the request while it writes a file is waited for, not deadlocked with."""
-
     from django.db import transaction
 
     from deliveries.models import DeliveredFile, ProcessingStatus
-    from deliveries.processing import runner
-    from deliveries.processing.result import FileResult
 
     request, file, lease = submitted_with_a_claimed_file(make_request)
     locked = threading.Event()
@@ -182,25 +207,9 @@ def test_a_result_stored_while_the_request_row_is_locked_waits_without_deadlock(
         finally:
             connections.close_all()
 
-    def stores():
-        locked.wait(timeout=10)
-        try:
-            outcome["stored"] = runner._store(
-                request, lease, FileResult(md5="a" * 32, xxh64="b" * 16)
-            )
-        except Exception as error:
-            outcome["stored"] = error
-        finally:
-            connections.close_all()
-
-    threads = [
-        threading.Thread(target=holds_the_request_then_writes_the_file),
-        threading.Thread(target=stores),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    run_in_threads(
+        holds_the_request_then_writes_the_file, stores_once_set(locked, request, lease, outcome)
+    )
     assert outcome == {"stored": True}
     file.refresh_from_db()
     request.refresh_from_db()
@@ -215,8 +224,6 @@ def test_a_file_released_while_its_result_is_stored_is_not_counted(postgres_only
     from django.db import transaction
 
     from deliveries.models import DeliveredFile, ProcessingStatus
-    from deliveries.processing import runner
-    from deliveries.processing.result import FileResult
 
     request, file, lease = submitted_with_a_claimed_file(make_request)
     released = threading.Event()
@@ -233,20 +240,7 @@ def test_a_file_released_while_its_result_is_stored_is_not_counted(postgres_only
         finally:
             connections.close_all()
 
-    def stores():
-        released.wait(timeout=10)
-        try:
-            outcome["stored"] = runner._store(
-                request, lease, FileResult(md5="a" * 32, xxh64="b" * 16)
-            )
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=releases_the_file), threading.Thread(target=stores)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    run_in_threads(releases_the_file, stores_once_set(released, request, lease, outcome))
     assert outcome == {"stored": False}
     file.refresh_from_db()
     request.refresh_from_db()
