@@ -640,6 +640,18 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
                     details={"size": delivered.size},
                 )
                 if manifests.is_manifest_name(name):
+                    if self.checksum_manifest_id is not None:
+                        # A second manifest would silently unpin what the first pins.
+                        raise ActionRefused(
+                            _(
+                                "This request already has its checksum manifest, "
+                                "“%(manifest)s”, and a request has only one. To replace "
+                                "it, ask your studio contact for a redelivery that clears "
+                                "all files."
+                            )
+                            % {"manifest": self.checksum_manifest.name},
+                            field="name",
+                        )
                     self._attach_manifest(delivered)
         except BaseException:
             # Refused or failed: the rows rolled back, so the stored bytes go too.

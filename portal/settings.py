@@ -227,6 +227,9 @@ MEDIA_URL = "media/"
 # upload left unfinished expires this long after its last bytes; `manage.py
 # expire_uploads` deletes expired staging data.
 UPLOAD_STAGING_ROOT = os.environ.get("PORTAL_UPLOAD_STAGING_ROOT", "")
+# The largest file a partner may deliver (tus's Tus-Max-Size); 5 TiB by default, above
+# any single master file we expect.
+PORTAL_UPLOAD_MAX_BYTES = int(os.environ.get("PORTAL_UPLOAD_MAX_BYTES", str(5 * 1024**4)))
 UPLOAD_EXPIRY = datetime.timedelta(hours=float(os.environ.get("PORTAL_UPLOAD_EXPIRY_HOURS", "24")))
 
 STORAGES = {

@@ -2,6 +2,7 @@
 refused ones explain why and change nothing."""
 
 import pytest
+from django.core.files.base import ContentFile
 
 from deliveries.models import (
     ActionRefused,
@@ -137,6 +138,19 @@ def test_a_request_with_a_checksum_refuses_renaming_and_removing(make_request, a
     with pytest.raises(ActionRefused) as refusal:
         do_file_action(request, action, admin_user)
     assert "request with a checksum" in refusal.value.message
+    assert snapshot(request) == before
+
+
+@pytest.mark.parametrize("name", ["CHECKSUM.TXT", "checksum.txt.mhl", "reel.mhl"])
+def test_a_second_checksum_manifest_is_refused(make_request, admin_user, name):
+    """The first manifest pins the files; a second one must not silently unpin them."""
+    request = make_request(status="open", files=2, checksum=True)
+    first = request.checksum_manifest
+    before = snapshot(request)
+    with pytest.raises(ActionRefused, match="already has its checksum manifest, “checksum.txt”"):
+        request.add_file(name, ContentFile(b"ffff  file_000.mov\n"), by=admin_user)
+    request.refresh_from_db()
+    assert request.checksum_manifest == first
     assert snapshot(request) == before
 
 

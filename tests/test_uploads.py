@@ -4,6 +4,7 @@ server, signed in with the session cookie and the CSRF header, as a browser is."
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import http.client
 import os
@@ -684,3 +685,136 @@ def test_after_delivery_head_still_reports_every_byte_received(
     assert again.status_code == 201
     assert patch(again.headers["Location"], uploader, b"xy", 0).status_code == 204
     assert delivery_request.files.get(name="reel.mov").size == 2
+
+
+# Protocol edges and stalled uploads ---------------------------------------------------
+
+
+def test_a_client_of_another_tus_version_is_told_which_one_we_speak(
+    live_server, make_request, uploader
+):
+    delivery_request = make_request(files=0)
+    answer = requests.post(
+        live_server.url + reverse("tus-create"),
+        headers={
+            "Tus-Resumable": "0.2.2",
+            **signed_in_headers(uploader),
+            "Upload-Length": "3",
+            "Upload-Metadata": metadata(delivery_request.pk, "a.mov"),
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 412
+    assert answer.headers["Tus-Version"] == "1.0.0"
+
+
+def test_a_file_above_the_size_limit_is_refused_before_any_byte(
+    live_server, make_request, uploader, settings
+):
+    settings.PORTAL_UPLOAD_MAX_BYTES = 1000
+    delivery_request = make_request(files=0)
+    options = requests.options(live_server.url + reverse("tus-create"), timeout=10)
+    assert options.headers["Tus-Max-Size"] == "1000"
+    answer = create(live_server, uploader, delivery_request.pk, "huge.mov", 1001)
+    assert answer.status_code == 413
+    assert "larger than the 1000" in answer.text
+    assert not Upload.objects.exists()
+    assert create(live_server, uploader, delivery_request.pk, "fits.mov", 1000).status_code == 201
+
+
+def test_a_size_beyond_any_disk_or_a_strange_request_number_is_a_clear_error(
+    live_server, make_request, uploader
+):
+    delivery_request = make_request(files=0)
+    assert create(live_server, uploader, delivery_request.pk, "b.mov", 2**63).status_code == 413
+    superscript_two = ",".join(
+        f"{key} {base64.b64encode(value.encode()).decode()}"
+        for key, value in {"request": "²", "filename": "a.mov"}.items()
+    )
+    answer = requests.post(
+        live_server.url + reverse("tus-create"),
+        headers={
+            **TUS,
+            **signed_in_headers(uploader),
+            "Upload-Length": "3",
+            "Upload-Metadata": superscript_two,
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 400
+    assert "Name the request" in answer.text
+
+
+def test_a_refused_creation_with_upload_leaves_no_upload_behind(
+    live_server, make_request, uploader
+):
+    """The client never learned the address: the name must be free to try again."""
+    delivery_request = make_request(files=0)
+    answer = requests.post(
+        live_server.url + reverse("tus-create"),
+        data=b"0123456789",
+        headers={
+            **TUS,
+            **signed_in_headers(uploader),
+            "Upload-Length": "5",
+            "Upload-Metadata": metadata(delivery_request.pk, "reel.mov"),
+            "Content-Type": "application/offset+octet-stream",
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 413 and "Location" not in answer.headers
+    assert not Upload.objects.exists()
+    assert create(live_server, uploader, delivery_request.pk, "reel.mov", 5).status_code == 201
+
+
+def test_the_end_sent_again_after_delivery_is_answered_with_the_offset(
+    live_server, make_request, uploader
+):
+    """A client that lost the answer to its last PATCH may send the end again."""
+    delivery_request = make_request(files=0)
+    url = create(live_server, uploader, delivery_request.pk, "a.mov", 4).headers["Location"]
+    assert patch(url, uploader, b"abcd", 0).status_code == 204
+    again = patch(url, uploader, b"", 4)
+    assert again.status_code == 204 and again.headers["Upload-Offset"] == "4"
+    assert patch(url, uploader, b"zz", 2).status_code == 409
+    assert delivery_request.files.get(name="a.mov").size == 4
+
+
+def test_a_stalled_upload_of_a_colleague_gives_way_and_a_live_one_does_not(
+    live_server, make_request, uploader, admin_user
+):
+    delivery_request = make_request(files=0)
+    url = create(live_server, uploader, delivery_request.pk, "reel.mov", 10).headers["Location"]
+    assert patch(url, uploader, b"01234", 0).status_code == 204
+    blocked = create(live_server, admin_user, delivery_request.pk, "reel.mov", 10)
+    assert blocked.status_code == 400 and "being uploaded" in blocked.text
+    # No bytes for 11 minutes: the uploader's laptop died.
+    Upload.objects.update(
+        expires_at=timezone.now() + settings.UPLOAD_EXPIRY - datetime.timedelta(minutes=11)
+    )
+    assert create(live_server, admin_user, delivery_request.pk, "reel.mov", 10).status_code == 201
+    assert Upload.objects.get(name="reel.mov").created_by == admin_user
+    assert head(url, uploader).status_code == 404  # the stalled client starts again
+
+
+def test_an_upload_left_behind_by_an_automatic_submit_can_still_be_cancelled(
+    client, live_server, make_request, uploader, admin_user
+):
+    delivery_request = make_request(files=1)
+    delivery_request.auto_submit = True
+    delivery_request.save(update_fields=["auto_submit"])
+    url = create(live_server, uploader, delivery_request.pk, "reel.mov", 10).headers["Location"]
+    assert patch(url, uploader, b"01234", 0).status_code == 204
+    upload_id = Upload.objects.get().pk
+    Upload.objects.update(
+        expires_at=timezone.now() + settings.UPLOAD_EXPIRY - datetime.timedelta(minutes=11)
+    )
+    client.force_login(admin_user)
+    client.post(reverse("delivery-complete", args=[delivery_request.pk]))
+    delivery_request.refresh_from_db()
+    assert delivery_request.status == Status.SUBMITTED
+    assert patch(url, uploader, b"56789", 5).status_code == 403
+    cancelled = requests.delete(url, headers={**TUS, **signed_in_headers(uploader)}, timeout=10)
+    assert cancelled.status_code == 204
+    assert not Upload.objects.exists()
+    assert not staging.folder(upload_id).exists()

@@ -59,6 +59,14 @@ class Upload(models.Model):
     def is_delivered(self) -> bool:
         return self.offset == self.length
 
+    def is_under_way(self) -> bool:
+        """Bytes arrived in the last few minutes (a long PATCH reports every minute):
+        someone is delivering this file now."""
+        from ..models import UPLOAD_UNDER_WAY_WINDOW
+
+        last_bytes = self.expires_at - upload_expiry()
+        return not self.is_delivered and last_bytes > timezone.now() - UPLOAD_UNDER_WAY_WINDOW
+
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()

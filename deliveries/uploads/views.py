@@ -17,9 +17,11 @@ import hashlib
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
@@ -40,10 +42,11 @@ CHECKSUM_MISMATCH = 460
 
 
 class TusError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, **headers: str) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers
 
 
 def _tus(response: HttpResponse) -> HttpResponse:
@@ -73,7 +76,11 @@ def _method(request: HttpRequest) -> str:
 
 def _check_version(request: HttpRequest) -> None:
     if request.headers.get("Tus-Resumable") != TUS_VERSION:
-        raise TusError(412, _("This server speaks tus %(version)s.") % {"version": TUS_VERSION})
+        raise TusError(
+            412,
+            _("This server speaks tus %(version)s.") % {"version": TUS_VERSION},
+            Tus_Version=TUS_VERSION,
+        )
 
 
 def _answerable(user: Any, request_id: int) -> None:
@@ -101,15 +108,16 @@ def _deliverable(user: Any, request_id: int) -> DeliveryRequest:
     return delivery_request
 
 
-def _users_upload(request: HttpRequest, upload_id: UUID) -> Upload:
+def _users_upload(request: HttpRequest, upload_id: UUID, *, terminating: bool = False) -> Upload:
     """An upload is its creator's alone: to anyone else it does not exist."""
     upload = Upload.objects.filter(pk=upload_id).first()
     if upload is None or upload.created_by_id != getattr(request.user, "pk", None):
         if not request.user.is_authenticated:
             raise TusError(403, _("Sign in to deliver files."))
         raise TusError(404, _("No such upload."))
-    if upload.is_delivered:
-        # Answered even after the request moved on (submitted automatically, say).
+    if upload.is_delivered or terminating:
+        # Answered even after the request moved on (submitted automatically, say): a
+        # client may still learn that its file arrived, or drop bytes it can't deliver.
         _answerable(request.user, upload.request_id)
         return upload
     _deliverable(request.user, upload.request_id)
@@ -117,6 +125,12 @@ def _users_upload(request: HttpRequest, upload_id: UUID) -> Upload:
         _discard(upload)
         raise TusError(410, _("This upload expired; start it again."))
     return upload
+
+
+def _discard_quietly(upload: Upload) -> None:
+    """An upload whose address nobody was given yet: nothing else can hold its lock."""
+    Upload.objects.filter(pk=upload.pk).delete()
+    staging.remove(upload.pk)
 
 
 def _discard(upload: Upload) -> None:
@@ -177,12 +191,13 @@ def create(request: HttpRequest) -> HttpResponse:
             Tus_Version=TUS_VERSION,
             Tus_Extension=EXTENSIONS,
             Tus_Checksum_Algorithm=",".join(CHECKSUMS),
+            Tus_Max_Size=str(settings.PORTAL_UPLOAD_MAX_BYTES),
         )
     try:
         _check_version(request)
         return _create(request)
     except TusError as error:
-        return _answer(error.status, error.message)
+        return _answer(error.status, error.message, **error.headers)
 
 
 def _create(request: HttpRequest) -> HttpResponse:
@@ -194,9 +209,18 @@ def _create(request: HttpRequest) -> HttpResponse:
         raise TusError(400, _("Send the file's size in Upload-Length.")) from None
     if length < 0:
         raise TusError(400, _("Send the file's size in Upload-Length."))
+    if length > settings.PORTAL_UPLOAD_MAX_BYTES:
+        raise TusError(
+            413,
+            _(
+                "This file is larger than the %(limit)s a file may be. Split it, or ask "
+                "your studio contact how to deliver it."
+            )
+            % {"limit": filesizeformat(settings.PORTAL_UPLOAD_MAX_BYTES)},
+        )
     metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
     request_id = metadata.get("request", "")
-    if not request_id.isdigit():
+    if not (request_id.isascii() and request_id.isdigit() and len(request_id) <= 18):
         raise TusError(400, _("Name the request in Upload-Metadata (key “request”)."))
     delivery_request = _deliverable(request.user, int(request_id))
     name = metadata.get("filename", metadata.get("name", ""))
@@ -223,16 +247,20 @@ def _create(request: HttpRequest) -> HttpResponse:
     headers = {"Location": location}
     if _content_length(request) and request.content_type == OFFSET_CONTENT_TYPE:
         # creation-with-upload: the first bytes ride along with the creation.
-        response = _append(request, upload, offset=0)
-        if response.status_code != 204:
-            return response
+        try:
+            response = _append(request, upload, offset=0)
+        except TusError:
+            # The client never learns this upload's address: it must not hold the name.
+            _discard_quietly(upload)
+            raise
         headers["Upload-Offset"] = response["Upload-Offset"]
     return _answer(201, Upload_Expires=_expires(upload), **headers)
 
 
 def _make_way_for(delivery_request: DeliveryRequest, name: str, user: Any) -> None:
     """An earlier unfinished upload of the same name: the same person starting over
-    replaces it (their browser lost it, say); anyone else's blocks the name."""
+    replaces it (their browser lost it, say); anyone else's blocks the name while
+    bytes still arrive, and no longer once it has stalled (a laptop that died)."""
     earlier = Upload.objects.filter(request=delivery_request, name=name).first()
     if earlier is None:
         return
@@ -240,7 +268,7 @@ def _make_way_for(delivery_request: DeliveryRequest, name: str, user: Any) -> No
         # Its file was delivered, then removed or renamed: the name is free again.
         earlier.delete()
         return
-    if not earlier.is_expired and earlier.created_by_id != user.pk:
+    if earlier.created_by_id != user.pk and earlier.is_under_way():
         raise TusError(400, _being_uploaded(name))
     try:
         with staging.locked(earlier.pk):
@@ -270,7 +298,7 @@ def upload(request: HttpRequest, upload_id: UUID) -> HttpResponse:
         return _answer(405, _("Use PATCH to send bytes."))
     try:
         _check_version(request)
-        found = _users_upload(request, upload_id)
+        found = _users_upload(request, upload_id, terminating=method == "DELETE")
         if method == "HEAD":
             return _answer(
                 200,
@@ -288,7 +316,7 @@ def upload(request: HttpRequest, upload_id: UUID) -> HttpResponse:
             raise TusError(400, _("Send the offset in Upload-Offset.")) from None
         return _append(request, found, offset=offset)
     except TusError as error:
-        return _answer(error.status, error.message)
+        return _answer(error.status, error.message, **error.headers)
 
 
 def _terminate(found: Upload) -> HttpResponse:
@@ -309,6 +337,14 @@ def _locked_message() -> str:
 def _append(request: HttpRequest, found: Upload, *, offset: int) -> HttpResponse:
     checksum = _parse_checksum(request)
     length = _content_length(request)
+    if found.is_delivered:
+        # Every byte arrived and the file was delivered; a client that lost that answer
+        # may send the end again: it learns the offset, as HEAD would tell it.
+        if offset != found.offset:
+            raise TusError(409, _offset_mismatch(offset, found.offset))
+        if length:
+            raise TusError(413, _("These bytes would exceed the Upload-Length."))
+        return _answer(204, Upload_Offset=str(found.offset), Upload_Expires=_expires(found))
     try:
         with staging.locked(found.pk):
             found = Upload.objects.filter(pk=found.pk).first() or _gone()
@@ -319,11 +355,7 @@ def _append(request: HttpRequest, found: Upload, *, offset: int) -> HttpResponse
                 found.offset = staged
                 found.save(update_fields=["offset"])
             if offset != found.offset:
-                raise TusError(
-                    409,
-                    _("Upload-Offset %(sent)d does not match the %(have)d bytes received.")
-                    % {"sent": offset, "have": found.offset},
-                )
+                raise TusError(409, _offset_mismatch(offset, found.offset))
             if offset + length > found.length:
                 raise TusError(413, _("These bytes would exceed the Upload-Length."))
             digests = staging.digests_at(found.pk, offset)
@@ -361,6 +393,13 @@ def _append(request: HttpRequest, found: Upload, *, offset: int) -> HttpResponse
     except staging.UploadGone:
         raise TusError(404, _("No such upload.")) from None
     return _answer(204, Upload_Offset=str(found.offset), Upload_Expires=_expires(found))
+
+
+def _offset_mismatch(sent: int, have: int) -> str:
+    return _("Upload-Offset %(sent)d does not match the %(have)d bytes received.") % {
+        "sent": sent,
+        "have": have,
+    }
 
 
 def _keep_alive(upload: Upload) -> None:
