@@ -7,8 +7,10 @@ Signs in through the sign-in page (password from PORTAL_PASSWORD, or asked), upl
 each file with tuspy in chunks, then tells the portal the delivery is complete, which
 submits a request that submits automatically. An interrupted run picks up where it
 stopped when started again with the same files: tuspy keeps each upload's address in
-~/.portal-uploads.json, keyed by the file's fingerprint, and asks the server (HEAD)
-how many bytes it already has.
+~/.portal-uploads.json, keyed by the portal, user, request, file name and the file's
+size, modification time and first 64 KiB, and asks the server (HEAD) how many bytes
+it already has. A delivered file's address is forgotten, so delivering it again
+later uploads it again.
 """
 
 from __future__ import annotations
@@ -22,9 +24,29 @@ from pathlib import Path
 import requests
 from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError, TusUploadFailed
+from tusclient.fingerprint import fingerprint
 from tusclient.storage import filestorage
 
 CHUNK = 64 * 1024 * 1024
+
+
+class OneFileOfOneDelivery(fingerprint.Fingerprint):
+    """tuspy's fingerprint (the size and the first 64 KiB) narrowed to one file of one
+    delivery: two identical frames, or the same file sent to another request, must
+    never resume each other's upload."""
+
+    def __init__(self, delivery: str, path: Path) -> None:
+        self.delivery = delivery
+        self.path = path
+
+    def get_fingerprint(self, fs) -> str:
+        content = super().get_fingerprint(fs)
+        modified = self.path.stat().st_mtime_ns
+        return f"{self.delivery}|name:{self.path.name}|mtime:{modified}|{content}"
+
+    def of_file(self) -> str:
+        with open(self.path, "rb") as stream:
+            return self.get_fingerprint(stream)
 
 
 def sign_in(portal: str, username: str, password: str) -> requests.Session:
@@ -68,15 +90,29 @@ def main() -> None:
     storage = filestorage.FileStorage(str(Path.home() / ".portal-uploads.json"))
     failed = 0
     for path in options.files:
-        uploader = tus.uploader(
-            str(path),
-            chunk_size=CHUNK,
-            metadata={"request": str(options.request), "filename": path.name},
-            store_url=True,
-            url_storage=storage,
-            retries=5,
-            retry_delay=5,
+        fingerprinter = OneFileOfOneDelivery(
+            f"{portal}|user:{options.user}|request:{options.request}", path
         )
+
+        def uploader_for(path=path, fingerprinter=fingerprinter):
+            return tus.uploader(
+                str(path),
+                chunk_size=CHUNK,
+                metadata={"request": str(options.request), "filename": path.name},
+                store_url=True,
+                url_storage=storage,
+                fingerprinter=fingerprinter,
+                retries=5,
+                retry_delay=5,
+            )
+
+        try:
+            uploader = uploader_for()
+        except TusCommunicationError:
+            # The upload kept from an earlier run is gone (expired or cancelled): the
+            # server no longer knows it. Start this file again.
+            storage.remove_item(fingerprinter.of_file())
+            uploader = uploader_for()
         try:
             uploader.upload()
         except (TusCommunicationError, TusUploadFailed) as error:
@@ -84,6 +120,7 @@ def main() -> None:
             print(f"{path.name}: refused: {body.decode(errors='replace') or error}")
             failed += 1
             continue
+        storage.remove_item(fingerprinter.of_file())
         print(f"{path.name}: delivered ({path.stat().st_size} bytes)")
     if failed:
         sys.exit(f"{failed} file(s) not delivered; the delivery is not complete.")

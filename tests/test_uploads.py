@@ -547,34 +547,40 @@ def test_the_drop_zone_shows_only_while_this_user_may_deliver(
     assert 'id="uploader"' not in client.get(reverse("request-detail", args=[open_request.pk])).text
 
 
-def test_the_terminal_script_delivers_and_completes_the_delivery(
-    live_server, make_request, uploader, tmp_path
-):
+def deliver_from_terminal(live_server, user, request_id: int, *files: Path, home: Path):
+    """scripts/deliver.py run as a partner runs it, keeping its state in `home`."""
     import subprocess
     import sys
 
-    delivery_request = make_request(files=0)
-    delivery_request.auto_submit = True
-    delivery_request.save(update_fields=["auto_submit"])
-    first = write_file(tmp_path / "reel_01.mov", 300_000, seed=1)
-    second = write_file(tmp_path / "reel_02.mov", 200_000, seed=2)
-    result = subprocess.run(
+    return subprocess.run(
         [
             sys.executable,
             str(Path(settings.BASE_DIR) / "scripts" / "deliver.py"),
             "--portal",
             live_server.url,
             "--user",
-            uploader.username,
+            user.username,
             "--request",
-            str(delivery_request.pk),
-            str(first),
-            str(second),
+            str(request_id),
+            *map(str, files),
         ],
-        env={**os.environ, "PORTAL_PASSWORD": "pw-for-tests", "HOME": str(tmp_path)},
+        env={**os.environ, "PORTAL_PASSWORD": "pw-for-tests", "HOME": str(home)},
         capture_output=True,
         text=True,
         timeout=60,
+    )
+
+
+def test_the_terminal_script_delivers_and_completes_the_delivery(
+    live_server, make_request, uploader, tmp_path
+):
+    delivery_request = make_request(files=0)
+    delivery_request.auto_submit = True
+    delivery_request.save(update_fields=["auto_submit"])
+    first = write_file(tmp_path / "reel_01.mov", 300_000, seed=1)
+    second = write_file(tmp_path / "reel_02.mov", 200_000, seed=2)
+    result = deliver_from_terminal(
+        live_server, uploader, delivery_request.pk, first, second, home=tmp_path
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Delivery complete." in result.stdout
@@ -818,3 +824,66 @@ def test_an_upload_left_behind_by_an_automatic_submit_can_still_be_cancelled(
     assert cancelled.status_code == 204
     assert not Upload.objects.exists()
     assert not staging.folder(upload_id).exists()
+
+
+def test_the_terminal_script_delivers_identical_files_under_each_name(
+    live_server, make_request, uploader, tmp_path
+):
+    """Two black leader frames hold the same bytes: each is a file of its own."""
+    delivery_request = make_request(files=0)
+    delivery_request.auto_submit = True
+    delivery_request.save(update_fields=["auto_submit"])
+    black = b"\0" * 200_000
+    frames = [tmp_path / "frame_0001.dpx", tmp_path / "frame_0002.dpx"]
+    for frame in frames:
+        frame.write_bytes(black)
+    result = deliver_from_terminal(
+        live_server, uploader, delivery_request.pk, *frames, home=tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(delivery_request.files.values_list("name", flat=True)) == [
+        "frame_0001.dpx",
+        "frame_0002.dpx",
+    ]
+
+
+def test_the_terminal_script_delivers_a_file_again_after_a_clear(
+    live_server, make_request, uploader, admin_user, tmp_path
+):
+    delivery_request = make_request(files=0)
+    reel = write_file(tmp_path / "reel.mov", 100_000)
+    first = deliver_from_terminal(live_server, uploader, delivery_request.pk, reel, home=tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    delivery_request.remove_files(None, by=admin_user)
+    again = deliver_from_terminal(live_server, uploader, delivery_request.pk, reel, home=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert delivery_request.files.get(name="reel.mov").md5 == digests_of(reel)["md5"]
+
+
+def test_the_terminal_script_starts_over_when_its_kept_upload_is_gone(
+    live_server, make_request, uploader, tmp_path
+):
+    import importlib.util
+
+    from tusclient.storage import filestorage
+
+    spec = importlib.util.spec_from_file_location(
+        "deliver", Path(settings.BASE_DIR) / "scripts" / "deliver.py"
+    )
+    deliver = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(deliver)
+    delivery_request = make_request(files=0)
+    reel = write_file(tmp_path / "reel.mov", 50_000)
+    # An earlier run was interrupted; its upload expired and was cleaned up since.
+    interrupted = create(live_server, uploader, delivery_request.pk, "reel.mov", 50_000)
+    Upload.objects.all().delete()
+    fingerprinter = deliver.OneFileOfOneDelivery(
+        f"{live_server.url}|user:{uploader.username}|request:{delivery_request.pk}", reel
+    )
+    kept = filestorage.FileStorage(str(tmp_path / ".portal-uploads.json"))
+    kept.set_item(fingerprinter.of_file(), interrupted.headers["Location"])
+    kept.close()
+    result = deliver_from_terminal(live_server, uploader, delivery_request.pk, reel, home=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert delivery_request.files.get(name="reel.mov").md5 == digests_of(reel)["md5"]
