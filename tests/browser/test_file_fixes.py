@@ -32,6 +32,9 @@ def test_one_file_is_removed_through_its_row_menu_after_a_cancelled_first_try(
     expect(dots).to_have_css("opacity", "0")
     file_row(page, "file_001.mov").hover()
     expect(dots).to_have_css("opacity", "1")
+    # The dots are drawn from a sprite that itself takes no room on the page.
+    assert dots.bounding_box()["width"] > 0
+    assert page.locator("svg[hidden]").bounding_box() is None
     shoot(page, "figure-L-row-ellipsis")
 
     dots.click()
