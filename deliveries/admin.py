@@ -1,6 +1,7 @@
 """The studio contacts' side: requests with transition buttons, partners, reasons."""
 
 from django.contrib import admin, messages
+from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -13,10 +14,12 @@ from .models import (
     HistoryEntry,
     Membership,
     Organization,
+    ProcessingStatus,
     Redelivery,
     RedeliveryReason,
     Title,
 )
+from .templatetags.portal import grouped
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -86,9 +89,38 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "title__name", "organization__name"]
     list_select_related = ["title", "organization"]
     autocomplete_fields = ["title", "organization"]
-    readonly_fields = ["checksum_manifest", "created_at", "updated_at", "full_history"]
+    readonly_fields = [
+        "delivered_files",
+        "checksum_manifest",
+        "created_at",
+        "updated_at",
+        "full_history",
+    ]
     date_hierarchy = "due_date"
     inlines = [RedeliveryInline, HistoryInline]
+
+    @admin.display(description=gettext_lazy("delivered files"))
+    def delivered_files(self, obj: DeliveryRequest) -> str:
+        """What to look at before accepting: the files and how processing judged them."""
+        if obj.pk is None:
+            return "—"
+        states = dict(
+            obj.files.order_by()
+            .values_list("processing_status")
+            .annotate(count=Count("pk"))
+            .values_list("processing_status", "count")
+        )
+        summary = ", ".join(
+            f"{label}: {grouped(states[value])}"
+            for value, label in ProcessingStatus.choices
+            if states.get(value)
+        )
+        return format_html(
+            '{} — <a href="{}">{}</a>',
+            summary or _("no files"),
+            obj.get_absolute_url(),
+            _("Open the Details Page"),
+        )
 
     @admin.display(description=gettext_lazy("history"))
     def full_history(self, obj: DeliveryRequest) -> str:

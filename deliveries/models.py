@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.db.models.functions import Now
 from django.db.models.lookups import GreaterThan
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -209,6 +210,10 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.title} · {self.name}"
 
+    def get_absolute_url(self) -> str:
+        # The admin's "View on site": studio contacts open any Details Page.
+        return reverse("request-detail", args=[self.pk])
+
     # Who may do what ------------------------------------------------------------
 
     def role_of(self, user: AnyUser | None) -> str | None:
@@ -355,7 +360,10 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         source=Status.PROCESSED,
         target=Status.ACCEPTED,
         permission=_is_studio_contact,
-        custom={"label": gettext_lazy("Accept")},
+        custom={
+            "label": gettext_lazy("Accept"),
+            "help_text": gettext_lazy("The delivery is complete: the partner is done."),
+        },
     )
     def accept(self) -> dict[str, Any]:
         return {}
@@ -367,6 +375,9 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         permission=_may_ask_for_redelivery,
         custom={
             "label": gettext_lazy("Ask for redelivery"),
+            "help_text": gettext_lazy(
+                "The partner delivers again; they see the reasons on the Details Page."
+            ),
             "form": "deliveries.forms.AdminRedeliveryForm",
         },
     )
@@ -386,6 +397,10 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         permission=_is_studio_contact,
         custom={
             "label": gettext_lazy("Reopen for redelivery"),
+            "help_text": gettext_lazy(
+                "An accepted request opens again for the partner to deliver; they see "
+                "the reasons on the Details Page."
+            ),
             "form": "deliveries.forms.AdminRedeliveryForm",
         },
     )

@@ -210,3 +210,26 @@ def test_an_edit_in_the_admin_keeps_what_partners_changed_meanwhile(
     request.refresh_from_db()
     assert request.name == "Primary Video (v2)"
     assert request.file_count == 3 == request.files.count()
+
+
+def test_the_change_page_sums_up_the_files_and_opens_the_details_page(
+    studio_client, make_request
+):
+    request = make_request(status="processed", files=3)
+    request.files.filter(name="file_000.mov").update(processing_status="failed")
+    request.files.exclude(name="file_000.mov").update(processing_status="passed")
+    page = studio_client.get(change_url(request)).content.decode()
+    assert "Passed: 2, Failed: 1" in page
+    details = reverse("request-detail", args=[request.pk])
+    assert f'<a href="{details}">Open the Details Page</a>' in page
+    assert studio_client.get(details).status_code == 200
+
+
+def test_the_transition_pages_say_what_each_transition_does(studio_client, make_request):
+    request = make_request(status="processed")
+    page = studio_client.get(transition_url(request, "ask_for_redelivery")).content.decode()
+    assert "they see the reasons on the Details Page" in page
+    assert "<p>None</p>" not in page
+    change = studio_client.get(change_url(request)).content.decode()
+    assert 'title="None"' not in change
+    assert 'title="The delivery is complete: the partner is done."' in change
