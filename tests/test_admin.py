@@ -212,9 +212,7 @@ def test_an_edit_in_the_admin_keeps_what_partners_changed_meanwhile(
     assert request.file_count == 3 == request.files.count()
 
 
-def test_the_change_page_sums_up_the_files_and_opens_the_details_page(
-    studio_client, make_request
-):
+def test_the_change_page_sums_up_the_files_and_opens_the_details_page(studio_client, make_request):
     request = make_request(status="processed", files=3)
     request.files.filter(name="file_000.mov").update(processing_status="failed")
     request.files.exclude(name="file_000.mov").update(processing_status="passed")
