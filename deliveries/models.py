@@ -19,7 +19,7 @@ from django.db.models.functions import Now
 from django.db.models.lookups import GreaterThan
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django_fsm import (
     ConcurrentTransition,
@@ -251,6 +251,10 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
             return False
         return DeliveredFile._base_manager.filter(request_id=self.pk, pk__gt=through).exists()
 
+    def no_upload_receiving(self) -> bool:
+        # Submitting would refuse the last bytes of a file still arriving.
+        return not self.uploads.receiving().exists()
+
     def all_files_processed(self) -> bool:
         return not self.files.filter(
             processing_status__in=[ProcessingStatus.PENDING, ProcessingStatus.PROCESSING]
@@ -285,6 +289,15 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         if self.status in (Status.OPEN, Status.REDELIVERY):
             if not self.has_delivered_files():
                 return _("Deliver at least one file before you submit this request.")
+            receiving = list(self.uploads.receiving().values_list("name", flat=True)[:4])
+            if receiving:
+                return ngettext(
+                    "“%(names)s” is still being uploaded to this request. Submit once it "
+                    "has arrived, or cancel its upload first.",
+                    "Files are still being uploaded to this request (%(names)s). Submit "
+                    "once they have arrived, or cancel their uploads first.",
+                    len(receiving),
+                ) % {"names": ", ".join(receiving[:3]) + ("…" if len(receiving) > 3 else "")}
             return ""
         return {
             Status.SUBMITTED: _("This request is already Submitted; its files are processing."),
@@ -321,7 +334,7 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.OPEN, Status.REDELIVERY],
         target=Status.SUBMITTED,
-        conditions=[has_delivered_files],
+        conditions=[has_delivered_files, no_upload_receiving],
         permission=_may_deliver,
         custom={"admin": False, "label": gettext_lazy("Submit")},
     )
@@ -524,13 +537,7 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         """
         if not self.auto_submit or self.status not in FILE_CHANGES_ALLOWED:
             return None
-        from .uploads.models import upload_expiry
-
-        # Under way: bytes arrived in the last few minutes (a long PATCH reports every
-        # minute). An upload abandoned in a closed tab must not hold the request open
-        # for a whole expiry period.
-        active_since = timezone.now() - UPLOAD_UNDER_WAY_WINDOW
-        if self.uploads.under_way().filter(expires_at__gt=active_since + upload_expiry()).exists():
+        if self.uploads.receiving().exists():
             return None
         return self.act("submit", by=None)
 

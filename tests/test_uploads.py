@@ -25,7 +25,7 @@ from django.utils.crypto import get_random_string
 from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError
 
-from deliveries.models import DeliveredFile, HistoryEntry, Status
+from deliveries.models import ActionRefused, DeliveredFile, HistoryEntry, Status
 from deliveries.uploads import staging
 from deliveries.uploads.models import Upload
 
@@ -292,12 +292,29 @@ def test_a_submitted_request_refuses_uploads(live_server, make_request, uploader
     assert "Submitted" in response.text
 
 
-def test_an_upload_under_way_is_refused_once_the_request_is_submitted(
+def test_submit_waits_for_files_still_arriving(live_server, make_request, uploader, admin_user):
+    delivery_request = make_request(files=1)
+    url = create(live_server, uploader, delivery_request.pk, "a.mov", 6).headers["Location"]
+    patch(url, uploader, b"abc", 0)
+    with pytest.raises(ActionRefused, match="“a.mov” is still being uploaded to this request"):
+        delivery_request.act("submit", by=admin_user)
+    delivery_request.refresh_from_db()
+    assert delivery_request.status == Status.OPEN
+    assert patch(url, uploader, b"def", 3).status_code == 204
+    delivery_request.act("submit", by=admin_user)
+    assert delivery_request.files.filter(name="a.mov").exists()
+
+
+def test_an_upload_stalled_when_the_request_is_submitted_is_refused_after(
     live_server, make_request, uploader
 ):
     delivery_request = make_request(files=1)
     url = create(live_server, uploader, delivery_request.pk, "a.mov", 6).headers["Location"]
     patch(url, uploader, b"abc", 0)
+    # No bytes for 11 minutes: the upload no longer holds the request open.
+    Upload.objects.update(
+        expires_at=timezone.now() + settings.UPLOAD_EXPIRY - datetime.timedelta(minutes=11)
+    )
     delivery_request.act("submit", by=uploader)
     assert patch(url, uploader, b"def", 3).status_code == 403
     assert not delivery_request.files.filter(name="a.mov").exists()

@@ -21,6 +21,15 @@ class UploadQuerySet(models.QuerySet["Upload"]):
         """Uploads whose file is not delivered yet."""
         return self.filter(offset__lt=models.F("length"))
 
+    def receiving(self) -> UploadQuerySet:
+        """Uploads under way whose bytes arrived in the last few minutes (a long PATCH
+        reports every minute): someone is delivering these files now. An upload
+        abandoned in a closed tab drops out after that window, not a whole expiry."""
+        from ..models import UPLOAD_UNDER_WAY_WINDOW
+
+        active_since = timezone.now() - UPLOAD_UNDER_WAY_WINDOW
+        return self.under_way().filter(expires_at__gt=active_since + upload_expiry())
+
 
 class Upload(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -59,13 +68,9 @@ class Upload(models.Model):
     def is_delivered(self) -> bool:
         return self.offset == self.length
 
-    def is_under_way(self) -> bool:
-        """Bytes arrived in the last few minutes (a long PATCH reports every minute):
-        someone is delivering this file now."""
-        from ..models import UPLOAD_UNDER_WAY_WINDOW
-
-        last_bytes = self.expires_at - upload_expiry()
-        return not self.is_delivered and last_bytes > timezone.now() - UPLOAD_UNDER_WAY_WINDOW
+    def is_receiving(self) -> bool:
+        """See UploadQuerySet.receiving."""
+        return Upload.objects.receiving().filter(pk=self.pk).exists()
 
     @property
     def is_expired(self) -> bool:

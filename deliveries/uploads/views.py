@@ -268,7 +268,7 @@ def _make_way_for(delivery_request: DeliveryRequest, name: str, user: Any) -> No
         # Its file was delivered, then removed or renamed: the name is free again.
         earlier.delete()
         return
-    if earlier.created_by_id != user.pk and earlier.is_under_way():
+    if earlier.created_by_id != user.pk and earlier.is_receiving():
         raise TusError(400, _being_uploaded(name))
     try:
         with staging.locked(earlier.pk):
