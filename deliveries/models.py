@@ -280,8 +280,9 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         if self.has_checksum:
             return _(
                 "This is a request with a checksum: its manifest pins every file's name and "
-                "content, so files can't be renamed or removed one by one. To replace them, "
-                "ask for redelivery with “Clear existing files from this request”."
+                "content, so files can't be renamed or removed one by one, and only files it "
+                "lists can still be delivered. To replace them, ask for redelivery with "
+                "“Clear existing files from this request” once the request is Processed."
             )
         return ""
 
@@ -651,6 +652,9 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
                 self._lock_for_file_change(delivering=True)
                 if self.files.filter(name=name).exists():
                     raise ActionRefused(naming.duplicate_name_error(name).messages[0], field="name")
+                refusal = self.why_name_not_deliverable(name)
+                if refusal:
+                    raise ActionRefused(refusal, field="name")
                 removal.free_name(self, name)
                 delivered.save()
                 removal.count_delivered(self)
@@ -662,24 +666,35 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
                     details={"size": delivered.size},
                 )
                 if manifests.is_manifest_name(name):
-                    if self.checksum_manifest_id is not None:
-                        # A second manifest would silently unpin what the first pins.
-                        raise ActionRefused(
-                            _(
-                                "This request already has its checksum manifest, "
-                                "“%(manifest)s”, and a request has only one. To replace "
-                                "it, ask your studio contact for a redelivery that clears "
-                                "all files."
-                            )
-                            % {"manifest": self.checksum_manifest.name},
-                            field="name",
-                        )
                     self._attach_manifest(delivered)
         except BaseException:
             # Refused or failed: the rows rolled back, so the stored bytes go too.
             default_storage.delete(stored_path)
             raise
         return delivered
+
+    def why_name_not_deliverable(self, name: str) -> str:
+        """In a request with a checksum, the manifest decides which files may still
+        arrive (those it lists: a batch's files may land after its manifest); '' when
+        `name` may be delivered."""
+        if self.checksum_manifest_id is None:
+            return ""
+        manifest = self.checksum_manifest.name
+        if manifests.is_manifest_name(name):
+            # A second manifest would silently unpin what the first pins.
+            return _(
+                "This request already has its checksum manifest, “%(manifest)s”, and a "
+                "request has only one. To replace it, ask for a redelivery that clears "
+                "all files once the request is Processed."
+            ) % {"manifest": manifest}
+        listed = ManifestEntry.objects.filter(manifest_id=self.checksum_manifest_id, file_name=name)
+        if not listed.exists():
+            return _(
+                "%(manifest)s does not list “%(name)s”, and a request with a checksum "
+                "takes only the files its manifest lists. Check the file's name against "
+                "the manifest."
+            ) % {"manifest": manifest, "name": name}
+        return ""
 
     def _attach_manifest(self, manifest: DeliveredFile) -> None:
         """A delivered checksum.txt or MHL makes this a request with a checksum."""

@@ -154,6 +154,27 @@ def test_a_second_checksum_manifest_is_refused(make_request, admin_user, name):
     assert snapshot(request) == before
 
 
+def test_a_request_with_a_checksum_takes_only_the_files_its_manifest_lists(
+    make_request, admin_user
+):
+    """A batch's files may land after its manifest; a file it doesn't list would be
+    stuck there, neither removable nor passing processing."""
+    request = make_request(status="open", files=0)
+    manifest = f"{'0' * 32}  reel_01.mov\n{'1' * 32}  reel_02.mov\n"
+    request.add_file("checksum.txt", ContentFile(manifest.encode()), by=admin_user)
+    request.add_file("reel_01.mov", ContentFile(b"one"), by=admin_user)
+    before = snapshot(request)
+    with pytest.raises(ActionRefused, match="checksum.txt does not list “extra.mov”"):
+        request.add_file("extra.mov", ContentFile(b"extra"), by=admin_user)
+    assert snapshot(request) == before
+    request.add_file("reel_02.mov", ContentFile(b"two"), by=admin_user)
+    assert set(request.files.values_list("name", flat=True)) == {
+        "checksum.txt",
+        "reel_01.mov",
+        "reel_02.mov",
+    }
+
+
 def test_submit_needs_at_least_one_delivered_file(make_request, admin_user):
     request = make_request(status="open", files=0)
     with pytest.raises(ActionRefused, match="Deliver at least one file"):

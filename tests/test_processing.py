@@ -263,8 +263,9 @@ def test_it_fails_the_file_whose_hash_differs_from_the_manifest(org, title):
     )
     for name, content in frames.items():
         request.add_file(name, ContentFile(content), by=None)
-    request.add_file("checksum.txt", ContentFile(manifest.encode()), by=None)
+    # Delivered before the manifest, which does not list it (after, it is refused).
     request.add_file("frame_9999.png", ContentFile(samples.png_image()), by=None)
+    request.add_file("checksum.txt", ContentFile(manifest.encode()), by=None)
     request.act("submit", by=None)
 
     files = _processed(request)

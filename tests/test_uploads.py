@@ -904,3 +904,13 @@ def test_the_terminal_script_starts_over_when_its_kept_upload_is_gone(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert delivery_request.files.get(name="reel.mov").md5 == digests_of(reel)["md5"]
+
+
+def test_a_file_its_manifest_does_not_list_is_refused_before_any_byte(
+    live_server, make_request, uploader
+):
+    delivery_request = make_request(files=2, checksum=True)
+    answer = create(live_server, uploader, delivery_request.pk, "extra.mov", 3)
+    assert answer.status_code == 400
+    assert "checksum.txt does not list “extra.mov”" in answer.text
+    assert not Upload.objects.exists()

@@ -230,6 +230,9 @@ def _create(request: HttpRequest) -> HttpResponse:
         raise TusError(400, error.messages[0]) from None
     if delivery_request.files.filter(name=name).exists():
         raise TusError(400, naming.duplicate_name_error(name).messages[0])
+    refusal = delivery_request.why_name_not_deliverable(name)
+    if refusal:
+        raise TusError(400, refusal)  # before any byte is sent
     _make_way_for(delivery_request, name, request.user)
     upload = Upload(request=delivery_request, name=name, length=length, created_by=request.user)
     upload.extend_expiry()
