@@ -482,3 +482,16 @@ def test_the_page_tells_browser_caches_it_varies_with_htmx(client, admin_user, m
     for _ in range(3):  # rendered, kept, served from the page cache
         vary = client.get(detail_url(request)).headers["Vary"]
         assert "HX-Request" in vary and "HX-History-Restore-Request" in vary
+
+
+def test_a_refusal_fragment_is_not_replaced_by_the_debug_page_in_development(
+    client, admin_user, make_request, settings
+):
+    """django-htmx's DEBUG helper replaces the whole document with any 400/403/404
+    answer to htmx; ours carry fragments to swap (make run runs with DEBUG on)."""
+    settings.DEBUG = True
+    request = make_request(status="open", files=1)
+    client.force_login(admin_user)
+    page = client.get(detail_url(request)).content.decode()
+    assert "/static/django_htmx/htmx-2.min.js" in page
+    assert "django-htmx.js" not in page
