@@ -17,6 +17,7 @@ from .pages import (
     remove_dialog,
     row_menu_button,
     side_panel,
+    status_badge,
 )
 
 pytestmark = pytest.mark.browser
@@ -108,3 +109,15 @@ def test_without_javascript_a_file_is_renamed_after_a_refused_name(plain_page, m
     expect(messages(page)).to_contain_text("Renamed “file_001.mov” to “final_mix.mov”.")
     expect(file_row(page, "final_mix.mov")).to_be_visible()
     expect(file_row(page, "file_001.mov")).to_have_count(0)
+
+
+def test_without_javascript_a_submitted_page_follows_processing_by_itself(plain_page, make_request):
+    delivery_request = make_request(status="submitted", files=1)
+    open_details(plain_page, delivery_request)
+    expect(plain_page.locator("#processing-banner")).to_be_visible()
+    delivery_request.files.update(processing_status="passed")
+    delivery_request.act("finish_processing", by=None)
+    # The page refreshes itself every 10 s while Submitted, then stops.
+    expect(plain_page.locator("#processing-banner")).to_have_count(0, timeout=15_000)
+    expect(status_badge(plain_page)).to_have_text(re.compile("Processed"))
+    assert 'http-equiv="refresh"' not in plain_page.content()
