@@ -114,7 +114,8 @@ def _file_page(delivery_request: DeliveryRequest, request: HttpRequest) -> dict[
         .only(*FILE_ROW_FIELDS, "delivered_by__username")
         .order_by("name")
     )
-    name_filter = request.GET.get("q", "").strip()
+    # After an action, its form sends the filter back: the list stays narrowed.
+    name_filter = (request.GET.get("q") or request.POST.get("q", "")).strip()
     if name_filter:
         # A prefix, not a substring: "names starting with" is an index range on
         # (request, name) under byte-order collation (SQLite's BINARY, "C" on

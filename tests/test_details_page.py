@@ -184,6 +184,27 @@ def test_the_name_filter_keeps_names_starting_with_the_text(client, admin_user, 
     assert row("file_010.mov") not in page
 
 
+def test_the_name_filter_stays_after_an_action(client, admin_user, make_request):
+    request = make_request(files=12)
+    client.force_login(admin_user)
+    page = client.get(detail_url(request), {"q": "file_01"}).content.decode()
+    assert '<input type="hidden" name="q" value="file_01">' in page  # in each action's form
+    gone = request.files.get(name="file_010.mov")
+    # With htmx the answer is the list, still narrowed.
+    page = client.post(
+        reverse("files-remove", args=[request.pk]), {"file": gone.pk, "q": "file_01"}, **HTMX
+    ).content.decode()
+    assert row("file_011.mov") in page and row("file_001.mov") not in page
+    assert 'value="file_01"' in page
+    # A plain form is sent back to the narrowed list.
+    renamed = request.files.get(name="file_011.mov")
+    response = client.post(
+        reverse("file-rename", args=[request.pk, renamed.pk]),
+        {"name": "file_012.mov", "q": "file_01"},
+    )
+    assert response.url == detail_url(request) + "?q=file_01"
+
+
 def test_a_file_of_another_request_is_not_found(client, admin_user, make_request):
     request = make_request(name="One")
     other = make_request(name="Two")
