@@ -85,8 +85,16 @@ def test_select_all_says_every_file_of_the_request_is_selected(client, admin_use
     client.force_login(admin_user)
     page = client.get(detail_url(request)).content.decode()
     assert 'data-total="250"' in page
-    assert 'data-all="All {count} files selected"' in page
+    assert 'data-all="All 250 files selected"' in page
     assert 'aria-label="Select all 250 files"' in page
+
+
+def test_select_all_of_a_single_file_says_one_file(client, admin_user, org):
+    request = big(org, 1)
+    client.force_login(admin_user)
+    page = client.get(detail_url(request)).content.decode()
+    assert 'data-all="All 1 file selected"' in page
+    assert 'data-text-all="All 1 file of this request will be removed."' in page
 
 
 def test_the_file_count_follows_deliveries_and_removals(admin_user, make_request):
