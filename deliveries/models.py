@@ -474,8 +474,14 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         "ask_for_redelivery": lambda r: r.why_cannot_ask_for_redelivery(),
     }
 
-    def act(self, action: str, *, by: AnyUser | None, **kwargs: Any) -> HistoryEntry:
+    def act(
+        self, action: str, *, by: AnyUser | None, seen_status: str | None = None, **kwargs: Any
+    ) -> HistoryEntry:
         """Run the transition `action` for `by` (None: the system) and record it.
+
+        `seen_status`: the status the person saw when they chose the action (their
+        page's form sends it). When the request has moved on since, they are told so
+        instead of acting on a state they never saw.
 
         Raises ActionRefused with a message a partner can act on, changing nothing.
         """
@@ -486,7 +492,7 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
             # Lock the row so that two people acting at once are serialized: the second
             # sees the first one's result instead of overwriting it.
             current = DeliveryRequest.objects.select_for_update().get(pk=self.pk)
-            if current.status != self.status:
+            if current.status != self.status or seen_status not in (None, current.status):
                 self._reload_status(current)
                 raise ActionRefused(self._changed_meanwhile())
             if not can_proceed(method, check_conditions=False):

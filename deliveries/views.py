@@ -319,12 +319,18 @@ def _refused(
 # Actions ---------------------------------------------------------------------------
 
 
+def _seen_status(request: HttpRequest) -> str | None:
+    """The status shown on the page the action was chosen from (its form sends it)."""
+    seen = request.POST.get("status_seen")
+    return seen if seen in Status.values else None
+
+
 @login_required
 @require_POST
 def submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     delivery_request = get_request_for_user(request.user, pk, needs=Can.DELIVER)
     try:
-        delivery_request.act("submit", by=request.user)
+        delivery_request.act("submit", by=request.user, seen_status=_seen_status(request))
     except ActionRefused as refusal:
         return _refused(request, delivery_request, refusal)
     messages.success(
@@ -375,6 +381,7 @@ def ask_for_redelivery(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         delivery_request.act(
             action,
             by=request.user,
+            seen_status=_seen_status(request),
             reasons=form.cleaned_data["reasons"],
             clear_files=form.cleaned_data["clear_files"],
         )

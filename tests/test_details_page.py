@@ -516,3 +516,30 @@ def test_a_refusal_fragment_is_not_replaced_by_the_debug_page_in_development(
     page = client.get(detail_url(request)).content.decode()
     assert "/static/django_htmx/htmx-2.min.js" in page
     assert "django-htmx.js" not in page
+
+
+def test_a_form_from_before_someone_elses_change_is_told_the_request_changed(
+    client, admin_user, staff, make_request
+):
+    """PRODUCT.md: of two people acting at once, the other is told the request changed."""
+    request = make_request(status="processed")
+    client.force_login(admin_user)
+    page = client.get(detail_url(request)).content.decode()
+    assert '<input type="hidden" name="status_seen" value="processed">' in page
+    # Meanwhile the studio contact asks for redelivery in the admin.
+    reasons = RedeliveryReason.objects.filter(code="missing-asset")
+    DeliveryRequest.objects.get(pk=request.pk).act("ask_for_redelivery", by=staff, reasons=reasons)
+    response = client.post(
+        reverse("request-redelivery", args=[request.pk]),
+        {
+            "reasons": [RedeliveryReason.objects.get(code="other").pk],
+            "clear_files": "on",
+            "status_seen": "processed",
+        },
+        **HTMX,
+    )
+    body = response.content.decode()
+    assert "Someone else changed this request while you were working" in body
+    assert "it is now Redelivery" in body
+    request.refresh_from_db()
+    assert request.redeliveries.count() == 1 and request.files.exists()
