@@ -260,8 +260,10 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
             processing_status__in=[ProcessingStatus.PENDING, ProcessingStatus.PROCESSING]
         ).exists()
 
-    def why_files_locked(self) -> str:
-        """Why files can't be delivered, renamed or removed now ('' when they can)."""
+    def why_files_locked(self, *, may_ask_for_redelivery: bool = True) -> str:
+        """Why files can't be delivered, renamed or removed now ('' when they can).
+        `may_ask_for_redelivery`: whether the reader may ask for redelivery themselves
+        (an Uploader is pointed at who can)."""
         if self.status == Status.ACCEPTED:
             return _(
                 "This request is Accepted, so its files can't be changed. "
@@ -273,9 +275,22 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
                 "they can't be changed until processing ends."
             )
         if self.status == Status.PROCESSED:
+            if not may_ask_for_redelivery:
+                return _(
+                    "This request is Processed, so its files can't be changed. Your "
+                    "partner's Admin or your studio contact can ask for redelivery."
+                )
             return _(
                 "This request is Processed, so its files can't be changed. "
                 "Ask for redelivery to deliver again."
+            )
+        if self.has_checksum and not may_ask_for_redelivery:
+            return _(
+                "This is a request with a checksum: its manifest pins every file's name and "
+                "content, so files can't be renamed or removed one by one, and only files it "
+                "lists can still be delivered. To replace them, your partner's Admin can ask "
+                "for redelivery with “Clear existing files from this request” once the "
+                "request is Processed."
             )
         if self.has_checksum:
             return _(

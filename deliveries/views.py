@@ -206,7 +206,9 @@ def _detail_context(
         "can_remove": Can.REMOVE in caps and may_change_files,
         "can_rename": Can.DELIVER in caps and may_change_files,
         "read_only": not (caps & {Can.DELIVER, Can.REMOVE, Can.REDELIVER}),
-        "files_locked_reason": delivery_request.why_files_locked(),
+        "files_locked_reason": delivery_request.why_files_locked(
+            may_ask_for_redelivery=can_redeliver_role
+        ),
         "redelivery": redelivery,
         "progress": processing_progress(delivery_request) if status == Status.SUBMITTED else None,
         "cleanup_left": removal.files_left_to_clean(delivery_request),

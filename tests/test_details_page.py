@@ -543,3 +543,16 @@ def test_a_form_from_before_someone_elses_change_is_told_the_request_changed(
     assert "it is now Redelivery" in body
     request.refresh_from_db()
     assert request.redeliveries.count() == 1 and request.files.exists()
+
+
+def test_an_uploader_is_pointed_at_who_can_ask_for_redelivery(
+    client, admin_user, uploader, make_request
+):
+    request = make_request(status="processed")
+    client.force_login(uploader)
+    page = client.get(detail_url(request)).content.decode()
+    assert "Your partner&#x27;s Admin or your studio contact can ask for redelivery." in page
+    client.force_login(admin_user)
+    page = client.get(detail_url(request)).content.decode()
+    assert "Ask for redelivery to deliver again." in page
+    assert "The reasons show on this page, for your team and the studio." in page
