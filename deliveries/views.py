@@ -364,6 +364,40 @@ def delivery_complete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def deliver_files(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Without JavaScript: files chosen in a plain form, delivered in one request. It
+    can't resume; the drop zone and tus clients can (deliveries/uploads)."""
+    delivery_request = get_request_for_user(request.user, pk, needs=Can.DELIVER)
+    chosen = request.FILES.getlist("file")
+    if not chosen:
+        messages.error(request, _("Choose at least one file to deliver."))
+        return _respond(request, delivery_request)
+    delivered = 0
+    for upload in chosen:
+        try:
+            delivery_request.add_file(upload.name, upload, by=request.user)
+            delivered += 1
+        except ActionRefused as refusal:
+            messages.error(
+                request,
+                _("“%(name)s” was not delivered: %(reason)s")
+                % {"name": upload.name, "reason": refusal.message},
+            )
+    if delivered:
+        messages.success(
+            request,
+            ngettext("Delivered %(n)s file.", "Delivered %(n)s files.", delivered)
+            % {"n": grouped(delivered)},
+        )
+        try:
+            delivery_request.complete_delivery()
+        except ActionRefused as refusal:
+            messages.error(request, refusal.message)
+    return _respond(request, delivery_request)
+
+
+@login_required
+@require_POST
 def ask_for_redelivery(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     delivery_request = get_request_for_user(request.user, pk, needs=Can.REDELIVER)
     form = RedeliveryForm(request.POST)

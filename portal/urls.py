@@ -35,6 +35,7 @@ urlpatterns = [
         name="delivery-complete",
     ),
     path("requests/<int:pk>/redelivery/", views.ask_for_redelivery, name="request-redelivery"),
+    path("requests/<int:pk>/files/deliver/", views.deliver_files, name="files-deliver"),
     path("requests/<int:pk>/files/remove/", views.remove_files, name="files-remove"),
     path("requests/<int:pk>/files/<int:file_pk>/rename/", views.rename_file, name="file-rename"),
     path(

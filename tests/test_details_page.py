@@ -556,3 +556,36 @@ def test_an_uploader_is_pointed_at_who_can_ask_for_redelivery(
     page = client.get(detail_url(request)).content.decode()
     assert "Ask for redelivery to deliver again." in page
     assert "The reasons show on this page, for your team and the studio." in page
+
+
+def test_a_plain_form_delivers_files_without_javascript(client, uploader, make_request):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    request = make_request(status="open", files=0)
+    client.force_login(uploader)
+    page = client.get(detail_url(request)).content.decode()
+    assert 'enctype="multipart/form-data"' in page and 'name="file" multiple' in page
+    response = client.post(
+        reverse("files-deliver", args=[request.pk]),
+        {
+            "file": [
+                SimpleUploadedFile("reel_01.mov", b"reel one"),
+                SimpleUploadedFile("reel 02.mov", b"a space in the name"),
+            ]
+        },
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Delivered 1 file." in page
+    assert "“reel 02.mov” was not delivered:" in page
+    delivered = request.files.get()
+    assert delivered.name == "reel_01.mov" and delivered.delivered_by == uploader
+    assert delivered.content.read() == b"reel one"
+
+
+def test_the_plain_delivery_form_asks_for_a_file(client, uploader, make_request):
+    request = make_request(status="open", files=0)
+    client.force_login(uploader)
+    page = client.post(reverse("files-deliver", args=[request.pk]), follow=True)
+    assert "Choose at least one file to deliver." in page.content.decode()
+    assert not request.files.exists()

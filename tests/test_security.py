@@ -29,6 +29,7 @@ MATRIX = {
     "tus-create": ("post", "open", [403, 404, 403, 201, 201, 403]),
     "tus-upload": ("head", "open", [403, 404, 404, 404, 200, 404]),
     "request-redelivery": ("post", "processed", [LOGIN, 404, 403, 403, 302, 302]),
+    "files-deliver": ("post", "open", [LOGIN, 404, 403, 302, 302, 403]),
     "files-remove": ("post", "open", [LOGIN, 404, 403, 403, 302, 403]),
     "file-rename": ("post", "open", [LOGIN, 404, 403, 302, 302, 403]),
     "login": ("get", None, [200, 200, 200, 200, 200, 200]),

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 
 def picker(page: Page):
-    return page.locator("#uploader input[type=file]")
+    return page.locator("#uploader [data-drop-zone] input[type=file]")
 
 
 def upload_row(page: Page, name: str):

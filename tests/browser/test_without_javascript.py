@@ -121,3 +121,16 @@ def test_without_javascript_a_submitted_page_follows_processing_by_itself(plain_
     expect(plain_page.locator("#processing-banner")).to_have_count(0, timeout=15_000)
     expect(status_badge(plain_page)).to_have_text(re.compile("Processed"))
     assert 'http-equiv="refresh"' not in plain_page.content()
+
+
+def test_without_javascript_files_are_delivered_through_a_plain_form(
+    plain_page, make_request, tmp_path
+):
+    delivery_request = make_request(status="open", files=0)
+    reel = tmp_path / "reel_01.mov"
+    reel.write_bytes(b"reel one")
+    open_details(plain_page, delivery_request)
+    plain_page.get_by_label("Files to deliver").set_input_files(str(reel))
+    plain_page.get_by_role("button", name="Deliver", exact=True).click()
+    expect(messages(plain_page)).to_contain_text("Delivered 1 file.")
+    expect(file_row(plain_page, "reel_01.mov")).to_be_visible()
