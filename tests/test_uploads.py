@@ -104,6 +104,24 @@ def create(live_server, user, request_id: int, name: str, length: int) -> reques
     )
 
 
+def create_with_upload(
+    live_server, user, request_id: int, name: str, length: int, data: bytes
+) -> requests.Response:
+    """tus creation-with-upload: the first bytes ride along with the creation."""
+    return requests.post(
+        live_server.url + reverse("tus-create"),
+        data=data,
+        headers={
+            **TUS,
+            **signed_in_headers(user),
+            "Upload-Length": str(length),
+            "Upload-Metadata": metadata(request_id, name),
+            "Content-Type": "application/offset+octet-stream",
+        },
+        timeout=10,
+    )
+
+
 def head(url: str, user) -> requests.Response:
     return requests.head(url, headers={**TUS, **signed_in_headers(user)}, timeout=10)
 
@@ -424,17 +442,8 @@ def test_creation_with_upload_takes_the_first_bytes_with_the_creation(
     live_server, make_request, uploader
 ):
     delivery_request = make_request(files=0)
-    response = requests.post(
-        live_server.url + reverse("tus-create"),
-        data=b"hello",
-        headers={
-            **TUS,
-            **signed_in_headers(uploader),
-            "Upload-Length": "5",
-            "Upload-Metadata": metadata(delivery_request.pk, "hello.txt"),
-            "Content-Type": "application/offset+octet-stream",
-        },
-        timeout=10,
+    response = create_with_upload(
+        live_server, uploader, delivery_request.pk, "hello.txt", 5, b"hello"
     )
     assert response.status_code == 201
     assert response.headers["Upload-Offset"] == "5"
@@ -773,17 +782,8 @@ def test_a_refused_creation_with_upload_leaves_no_upload_behind(
 ):
     """The client never learned the address: the name must be free to try again."""
     delivery_request = make_request(files=0)
-    answer = requests.post(
-        live_server.url + reverse("tus-create"),
-        data=b"0123456789",
-        headers={
-            **TUS,
-            **signed_in_headers(uploader),
-            "Upload-Length": "5",
-            "Upload-Metadata": metadata(delivery_request.pk, "reel.mov"),
-            "Content-Type": "application/offset+octet-stream",
-        },
-        timeout=10,
+    answer = create_with_upload(
+        live_server, uploader, delivery_request.pk, "reel.mov", 5, b"0123456789"
     )
     assert answer.status_code == 413 and "Location" not in answer.headers
     assert not Upload.objects.exists()
