@@ -48,6 +48,14 @@ function formatDuration(seconds) {
   return hours ? `${hours}:${two(minutes)}:${two(secs)}` : `${minutes}:${two(secs)}`;
 }
 
+function isFinalRefusal(error) {
+  // A 4xx other than a conflict, a lock or a rate limit won't change on retry: a
+  // refused name, a request no longer open, a file too large.
+  const response = error && error.originalResponse;
+  const status = response && typeof response.getStatus === "function" ? response.getStatus() : 0;
+  return status >= 400 && status < 500 && ![409, 423, 429].includes(status);
+}
+
 function serverMessage(error) {
   // tus-js-client keeps the response of a refused request; our server explains itself
   // in plain text (the naming rule, a duplicate name, a request no longer open, ...).
@@ -226,7 +234,9 @@ function setup(root) {
     if (!row) return;
     setState(row, "failed");
     row.detail.textContent = serverMessage(error);
-    row.retry.hidden = false;
+    const final = isFinalRefusal(error);
+    row.retry.hidden = final;
+    row.pause.hidden = final;
   });
   uppy.on("restriction-failed", (file, error) => {
     if (file && error && /duplicate/i.test(error.message || "")) {

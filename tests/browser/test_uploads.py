@@ -84,6 +84,24 @@ def test_a_file_whose_name_breaks_the_rule_is_refused_before_upload(
     assert not delivery_request.files.exists()
 
 
+def test_a_file_the_server_refuses_offers_no_retry_that_could_not_succeed(
+    partner_page, make_request
+):
+    page = partner_page
+    delivery_request = make_request(status="open", files=1)  # holds file_000.mov
+    open_details(page, delivery_request)
+    picker(page).set_input_files(
+        [{"name": "file_000.mov", "mimeType": "video/quicktime", "buffer": b"again"}]
+    )
+    row = upload_row(page, "file_000.mov")
+    expect(row).to_contain_text("Failed")
+    expect(row).to_contain_text("already")
+    expect(row.get_by_role("button", name="Retry")).to_be_hidden()
+    expect(row.get_by_role("button", name="Pause")).to_be_hidden()
+    expect(row.get_by_role("button", name="Cancel")).to_be_visible()
+    assert delivery_request.files.count() == 1
+
+
 def test_a_request_that_submits_automatically_is_submitted_when_the_batch_completes(
     partner_page, make_request
 ):
