@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -375,6 +376,11 @@ def deliver_files(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     delivered = 0
     for upload in chosen:
         try:
+            if upload.size > settings.PORTAL_UPLOAD_MAX_BYTES:
+                raise ActionRefused(
+                    _("a file may be at most %(limit)s.")
+                    % {"limit": filesizeformat(settings.PORTAL_UPLOAD_MAX_BYTES)}
+                )
             delivery_request.add_file(upload.name, upload, by=request.user)
             delivered += 1
         except ActionRefused as refusal:

@@ -589,3 +589,18 @@ def test_the_plain_delivery_form_asks_for_a_file(client, uploader, make_request)
     page = client.post(reverse("files-deliver", args=[request.pk]), follow=True)
     assert "Choose at least one file to deliver." in page.content.decode()
     assert not request.files.exists()
+
+
+def test_the_plain_delivery_form_keeps_the_size_limit(client, uploader, make_request, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.PORTAL_UPLOAD_MAX_BYTES = 5
+    request = make_request(status="open", files=0)
+    client.force_login(uploader)
+    page = client.post(
+        reverse("files-deliver", args=[request.pk]),
+        {"file": [SimpleUploadedFile("reel_01.mov", b"six by")]},
+        follow=True,
+    ).content.decode()
+    assert "“reel_01.mov” was not delivered: a file may be at most 5" in page
+    assert not request.files.exists()
