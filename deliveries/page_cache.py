@@ -113,8 +113,9 @@ def _read_viewer_with_state(request: HttpRequest, pk: int) -> tuple | None:
 
 def page_key(request: HttpRequest, pk: int) -> str | None:
     """The cache key of this view of the page, or None when it must be rendered."""
+    # Set by reads_viewer_with_state, only for a signed-in GET with the cache on.
     state = getattr(request, "portal_page_state", None)
-    if not settings.PORTAL_PAGE_CACHE or request.method != "GET" or state is None:
+    if state is None:
         return None
     csrf_secret = request.META.get("CSRF_COOKIE")
     if not csrf_secret or len(messages.get_messages(request)):

@@ -25,10 +25,15 @@ class UploadQuerySet(models.QuerySet["Upload"]):
         """Uploads under way whose bytes arrived in the last few minutes (a long PATCH
         reports every minute): someone is delivering these files now. An upload
         abandoned in a closed tab drops out after that window, not a whole expiry."""
-        from ..models import UPLOAD_UNDER_WAY_WINDOW
+        return self.under_way().filter(expires_at__gt=_receiving_expiry_floor())
 
-        active_since = timezone.now() - UPLOAD_UNDER_WAY_WINDOW
-        return self.under_way().filter(expires_at__gt=active_since + upload_expiry())
+
+def _receiving_expiry_floor() -> datetime.datetime:
+    """Activity pushes expires_at a full expiry ahead: an upload whose expires_at is
+    above this received bytes within the under-way window."""
+    from ..models import UPLOAD_UNDER_WAY_WINDOW
+
+    return timezone.now() - UPLOAD_UNDER_WAY_WINDOW + upload_expiry()
 
 
 class Upload(models.Model):
@@ -69,8 +74,8 @@ class Upload(models.Model):
         return self.offset == self.length
 
     def is_receiving(self) -> bool:
-        """See UploadQuerySet.receiving."""
-        return Upload.objects.receiving().filter(pk=self.pk).exists()
+        """See UploadQuerySet.receiving (read from this row, no query)."""
+        return not self.is_delivered and self.expires_at > _receiving_expiry_floor()
 
     @property
     def is_expired(self) -> bool:
