@@ -38,9 +38,9 @@ from django.core.files.base import ContentFile  # noqa: E402
 from django.core.files.storage import default_storage  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-from deliveries import samples  # noqa: E402
+from deliveries.management import samples  # noqa: E402
 from deliveries.models import AssetType, DeliveryRequest, Organization, Title  # noqa: E402
-from deliveries.processing import runner  # noqa: E402
+from deliveries.tasks import process_request  # noqa: E402
 
 CHUNK = 4 * 1024 * 1024
 
@@ -109,7 +109,7 @@ def main() -> None:
         DeliveryRequest.objects.filter(pk=request.pk).update(status="submitted")
         request.refresh_from_db()
         started = time.perf_counter()
-        result = runner.process_request(request.pk)
+        result = process_request.call(request.pk)
         processing_times.append(time.perf_counter() - started)
         assert result["processed"] == len(files), result
         plain_times.append(plain_read_and_md5(paths))

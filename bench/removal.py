@@ -29,7 +29,7 @@ def main() -> None:
     from django.db import connection, transaction
     from django.test import Client
 
-    from deliveries import removal
+    from deliveries.requests import removal
     from deliveries.management.commands.create_big_request import create_big_request
     from deliveries.models import DeliveredFile, StorageDeletion
 

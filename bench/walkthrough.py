@@ -31,7 +31,7 @@ BASELINE = 300
 def walk(base_url: str, username: str, request_pk: int, files: int) -> dict[str, float]:
     from playwright.sync_api import expect, sync_playwright
 
-    from deliveries import removal
+    from deliveries.requests import removal
 
     expect.set_options(timeout=600_000)
     times: dict[str, float] = {}

@@ -7,6 +7,5 @@ class DeliveriesConfig(AppConfig):
     verbose_name = _("Deliveries")
 
     def ready(self) -> None:
-        from .page_cache import connect_signals
-
-        connect_signals()
+        # Connects the receivers that start the worker's tasks.
+        from . import tasks  # noqa: F401

@@ -86,8 +86,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "deliveries.middleware.ViewerTimeZoneMiddleware",
-    "deliveries.middleware.RememberedLanguageMiddleware",
+    "deliveries.partners.middleware.ViewerTimeZoneMiddleware",
+    "deliveries.partners.middleware.RememberedLanguageMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it answers locked-out sign-ins.
     "axes.middleware.AxesMiddleware",
@@ -96,11 +96,8 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     # Counts failed sign-ins and refuses them once an address or a user is locked.
     "axes.backends.AxesStandaloneBackend",
-    # Django's, taking a user a page has read together with its own data.
-    "deliveries.viewer.ModelBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
-# Django's database sessions, read with SQL written once instead of by the ORM.
-SESSION_ENGINE = "deliveries.viewer"
 AXES_FAILURE_LIMIT = int(os.environ.get("PORTAL_SIGNIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = datetime.timedelta(
     minutes=int(os.environ.get("PORTAL_SIGNIN_LOCK_MINUTES", "15"))
@@ -114,21 +111,7 @@ PORTAL_SIGNIN_DELAY_STEP = 0.0 if TESTING else 0.25
 PORTAL_SIGNIN_DELAY_CAP = 2.0
 AXES_VERBOSE = False
 
-# Rendered Details Pages, kept per process and served again while nothing they show
-# has changed (deliveries/page_cache.py). PORTAL_PAGE_CACHE=0 turns it off; the tests
-# render every cached page afresh as well and fail when the two differ.
-PORTAL_PAGE_CACHE = env_bool("PORTAL_PAGE_CACHE", True)
-PORTAL_PAGE_CACHE_VERIFY = TESTING
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "pages": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "pages",
-        # A 100-row page weighs ~150 kB: at most ~30 MB per process.
-        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PORTAL_PAGE_CACHE_ENTRIES", "200"))},
-        "TIMEOUT": 600,
-    },
-}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # No inline script anywhere: htmx is configured by a <meta> tag and our code lives
 # in static/. Inline style attributes are allowed for the Django admin's templates.

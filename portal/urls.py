@@ -3,13 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from deliveries import views
-from deliveries.signin import SlowingLoginView
+from deliveries.partners import views as partner_views
+from deliveries.partners.signin import SlowingLoginView
+from deliveries.requests import actions, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="request-list", permanent=False)),
     path("admin/", admin.site.urls),
-    path("healthz/", views.healthz, name="healthz"),
+    path("healthz/", partner_views.healthz, name="healthz"),
     # Sign-in, sign-out (POST only) and password change; no e-mailed password reset:
     # partners ask their Admin or studio contact.
     path("accounts/login/", SlowingLoginView.as_view(), name="login"),
@@ -24,20 +25,21 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    path("i18n/setlang/", views.set_language, name="set_language"),
+    path("i18n/setlang/", partner_views.set_language, name="set_language"),
     path("uploads/", include("deliveries.uploads.urls")),
     path("requests/", views.request_list, name="request-list"),
     path("requests/<int:pk>/", views.request_detail, name="request-detail"),
-    path("requests/<int:pk>/submit/", views.submit, name="request-submit"),
+    path("requests/<int:pk>/progress/", views.request_progress, name="request-progress"),
+    path("requests/<int:pk>/submit/", actions.submit, name="request-submit"),
     path(
         "requests/<int:pk>/delivery-complete/",
-        views.delivery_complete,
+        actions.delivery_complete,
         name="delivery-complete",
     ),
-    path("requests/<int:pk>/redelivery/", views.ask_for_redelivery, name="request-redelivery"),
-    path("requests/<int:pk>/files/deliver/", views.deliver_files, name="files-deliver"),
-    path("requests/<int:pk>/files/remove/", views.remove_files, name="files-remove"),
-    path("requests/<int:pk>/files/<int:file_pk>/rename/", views.rename_file, name="file-rename"),
+    path("requests/<int:pk>/redelivery/", actions.ask_for_redelivery, name="request-redelivery"),
+    path("requests/<int:pk>/files/deliver/", actions.deliver_files, name="files-deliver"),
+    path("requests/<int:pk>/files/remove/", actions.remove_files, name="files-remove"),
+    path("requests/<int:pk>/files/<int:file_pk>/rename/", actions.rename_file, name="file-rename"),
     path(
         "requests/<int:pk>/files/<int:file_pk>/download/",
         views.download_file,

@@ -15,13 +15,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
-def _no_kept_pages():
-    from django.core.cache import caches
-
-    caches["pages"].clear()
-
-
-@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {
@@ -128,18 +121,20 @@ def make_request(org, title) -> Callable:
             request.add_file("checksum.txt", ContentFile(lines.encode()), by=None)
         if status == "open":
             return request
-        request.act("submit", by=None)
+        request.act(request.submit, by=None)
         if status == "submitted":
             return request
         request.files.update(processing_status=ProcessingStatus.PASSED)
-        request.act("finish_processing", by=None)
+        request.act(request.finish_processing, by=None)
         if status == "processed":
             return request
         if status == "accepted":
-            request.act("accept", by=None)
+            request.act(request.accept, by=None)
             return request
         if status == "redelivery":
-            request.act("ask_for_redelivery", by=None, reasons=RedeliveryReason.objects.all()[:1])
+            request.act(
+                request.ask_for_redelivery, by=None, reasons=RedeliveryReason.objects.all()[:1]
+            )
             return request
         raise ValueError(status)
 

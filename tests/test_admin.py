@@ -191,7 +191,7 @@ def test_an_edit_in_the_admin_is_recorded_in_history(studio_client, staff, make_
 def test_an_edit_in_the_admin_keeps_what_partners_changed_meanwhile(
     studio_client, make_request, monkeypatch
 ):
-    from deliveries.admin import DeliveryRequestAdmin
+    from deliveries.requests.admin import DeliveryRequestAdmin
 
     request = make_request(status="open", files=2)
     save = DeliveryRequestAdmin.save_model

@@ -52,8 +52,8 @@ def test_accept_and_ask_for_redelivery_at_once_only_one_wins(
     theirs = DeliveryRequest.objects.get(pk=request.pk)
     mine = DeliveryRequest.objects.get(pk=request.pk)
     results = race(
-        lambda: theirs.act("accept", by=staff),
-        lambda: mine.act("ask_for_redelivery", by=admin_user, reasons=reasons),
+        lambda: theirs.act(theirs.accept, by=staff),
+        lambda: mine.act(mine.ask_for_redelivery, by=admin_user, reasons=reasons),
     )
     refused = [r for r in results if isinstance(r, ActionRefused)]
     assert len(refused) == 1
@@ -67,7 +67,7 @@ def test_accept_and_ask_for_redelivery_at_once_only_one_wins(
 def test_the_same_submit_twice_at_once_records_one_change(postgres_only, make_request, admin_user):
     request = make_request(status="open")
     copies = [DeliveryRequest.objects.get(pk=request.pk) for _ in range(2)]
-    results = race(*[lambda c=c: c.act("submit", by=admin_user) for c in copies])
+    results = race(*[lambda c=c: c.act(c.submit, by=admin_user) for c in copies])
     assert sum(isinstance(r, ActionRefused) for r in results) == 1
     assert request.history.filter(action="status", after="submitted").count() == 1
 
@@ -79,7 +79,7 @@ def test_the_concurrent_transition_guard_refuses_a_stale_save(postgres_only, mak
 
     request = make_request(status="processed")
     stale = DeliveryRequest.objects.get(pk=request.pk)
-    request.act("accept", by=staff)
+    request.act(request.accept, by=staff)
     stale.ask_for_redelivery(reasons=RedeliveryReason.objects.all()[:1], by=staff)
     with pytest.raises(ConcurrentTransition):
         stale.save()

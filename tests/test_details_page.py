@@ -117,7 +117,7 @@ def test_the_processing_state_shows_while_submitted_and_polls(client, admin_user
 def test_the_redelivery_banner_names_reasons_and_who_asked(client, admin_user, make_request):
     request = make_request(status="processed")
     request.act(
-        "ask_for_redelivery",
+        request.ask_for_redelivery,
         by=admin_user,
         reasons=RedeliveryReason.objects.filter(code__in=["missing-asset", "incorrect-timecode"]),
     )
@@ -471,7 +471,7 @@ def test_older_history_entries_are_one_link_away(client, admin_user, make_reques
 
 
 def test_the_request_list_pages_to_older_requests(client, admin_user, make_request, monkeypatch):
-    from deliveries import views
+    from deliveries.requests import views
 
     monkeypatch.setattr(views, "LIST_LIMIT", 3)
     made = [make_request(name=f"Request {n}", files=0) for n in range(5)]
@@ -528,7 +528,8 @@ def test_a_form_from_before_someone_elses_change_is_told_the_request_changed(
     assert '<input type="hidden" name="status_seen" value="processed">' in page
     # Meanwhile the studio contact asks for redelivery in the admin.
     reasons = RedeliveryReason.objects.filter(code="missing-asset")
-    DeliveryRequest.objects.get(pk=request.pk).act("ask_for_redelivery", by=staff, reasons=reasons)
+    fresh = DeliveryRequest.objects.get(pk=request.pk)
+    fresh.act(fresh.ask_for_redelivery, by=staff, reasons=reasons)
     response = client.post(
         reverse("request-redelivery", args=[request.pk]),
         {

@@ -48,11 +48,11 @@ def snapshot(request: DeliveryRequest) -> tuple:
 def run(request: DeliveryRequest, action: str, user) -> HistoryEntry:
     if action == "finish_processing":
         request.files.update(processing_status=ProcessingStatus.PASSED)
-        return request.act(action, by=None)
+        return request.act(getattr(request, action), by=None)
     kwargs = {}
     if action in ("ask_for_redelivery", "reopen"):
         kwargs["reasons"] = RedeliveryReason.objects.filter(code="other")
-    return request.act(action, by=user, **kwargs)
+    return request.act(getattr(request, action), by=user, **kwargs)
 
 
 @pytest.mark.parametrize("status", STATUSES)
@@ -75,7 +75,7 @@ def test_each_transition_moves_only_from_its_source_states(
         if action == "finish_processing":
             # Refused before any file is touched: call the transition directly.
             with pytest.raises(ActionRefused) as refusal:
-                request.act(action, by=None)
+                request.act(getattr(request, action), by=None)
         else:
             with pytest.raises(ActionRefused) as refusal:
                 run(request, action, user)
@@ -178,7 +178,7 @@ def test_a_request_with_a_checksum_takes_only_the_files_its_manifest_lists(
 def test_submit_needs_at_least_one_delivered_file(make_request, admin_user):
     request = make_request(status="open", files=0)
     with pytest.raises(ActionRefused, match="Deliver at least one file"):
-        request.act("submit", by=admin_user)
+        request.act(request.submit, by=admin_user)
     request.refresh_from_db()
     assert request.status == Status.OPEN
     assert request.history.count() == 0
@@ -188,7 +188,7 @@ def test_processing_cannot_finish_while_a_file_is_pending(make_request):
     request = make_request(status="submitted", files=2)
     request.files.filter(name="file_000.mov").update(processing_status="passed")
     with pytest.raises(ActionRefused):
-        request.act("finish_processing", by=None)
+        request.act(request.finish_processing, by=None)
     request.refresh_from_db()
     assert request.status == Status.SUBMITTED
 
@@ -197,11 +197,11 @@ def test_redelivery_with_clear_removes_every_file_and_releases_the_checksum_lock
     make_request, admin_user, staff
 ):
     request = make_request(status="open", files=3, checksum=True)
-    request.act("submit", by=admin_user)
+    request.act(request.submit, by=admin_user)
     request.files.update(processing_status="passed")
-    request.act("finish_processing", by=None)
+    request.act(request.finish_processing, by=None)
     reasons = RedeliveryReason.objects.filter(code__in=["missing-asset", "other"])
-    request.act("ask_for_redelivery", by=admin_user, reasons=reasons, clear_files=True)
+    request.act(request.ask_for_redelivery, by=admin_user, reasons=reasons, clear_files=True)
     request.refresh_from_db()
     assert request.status == Status.REDELIVERY
     assert request.files.count() == 0
@@ -218,7 +218,7 @@ def test_redelivery_with_clear_removes_every_file_and_releases_the_checksum_lock
 def test_redelivery_without_clear_keeps_files(make_request, admin_user):
     request = make_request(status="processed", files=2)
     request.act(
-        "ask_for_redelivery",
+        request.ask_for_redelivery,
         by=admin_user,
         reasons=RedeliveryReason.objects.filter(code="other"),
     )
@@ -229,32 +229,36 @@ def test_redelivery_without_a_reason_is_refused(make_request, admin_user):
     request = make_request(status="processed")
     before = snapshot(request)
     with pytest.raises(ActionRefused, match="at least one reason"):
-        request.act("ask_for_redelivery", by=admin_user, reasons=[])
+        request.act(request.ask_for_redelivery, by=admin_user, reasons=[])
     assert snapshot(request) == before
 
 
 def test_a_partner_cannot_reopen_or_accept(make_request, admin_user):
     accepted = make_request(status="accepted")
     with pytest.raises(ActionRefused, match="role"):
-        accepted.act("reopen", by=admin_user, reasons=RedeliveryReason.objects.all()[:1])
+        accepted.act(accepted.reopen, by=admin_user, reasons=RedeliveryReason.objects.all()[:1])
     processed = make_request(status="processed", name="Audio")
     with pytest.raises(ActionRefused, match="role"):
-        processed.act("accept", by=admin_user)
+        processed.act(processed.accept, by=admin_user)
 
 
 def test_an_uploader_cannot_ask_for_redelivery(make_request, uploader):
     request = make_request(status="processed")
     with pytest.raises(ActionRefused, match="role"):
-        request.act("ask_for_redelivery", by=uploader, reasons=RedeliveryReason.objects.all()[:1])
+        request.act(
+            request.ask_for_redelivery, by=uploader, reasons=RedeliveryReason.objects.all()[:1]
+        )
     assert DeliveryRequest.objects.get(pk=request.pk).status == Status.PROCESSED
 
 
 def test_a_stale_copy_is_told_the_request_changed(make_request, admin_user, staff):
     request = make_request(status="processed")
     stale = DeliveryRequest.objects.get(pk=request.pk)
-    request.act("accept", by=staff)
+    request.act(request.accept, by=staff)
     with pytest.raises(ActionRefused, match="Someone else changed this request"):
-        stale.act("ask_for_redelivery", by=admin_user, reasons=RedeliveryReason.objects.all()[:1])
+        stale.act(
+            stale.ask_for_redelivery, by=admin_user, reasons=RedeliveryReason.objects.all()[:1]
+        )
     assert DeliveryRequest.objects.get(pk=request.pk).status == Status.ACCEPTED
     assert stale.status == Status.ACCEPTED  # the stale copy now shows the new state
 

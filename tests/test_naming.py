@@ -66,7 +66,7 @@ def test_a_new_delivery_may_not_reuse_a_name(make_request, admin_user):
 
 
 def test_a_manifest_names_files_without_their_folders():
-    from deliveries import manifests
+    from deliveries.files import manifests
 
     entries = manifests.parse("checksum.txt", b"0123456789abcdef  ./reel1/frame_0001.dpx\n")
     assert entries == [("frame_0001.dpx", "xxh64", "0123456789abcdef")]
@@ -95,7 +95,7 @@ def test_a_reason_with_markup_characters_is_escaped_once_in_history(
         code="cut", name="Director's cut & more", description="A new cut."
     )
     request = make_request(status="processed")
-    request.act("ask_for_redelivery", by=admin_user, reasons=[reason], clear_files=True)
+    request.act(request.ask_for_redelivery, by=admin_user, reasons=[reason], clear_files=True)
     client.force_login(admin_user)
     page = client.get(f"/requests/{request.pk}/").content.decode()
     assert "Director&#x27;s cut &amp; more" in page

@@ -22,7 +22,7 @@ from django.db import connection
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from deliveries import samples
+from deliveries.management import samples
 from deliveries.models import (
     ActionRefused,
     AssetType,
@@ -35,6 +35,7 @@ from deliveries.models import (
 )
 from deliveries.processing import runner
 from deliveries.processing.result import FileResult
+from deliveries.tasks import process_request
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,14 +55,14 @@ def deliver(org, title):
         )
         for name, content in files.items():
             request.add_file(name, ContentFile(content), by=None)
-        request.act("submit", by=None)
+        request.act(request.submit, by=None)
         return request
 
     return make
 
 
 def _processed(request: DeliveryRequest) -> dict[str, DeliveredFile]:
-    runner.process_request(request.pk)
+    process_request.call(request.pk)
     request.refresh_from_db()
     return {f.name: f for f in request.files.all()}
 
@@ -266,7 +267,7 @@ def test_it_fails_the_file_whose_hash_differs_from_the_manifest(org, title):
     # Delivered before the manifest, which does not list it (after, it is refused).
     request.add_file("frame_9999.png", ContentFile(samples.png_image()), by=None)
     request.add_file("checksum.txt", ContentFile(manifest.encode()), by=None)
-    request.act("submit", by=None)
+    request.act(request.submit, by=None)
 
     files = _processed(request)
     assert _codes(files["frame_0000.png"]) == ["CHECKSUM-Mismatch"]
@@ -294,7 +295,7 @@ def test_it_fails_the_manifest_when_a_listed_file_was_never_delivered(org, title
     for name in ("frame_0000.png", "frame_0001.png"):
         request.add_file(name, ContentFile(frames[name]), by=None)
     request.add_file("checksum.txt", ContentFile(samples.checksum_txt(frames)), by=None)
-    request.act("submit", by=None)
+    request.act(request.submit, by=None)
 
     files = _processed(request)
     assert _codes(files["checksum.txt"]) == ["CHECKSUM-FileMissing"]
@@ -358,10 +359,10 @@ def test_a_bug_on_one_file_fails_that_file_and_not_the_worker(deliver, monkeypat
 def test_it_is_idempotent(deliver):
     request = deliver(AssetType.AUDIO, {"mix.wav": samples.wav_audio()})
     first = _processed(request)["mix.wav"]
-    result = runner.process_request(request.pk)
+    result = process_request.call(request.pk)
     assert result["skipped"] == "not submitted"
     DeliveryRequest.objects.filter(pk=request.pk).update(status=Status.SUBMITTED)
-    result = runner.process_request(request.pk)
+    result = process_request.call(request.pk)
     assert result["processed"] == 0
     again = DeliveredFile.objects.get(pk=first.pk)
     assert again.processed_at == first.processed_at
@@ -386,7 +387,7 @@ def test_it_leaves_a_file_with_a_live_lease_to_its_worker_and_comes_back_later(d
         processing_status=ProcessingStatus.PROCESSING,
         metadata={"lease": {"token": "alive", "expires": time.time() + 60}},
     )
-    result = runner.process_request(request.pk)
+    result = process_request.call(request.pk)
     assert result["skipped"] == "another worker is processing it"
     assert request.files.get().processing_status == ProcessingStatus.PROCESSING
     watchdog = DBTaskResult.objects.filter(args_kwargs__kwargs__request_id=request.pk)
@@ -401,7 +402,7 @@ def test_submit_enqueues_processing_once_the_transaction_commits(
 ):
     request = make_request(status="open", files=1)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        request.act("submit", by=None)
+        request.act(request.submit, by=None)
         assert not DBTaskResult.objects.exists()
     assert len(callbacks) == 1
     callbacks[0]()
@@ -416,7 +417,7 @@ def test_a_refused_submit_enqueues_nothing(make_request, django_capture_on_commi
         django_capture_on_commit_callbacks(execute=True),
         pytest.raises(ActionRefused, match="Deliver at least one file"),
     ):
-        request.act("submit", by=None)
+        request.act(request.submit, by=None)
     assert not DBTaskResult.objects.exists()
 
 
@@ -439,7 +440,7 @@ def test_the_worker_processes_a_submitted_request(org, title, django_capture_on_
     request.add_file("stereo.wav", ContentFile(samples.wav_audio(channels=2)), by=None)
     request.add_file("surround.wav", ContentFile(samples.wav_audio(channels=6)), by=None)
     with django_capture_on_commit_callbacks(execute=True):
-        request.act("submit", by=None)
+        request.act(request.submit, by=None)
 
     call_command("db_worker", batch=True, no_startup_delay=True, reload=False, verbosity=0)
 
@@ -518,14 +519,15 @@ def _start_worker(database_url: str, media_root: Path) -> subprocess.Popen:
         "PORTAL_MEDIA_ROOT": str(media_root),
         "PORTAL_VAR_DIR": str(media_root.parent / "var"),
         "PORTAL_PROCESSING_LEASE_SECONDS": "1",
-        "PORTAL_PROCESSING_TEST_DELAY": "0.4",
         "PORTAL_LOG_LEVEL": "WARNING",
     }
     env.pop("DJANGO_DEBUG", None)
+    # A worker slowed down after claiming each file (tests/slow_worker.py), so that
+    # the test can kill it while a file is "processing" and the request half done.
     command = [
         sys.executable,
-        "manage.py",
-        "db_worker",
+        "tests/slow_worker.py",
+        "0.4",
         "--no-reload",
         "--no-startup-delay",
         "--interval",
@@ -558,7 +560,7 @@ def test_a_worker_killed_mid_request_loses_nothing_and_the_next_one_finishes(
     for n in range(5):
         request.add_file(f"mix_{n}.wav", ContentFile(samples.wav_audio(channels=2)), by=None)
     with django_capture_on_commit_callbacks(execute=True):
-        request.act("submit", by=None)
+        request.act(request.submit, by=None)
     database = _SharedDatabase(tmp_path)
     media_root = Path(settings.MEDIA_ROOT)
 
@@ -598,9 +600,9 @@ def test_the_details_page_shows_progress_and_the_place_in_the_queue(
 ):
     ahead = make_request(status="open", files=1, name="Ahead")
     with django_capture_on_commit_callbacks(execute=True):
-        ahead.act("submit", by=None)
+        ahead.act(ahead.submit, by=None)
         request = make_request(status="open", files=3)
-        request.act("submit", by=None)
+        request.act(request.submit, by=None)
     lease = runner._claim(request.files.get(name="file_000.mov").pk)
     assert runner.process_file(request, lease)  # a broken .mov: it fails
     client.force_login(admin_user)
@@ -628,7 +630,7 @@ def test_processed_file_rows_show_their_summary_and_errors(client, admin_user, d
     request = deliver(
         AssetType.AUDIO, {"surround.wav": samples.wav_audio(channels=6), "bad.wav": b"RIFF"}
     )
-    runner.process_request(request.pk)
+    process_request.call(request.pk)
     client.force_login(admin_user)
     html = client.get(reverse("request-detail", args=[request.pk])).content.decode()
     assert "00:00:01 · 5.1 PCM 16-bit 48 kHz" in html
@@ -637,11 +639,11 @@ def test_processed_file_rows_show_their_summary_and_errors(client, admin_user, d
 
 def test_the_progress_counters_match_the_files_after_a_run_and_a_rerun(make_request):
     request = make_request(status="submitted", files=3)  # three broken .mov files
-    runner.process_request(request.pk)
+    process_request.call(request.pk)
     request.refresh_from_db()
     assert (request.status, request.files_processed, request.files_failed) == ("processed", 3, 3)
     DeliveryRequest.objects.filter(pk=request.pk).update(status="submitted")
-    runner.process_request(request.pk, rerun=True)
+    process_request.call(request.pk, rerun=True)
     request.refresh_from_db()
     assert (request.files_processed, request.files_failed) == (3, 3)
 
@@ -661,9 +663,9 @@ def test_a_result_whose_lease_was_lost_is_neither_stored_nor_counted(make_reques
 
 def test_a_resubmitted_request_counts_the_files_it_kept_as_done(make_request, admin_user, staff):
     request = make_request(status="processed", files=2)
-    request.act("ask_for_redelivery", by=staff, reasons=RedeliveryReason.objects.all()[:1])
+    request.act(request.ask_for_redelivery, by=staff, reasons=RedeliveryReason.objects.all()[:1])
     request.add_file("file_new.mov", ContentFile(b"new"), by=admin_user)
-    request.act("submit", by=admin_user)
+    request.act(request.submit, by=admin_user)
     request.refresh_from_db()
     kept = request.files.exclude(processing_status="pending").count()
     assert kept == 2 and request.files_processed == 2
@@ -676,7 +678,7 @@ def test_a_late_worker_takes_no_file_of_a_request_that_is_no_longer_submitted(
     """A worker that stalled past its lease may loop on after another finished the
     request; files delivered for a redelivery wait for the partner's submit."""
     request = make_request(status="processed", files=1)
-    request.act("ask_for_redelivery", by=staff, reasons=RedeliveryReason.objects.all()[:1])
+    request.act(request.ask_for_redelivery, by=staff, reasons=RedeliveryReason.objects.all()[:1])
     request.add_file("file_new.mov", ContentFile(b"new"), by=admin_user)
     new = request.files.get(name="file_new.mov")
     assert runner._claim(new.pk) is None

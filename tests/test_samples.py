@@ -20,7 +20,7 @@ import pytest
 import xxhash
 from PIL import Image
 
-from deliveries import samples
+from deliveries.management import samples
 
 TT = "{http://www.w3.org/ns/ttml}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

@@ -16,7 +16,8 @@ from django.urls import reverse
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from deliveries import removal
+from deliveries.files import storage
+from deliveries.requests import cleanup
 from deliveries.management.commands.create_big_request import create_big_request
 from deliveries.models import (
     DeliveredFile,
@@ -146,7 +147,7 @@ def test_the_worker_purges_removed_rows_in_a_bounded_number_of_queries(admin_use
         request = big(org, files)
         request.remove_files(None, by=admin_user)
         with CaptureQueriesContext(connection) as queries:
-            assert removal.purge_removed_files() == files
+            assert cleanup.purge_removed_files() == files
         counts.append(len(queries))
         assert not DeliveredFile._base_manager.filter(request=request).exists()
     assert counts[0] == counts[1]
@@ -168,10 +169,14 @@ def test_removed_files_disappear_at_once_and_the_page_shows_the_cleanup(
 
     clean_up_removed_files.call()
 
+    # The banner's poll: the last answer empties the banner and polls no more.
     fragment = client.get(
-        detail_url(request), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="cleanup-banner"
+        reverse("request-progress", args=[request.pk]) + "?seen=open",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="progress",
     ).content.decode()
-    assert fragment.strip() == '<div id="cleanup-banner">\n    \n  </div>'
+    assert '<div id="cleanup-banner">' in fragment
+    assert "Cleaning up storage" not in fragment and "hx-get" not in fragment
     assert "Cleaning up storage" not in client.get(detail_url(request)).content.decode()
 
 
@@ -196,12 +201,12 @@ def test_the_worker_deletes_stored_content_of_every_removal_path(
         one.remove_files([one.files.get(name="file_000.mov").pk], by=admin_user)
         every.remove_files(None, by=admin_user)
         cleared.act(
-            "ask_for_redelivery",
+            cleared.ask_for_redelivery,
             by=staff,
             reasons=RedeliveryReason.objects.all()[:1],
             clear_files=True,
         )
-    assert DBTaskResult.objects.filter(task_path=removal.TASK_PATH).count() == 3
+    assert DBTaskResult.objects.filter(task_path=clean_up_removed_files.module_path).count() == 3
     cleared.refresh_from_db()
     assert cleared.checksum_manifest_id is None and cleared.file_count == 0
 
@@ -221,7 +226,7 @@ def test_a_removed_name_can_be_delivered_again_before_the_worker_runs(admin_user
     request.add_file("file_001.mov", ContentFile(b"new"), by=admin_user)
     assert list(request.files.values_list("name", flat=True)) == ["file_001.mov"]
     assert request.files.get().content.read() == b"new"
-    removal.run_cleanup()
+    clean_up_removed_files.call()
     assert list(request.files.values_list("name", flat=True)) == ["file_001.mov"]
     assert DeliveryRequest.objects.get(pk=request.pk).file_count == 1
 
@@ -236,7 +241,7 @@ def test_every_relation_to_a_file_is_handled_by_the_deletion_path():
     assert relations == {
         ("deliveries.ManifestEntry", "manifest", "CASCADE"),
         ("deliveries.DeliveryRequest", "checksum_manifest", "SET_NULL"),
-    }, "handle the new relation in deliveries.removal.purge()"
+    }, "handle the new relation in deliveries.requests.removal.purge()"
 
 
 # A worker killed half-way ----------------------------------------------------------------
@@ -246,10 +251,10 @@ def test_an_interrupted_storage_cleanup_resumes_on_the_next_run(admin_user, make
     request = make_request(files=5)
     paths = stored_paths(request)
     request.remove_files(None, by=admin_user)
-    removal.purge_removed_files()
-    assert removal.clean_storage(batch=2, max_batches=1) == 2  # the worker stops here
+    cleanup.purge_removed_files()
+    assert storage.clean_storage(batch=2, max_batches=1) == 2  # the worker stops here
     assert StorageDeletion.objects.count() == 3
-    removal.run_cleanup()
+    clean_up_removed_files.call()
     assert not StorageDeletion.objects.exists()
     assert not any(default_storage.exists(path) for path in paths)
 
@@ -266,13 +271,13 @@ def test_a_worker_killed_mid_batch_loses_nothing(admin_user, make_request, monke
         default_storage.delete(path)
         deleted.append(path)
 
-    monkeypatch.setattr(removal, "delete_stored", dies_after_two)
+    monkeypatch.setattr(storage, "delete_stored", dies_after_two)
     with pytest.raises(SystemExit):
-        removal.run_cleanup()
+        clean_up_removed_files.call()
     # The batch's transaction rolled back: its paths are still queued, none forgotten.
     assert StorageDeletion.objects.count() == 4
     monkeypatch.undo()
-    removal.run_cleanup()
+    clean_up_removed_files.call()
     assert not StorageDeletion.objects.exists()
     assert not any(default_storage.exists(path) for path in paths)
 
@@ -280,34 +285,34 @@ def test_a_worker_killed_mid_batch_loses_nothing(admin_user, make_request, monke
 def test_an_interrupted_purge_resumes_on_the_next_run(admin_user, org, monkeypatch):
     request = big(org, 25)
     request.remove_files(None, by=admin_user)
-    real_purge = removal.purge
+    real_purge = cleanup.purge
     chunks = []
 
-    def dies_on_the_third_chunk(rows):
+    def dies_on_the_third_chunk(request, rows):
         if len(chunks) == 2:
             raise SystemExit("worker killed")
         chunks.append(1)
-        return real_purge(rows)
+        return real_purge(request, rows)
 
-    monkeypatch.setattr(removal, "purge", dies_on_the_third_chunk)
+    monkeypatch.setattr(cleanup, "purge", dies_on_the_third_chunk)
     with pytest.raises(SystemExit):
-        removal.purge_removed_files(chunk=10)
+        cleanup.purge_removed_files(chunk=10)
     assert DeliveredFile._base_manager.filter(request=request).count() == 5
     assert DeliveryRequest.objects.get(pk=request.pk).files_to_purge == 5
     monkeypatch.undo()
-    assert removal.purge_removed_files(chunk=10) == 5
+    assert cleanup.purge_removed_files(chunk=10) == 5
     assert DeliveryRequest.objects.get(pk=request.pk).files_to_purge == 0
     assert StorageDeletion.objects.filter(request_id=request.pk).count() == 25
 
 
 def test_each_cleanup_run_leaves_a_follow_up_while_work_remains(admin_user, make_request):
     request = make_request(files=2)
-    removal.run_cleanup()
+    clean_up_removed_files.call()
     assert not DBTaskResult.objects.exists()  # nothing to do, nothing scheduled
     request.remove_files(None, by=admin_user)
-    removal.run_cleanup()
-    removal.run_cleanup()
-    follow_up = DBTaskResult.objects.get(task_path=removal.TASK_PATH)
+    clean_up_removed_files.call()
+    clean_up_removed_files.call()
+    follow_up = DBTaskResult.objects.get(task_path=clean_up_removed_files.module_path)
     assert follow_up.status == TaskResultStatus.READY
     assert follow_up.run_after is not None
 
@@ -339,7 +344,7 @@ def test_check_storage_finds_nothing_after_a_removal_is_cleaned(admin_user, make
     request = make_request(files=3)
     request.remove_files(None, by=admin_user)
     assert "No orphaned stored files." in check_storage()  # queued, not orphaned
-    removal.run_cleanup()
+    clean_up_removed_files.call()
     report = check_storage()
     assert report.startswith("0 stored files; 0 file rows; 0 queued")
     assert "No orphaned stored files." in report

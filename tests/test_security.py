@@ -21,6 +21,7 @@ LOGIN = "login-redirect"
 MATRIX = {
     "request-list": ("get", None, [LOGIN, 200, 200, 200, 200, 200]),
     "request-detail": ("get", "open", [LOGIN, 404, 200, 200, 200, 200]),
+    "request-progress": ("get", "submitted", [LOGIN, 404, 200, 200, 200, 200]),
     "file-download": ("get", "open", [LOGIN, 404, 200, 200, 200, 200]),
     "request-submit": ("post", "open", [LOGIN, 404, 403, 302, 302, 403]),
     "delivery-complete": ("post", "open", [LOGIN, 404, 403, 302, 302, 403]),
@@ -253,7 +254,7 @@ def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
 
 
 def test_each_failed_sign_in_is_answered_more_slowly(client, admin_user, settings, monkeypatch):
-    from deliveries import signin
+    from deliveries.partners import signin
 
     settings.PORTAL_SIGNIN_DELAY_STEP = 0.25
     waits: list[float] = []

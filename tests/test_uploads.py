@@ -315,11 +315,11 @@ def test_submit_waits_for_files_still_arriving(live_server, make_request, upload
     url = create(live_server, uploader, delivery_request.pk, "a.mov", 6).headers["Location"]
     patch(url, uploader, b"abc", 0)
     with pytest.raises(ActionRefused, match="“a.mov” is still being uploaded to this request"):
-        delivery_request.act("submit", by=admin_user)
+        delivery_request.act(delivery_request.submit, by=admin_user)
     delivery_request.refresh_from_db()
     assert delivery_request.status == Status.OPEN
     assert patch(url, uploader, b"def", 3).status_code == 204
-    delivery_request.act("submit", by=admin_user)
+    delivery_request.act(delivery_request.submit, by=admin_user)
     assert delivery_request.files.filter(name="a.mov").exists()
 
 
@@ -333,7 +333,7 @@ def test_an_upload_stalled_when_the_request_is_submitted_is_refused_after(
     Upload.objects.update(
         expires_at=timezone.now() + settings.UPLOAD_EXPIRY - datetime.timedelta(minutes=11)
     )
-    delivery_request.act("submit", by=uploader)
+    delivery_request.act(delivery_request.submit, by=uploader)
     assert patch(url, uploader, b"def", 3).status_code == 403
     assert not delivery_request.files.filter(name="a.mov").exists()
 

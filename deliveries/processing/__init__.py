@@ -3,8 +3,5 @@ audio/video inspection (PyAV), timed-text validation, images (Pillow).
 
 ``runner`` runs a request and explains how work survives a killed worker;
 ``inspection`` processes one file; the other modules each know one kind of file.
+The tasks that run them are in deliveries/tasks.py.
 """
-
-from .runner import enqueue, process_request, queue_position, resume_stalled
-
-__all__ = ["enqueue", "process_request", "queue_position", "resume_stalled"]

@@ -10,8 +10,9 @@ from typing import Any, BinaryIO
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext_noop
 
-from .. import manifests, naming
-from ..models import AssetType, DeliveredFile, DeliveryRequest, ManifestEntry
+from ..files import manifests, naming
+from ..files.models import DeliveredFile, ManifestEntry
+from ..requests.models import AssetType, DeliveryRequest
 from . import images, media, timedtext
 from .checksums import ALGORITHM_NAMES, digests
 from .result import FileResult, Finding

@@ -29,21 +29,23 @@ a watchdog or two workers on one request redo nothing and finish the request onc
 
 from __future__ import annotations
 
-import datetime
 import logging
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 from django_tasks_db.models import DBTaskResult
 
-from ..models import ActionRefused, DeliveredFile, DeliveryRequest, ProcessingStatus, Status
+from ..files.models import DeliveredFile, ProcessingStatus
+from ..requests import counters
+from ..requests.models import ActionRefused, DeliveryRequest, Status
 from .inspection import examine
 from .result import FileResult, Finding
 
@@ -55,13 +57,6 @@ CLAIM_BATCH = 200
 
 def lease_seconds() -> float:
     return float(os.environ.get("PORTAL_PROCESSING_LEASE_SECONDS", "120"))
-
-
-def _test_delay() -> float:
-    # Test-only: seconds to wait after claiming each file, so that a test can SIGKILL a
-    # worker while a file is "processing" and the request is half done. Never set it
-    # in production.
-    return float(os.environ.get("PORTAL_PROCESSING_TEST_DELAY", "0") or 0)
 
 
 def _one_file(file_id: int):
@@ -193,14 +188,7 @@ def _store(request: DeliveryRequest, lease: Lease, result: FileResult) -> bool:
     with transaction.atomic():
         # The request row first, then the file: the order in which a rerun and every
         # partner action lock them. The other order could deadlock with a rerun.
-        counted = (
-            DeliveryRequest.objects.filter(pk=request.pk)
-            .filter(Exists(still_ours))
-            .update(
-                files_processed=F("files_processed") + 1,
-                files_failed=F("files_failed") + (0 if result.passed else 1),
-            )
-        )
+        counted = counters.processed(request, failed=not result.passed, while_held=still_ours)
         stored = counted and still_ours.update(
             processing_status=status,
             processed_at=timezone.now(),
@@ -221,9 +209,6 @@ def process_file(request: DeliveryRequest, lease: Lease) -> bool:
     delivered = DeliveredFile.objects.filter(pk=lease.file_id).first()
     if delivered is None:
         return False
-    delay = _test_delay()
-    if delay:
-        time.sleep(delay)
     try:
         result = examine(delivered, request, tick=lease.tick)
     except LeaseLost:
@@ -248,30 +233,23 @@ def process_file(request: DeliveryRequest, lease: Lease) -> bool:
     return _store(request, lease, result)
 
 
-def schedule_watchdog(request_id: int, *, rerun: bool = False) -> None:
-    from ..tasks import process_request
-
-    run_after = timezone.now() + datetime.timedelta(seconds=lease_seconds())
-    kwargs = {"request_id": request_id, **({"rerun": True} if rerun else {})}
-    process_request.using(run_after=run_after).enqueue(**kwargs)
-
-
 def finish_if_done(request: DeliveryRequest) -> bool:
     if not request.all_files_processed():
         return False
-    request.refresh_from_db(fields=["checksum_manifest", "updated_at"])
-    current = DeliveryRequest.objects.filter(pk=request.pk).values_list("status", flat=True)
-    if current.first() != Status.SUBMITTED:
-        return False
     try:
-        request.act("finish_processing", by=None)
+        request.act(request.finish_processing, by=None)
     except ActionRefused:
         return False  # another worker finished it, or the state moved on
     return True
 
 
-def process_request(request_id: int, *, rerun: bool = False) -> dict[str, Any]:
-    """Process every unprocessed file of a Submitted request, then finish it."""
+def process_request(
+    request_id: int, *, rerun: bool = False, come_back_later: Callable[..., None]
+) -> dict[str, Any]:
+    """Process every unprocessed file of a Submitted request, then finish it.
+
+    `come_back_later(rerun=…)` enqueues this again, deferred by one lease period: the
+    watchdog (deliveries/tasks.py owns the task)."""
     request = (
         DeliveryRequest.objects.select_related("checksum_manifest").filter(pk=request_id).first()
     )
@@ -280,19 +258,19 @@ def process_request(request_id: int, *, rerun: bool = False) -> dict[str, Any]:
     if held_by_live_worker(request):
         # A worker is on it; come back later in case it dies. A rerun waits too: its
         # reset must not race the results that worker is storing.
-        schedule_watchdog(request_id, rerun=rerun)
+        come_back_later(rerun=rerun)
         return {"request": request_id, "skipped": "another worker is processing it"}
     if rerun:
         with transaction.atomic():
             # The request row first: its lock holds back any result still being stored,
             # which would otherwise count before the reset and be wiped by it.
-            DeliveryRequest.objects.filter(pk=request_id).update(files_processed=0, files_failed=0)
+            counters.processing_started(request)
             request.files.filter(
                 processing_status__in=[ProcessingStatus.PASSED, ProcessingStatus.FAILED]
             ).update(processing_status=ProcessingStatus.PENDING)
     release_expired(request)
     if request.files.filter(processing_status=ProcessingStatus.PENDING).exists():
-        schedule_watchdog(request_id)
+        come_back_later()
     processed = 0
     for file_id in _pending_ids(request):
         lease = _claim(file_id)
@@ -332,19 +310,7 @@ def queue_position(request: DeliveryRequest) -> int | None:
     return ahead + 1
 
 
-def resume_stalled() -> list[int]:
-    """Enqueue processing for Submitted requests nobody is working on or waiting for."""
-    resumed = []
-    for request in DeliveryRequest.objects.filter(status=Status.SUBMITTED).only("pk", "status"):
-        waiting = _ready_tasks().filter(args_kwargs__kwargs__request_id=request.pk).exists()
-        if waiting or held_by_live_worker(request):
-            continue
-        enqueue(request.pk)
-        resumed.append(request.pk)
-    return resumed
-
-
-def enqueue(request_id: int) -> None:
-    from ..tasks import process_request
-
-    process_request.enqueue(request_id=request_id)
+def waiting_or_held(request: DeliveryRequest) -> bool:
+    """Whether a task waits for the request or a live worker holds one of its files."""
+    waiting = _ready_tasks().filter(args_kwargs__kwargs__request_id=request.pk).exists()
+    return waiting or held_by_live_worker(request)

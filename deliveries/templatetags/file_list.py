@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ..models import DeliveredFile, ProcessingStatus
+from ..files.models import DeliveredFile, ProcessingStatus
 from .portal import finding_message, technical_summary
 
 register = template.Library()

@@ -1,20 +1,17 @@
 """Small presentation helpers for the partner pages."""
 
 from django import template
-from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from ..models import DeliveredFile, DeliveryRequest, HistoryEntry, RedeliveryReason, Status
+from ..files.models import DeliveredFile
+from ..formats import grouped
+from ..requests.history import HistoryEntry
+from ..requests.models import DeliveryRequest, RedeliveryReason, Status
 
 register = template.Library()
-
-
-def grouped(number: int) -> str:
-    """250000 as the viewer's language writes it: 250,000 in English."""
-    return number_format(number, force_grouping=True)
 
 
 _SVG = (

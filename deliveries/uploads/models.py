@@ -28,11 +28,13 @@ class UploadQuerySet(models.QuerySet["Upload"]):
         return self.under_way().filter(expires_at__gt=_receiving_expiry_floor())
 
 
+# An upload whose bytes arrived this recently is being delivered now.
+UPLOAD_UNDER_WAY_WINDOW = datetime.timedelta(minutes=10)
+
+
 def _receiving_expiry_floor() -> datetime.datetime:
     """Activity pushes expires_at a full expiry ahead: an upload whose expires_at is
     above this received bytes within the under-way window."""
-    from ..models import UPLOAD_UNDER_WAY_WINDOW
-
     return timezone.now() - UPLOAD_UNDER_WAY_WINDOW + upload_expiry()
 
 

@@ -27,9 +27,10 @@ from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import naming
-from ..access import Can, get_request_for_user
-from ..models import FILE_CHANGES_ALLOWED, ActionRefused, DeliveryRequest
+from ..files import naming
+from ..partners.roles import Can
+from ..requests.access import get_request_for_user
+from ..requests.models import FILE_CHANGES_ALLOWED, ActionRefused, DeliveryRequest
 from . import staging
 from .models import Upload
 

@@ -4,7 +4,7 @@ removes them all, and the page keeps up. bench/walkthrough.py walks the same pat
 
 from playwright.sync_api import expect
 
-from deliveries import removal
+from deliveries.requests import removal
 from deliveries.management.commands.create_big_request import create_big_request
 
 from .pages import assert_not_reloaded, file_rows, mark_page, messages, open_details, remove_dialog

@@ -48,9 +48,9 @@ def test_submit_shows_processing_then_processed_without_a_reload(partner_page, m
 
     # The worker's job, run here in the live server's process and database; the page
     # polls and shows the result by itself.
-    from deliveries.processing.runner import process_request
+    from deliveries.tasks import process_request
 
-    process_request(delivery_request.pk)
+    process_request.call(delivery_request.pk)
 
     expect(status_badge(page)).to_have_text("Processed", timeout=15_000)
     expect(page.locator(".banner-processing")).to_have_count(0)

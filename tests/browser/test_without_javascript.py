@@ -116,7 +116,7 @@ def test_without_javascript_a_submitted_page_follows_processing_by_itself(plain_
     open_details(plain_page, delivery_request)
     expect(plain_page.locator("#processing-banner")).to_be_visible()
     delivery_request.files.update(processing_status="passed")
-    delivery_request.act("finish_processing", by=None)
+    delivery_request.act(delivery_request.finish_processing, by=None)
     # The page refreshes itself every 10 s while Submitted, then stops.
     expect(plain_page.locator("#processing-banner")).to_have_count(0, timeout=15_000)
     expect(status_badge(plain_page)).to_have_text(re.compile("Processed"))

@@ -18,8 +18,8 @@ from django.core.files.storage import Storage, default_storage
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from deliveries.files.storage import delete_stored
 from deliveries.models import DeliveredFile, StorageDeletion
-from deliveries.removal import delete_stored
 
 PREFIX = "deliveries"
 SHOWN = 20

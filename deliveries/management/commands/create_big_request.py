@@ -19,7 +19,6 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
-from django.db.models import F
 
 from deliveries.models import (
     AssetType,
@@ -29,6 +28,7 @@ from deliveries.models import (
     ProcessingStatus,
     Title,
 )
+from deliveries.requests import counters
 
 BATCH = 5_000
 
@@ -95,9 +95,7 @@ def create_big_request(
         ]
         with transaction.atomic():
             DeliveredFile.objects.bulk_create(rows, batch_size=BATCH)
-            DeliveryRequest.objects.filter(pk=request.pk).update(
-                file_count=F("file_count") + len(rows)
-            )
+            counters.delivered(request, len(rows))
         if write_content:
             for row in rows:
                 if local:
@@ -110,5 +108,4 @@ def create_big_request(
         # them the planner takes 250,000 rows for a few dozen and sorts them.
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {DeliveredFile._meta.db_table}")
-    request.refresh_from_db()
-    return request
+    return DeliveryRequest.objects.get(pk=request.pk)

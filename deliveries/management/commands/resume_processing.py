@@ -6,7 +6,7 @@ already queued or held by a live worker is left alone, and processing is idempot
 
 from django.core.management.base import BaseCommand
 
-from deliveries.processing import resume_stalled
+from deliveries.tasks import resume_stalled
 
 
 class Command(BaseCommand):

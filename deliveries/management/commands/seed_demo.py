@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from deliveries import samples
+from deliveries.management import samples
 from deliveries.models import (
     AssetType,
     DeliveryRequest,
@@ -21,7 +21,7 @@ from deliveries.models import (
     Role,
     Title,
 )
-from deliveries.processing.runner import process_request as process_now
+from deliveries.processing import runner
 
 DEFAULT_PASSWORD = "demo-delivery-2026"
 PARTNER_USERS = [
@@ -206,19 +206,20 @@ class Command(BaseCommand):
     def _advance(self, request: DeliveryRequest, final: str, actor, staff) -> None:
         if final == "open":
             return
-        request.act("submit", by=actor)
+        request.act(request.submit, by=actor)
         if final == "submitted":
             return
         # Demo requests past Submitted were processed (for real) before the demo began.
-        process_now(request.pk)
+        # Nothing to come back for: it runs here, to the end.
+        runner.process_request(request.pk, come_back_later=lambda **_: None)
         request = DeliveryRequest.objects.get(pk=request.pk)
         if final == "accepted":
-            request.act("accept", by=staff)
+            request.act(request.accept, by=staff)
         elif final == "redelivery":
             reasons = RedeliveryReason.objects.filter(
                 code__in=["audio-dialogue-out-of-sync", "incorrect-channel-mapping"]
             )
-            request.act("ask_for_redelivery", by=staff, reasons=reasons, clear_files=False)
+            request.act(request.ask_for_redelivery, by=staff, reasons=reasons, clear_files=False)
 
 
 def _image_sequence(frames: int = 24) -> dict[str, bytes]:

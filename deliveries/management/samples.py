@@ -29,7 +29,7 @@ import xxhash
 from av.codec.context import Flags
 from PIL import Image
 
-from .processing.timedtext import clock_time as _clock
+from ..processing.timedtext import clock_time as _clock
 
 __all__ = [
     "VIDEO_CODEC",

@@ -1,0 +1,31 @@
+"""Who may do what, as plain data: the roles of a partner's members and the studio
+contacts' share. Imports nothing of the portal, so every layer can read it."""
+
+import enum
+
+from django.db import models
+from django.utils.translation import gettext_lazy
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", gettext_lazy("Admin")
+    UPLOADER = "uploader", gettext_lazy("Uploader")
+    REVIEWER = "reviewer", gettext_lazy("Reviewer")
+
+
+class Can(enum.Enum):
+    VIEW = "view"
+    DELIVER = "deliver"  # upload, rename, submit
+    REMOVE = "remove"  # remove files one by one or in bulk
+    REDELIVER = "redeliver"  # ask for redelivery of a Processed request
+    REOPEN = "reopen"  # ask for redelivery of an Accepted request
+
+
+ROLE_CAPABILITIES: dict[str, frozenset[Can]] = {
+    Role.ADMIN: frozenset({Can.VIEW, Can.DELIVER, Can.REMOVE, Can.REDELIVER}),
+    Role.UPLOADER: frozenset({Can.VIEW, Can.DELIVER}),
+    Role.REVIEWER: frozenset({Can.VIEW}),
+}
+# Studio contacts open any Details Page, ask for redelivery and alone reopen an
+# Accepted request; delivering and fixing files is the partner's work.
+STAFF_CAPABILITIES = frozenset({Can.VIEW, Can.REDELIVER, Can.REOPEN})

@@ -1,0 +1,205 @@
+"""The studio contacts' side: requests with transition buttons, partners, reasons."""
+
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_fsm.admin import FSMAdminMixin
+
+from ..files.models import ProcessingStatus
+from ..formats import grouped
+from .history import HistoryEntry
+from .models import ActionRefused, DeliveryRequest, Redelivery, RedeliveryReason, Title
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class RedeliveryInline(ReadOnlyInline):
+    model = Redelivery
+    fields = ["asked_at", "asked_by", "reason_list", "cleared_files", "cleared_count", "note"]
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("reasons"))
+    def reason_list(self, obj: Redelivery) -> str:
+        return ", ".join(r.name for r in obj.reasons.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("asked_by").prefetch_related("reasons")
+
+
+class HistoryInline(ReadOnlyInline):
+    """The newest entries; the full history is the History list filtered to the request
+    (a 250,000-file delivery has as many entries)."""
+
+    model = HistoryEntry
+    fields = ["at", "actor", "action", "before", "after", "details"]
+    readonly_fields = fields
+    max_num = 0
+    per_page = 50
+
+    def get_queryset(self, request):
+        newest = super().get_queryset(request).select_related("actor").order_by("-at", "-id")
+        object_id = (
+            request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+        )
+        if object_id is None:
+            return newest.none()
+        ids = list(
+            newest.filter(request_id=object_id).values_list("pk", flat=True)[: self.per_page]
+        )
+        return newest.filter(pk__in=ids)
+
+
+@admin.register(DeliveryRequest)
+class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
+    fsm_fields = ["status"]
+    list_display = [
+        "__str__",
+        "organization",
+        "asset_type",
+        "language",
+        "due_date",
+        "status",
+        "auto_submit",
+    ]
+    list_filter = ["status", "organization", "asset_type", "due_date"]
+    search_fields = ["name", "title__name", "organization__name"]
+    list_select_related = ["title", "organization"]
+    autocomplete_fields = ["title", "organization"]
+    readonly_fields = [
+        "delivered_files",
+        "checksum_manifest",
+        "created_at",
+        "updated_at",
+        "full_history",
+    ]
+    date_hierarchy = "due_date"
+    inlines = [RedeliveryInline, HistoryInline]
+
+    @admin.display(description=gettext_lazy("delivered files"))
+    def delivered_files(self, obj: DeliveryRequest) -> str:
+        """What to look at before accepting: the files and how processing judged them."""
+        if obj.pk is None:
+            return "—"
+        states = dict(
+            obj.files.order_by()
+            .values_list("processing_status")
+            .annotate(count=Count("pk"))
+            .values_list("processing_status", "count")
+        )
+        summary = ", ".join(
+            f"{label}: {grouped(states[value])}"
+            for value, label in ProcessingStatus.choices
+            if states.get(value)
+        )
+        return format_html(
+            '{} — <a href="{}">{}</a>',
+            summary or _("no files"),
+            obj.get_absolute_url(),
+            _("Open the Details Page"),
+        )
+
+    @admin.display(description=gettext_lazy("history"))
+    def full_history(self, obj: DeliveryRequest) -> str:
+        if obj.pk is None:
+            return "—"
+        url = reverse("admin:deliveries_historyentry_changelist") + f"?request__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("Every history entry of this request"))
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        if not form.changed_data:
+            return
+        # Only what the contact changed: the counters the worker and partners keep
+        # moving (file_count, files_to_purge, page_version…) were read when the form
+        # opened, and writing them back would undo whatever happened since.
+        obj.save(update_fields=[*form.changed_data, "updated_at"])
+        # Nothing changes without a trace: a studio contact's edit is history too.
+        HistoryEntry.objects.create(
+            request=obj,
+            actor=request.user,
+            action=HistoryEntry.Action.EDITED,
+            details={
+                "fields": form.changed_data,
+                "before": {name: str(form.initial.get(name, "")) for name in form.changed_data},
+                "after": {name: str(form.cleaned_data.get(name, "")) for name in form.changed_data},
+            },
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        # Moving a request to another partner would hand over its files silently.
+        if obj is not None:
+            fields.append("organization")
+        return fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A request's history must outlive any mistake: ask for redelivery instead.
+        return False
+
+    fsm_transition_success_msg = gettext_lazy("“{transition_name}” done.")
+
+    def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None) -> bool:
+        # Every transition goes through the model's act(): it locks the row, checks
+        # who may, records history and refuses with a readable message.
+        known = {t.name for t in obj.get_all_status_transitions()}
+        try:
+            if transition_name not in known:
+                raise ActionRefused(_("There is no such action on a request."))
+            obj.act(getattr(obj, transition_name), by=request.user, **(kwargs or {}))
+        except ActionRefused as refusal:
+            self.message_user(request, str(refusal), messages.ERROR)
+            return False
+        self.message_user(
+            request,
+            _("The request is now %(status)s.") % {"status": obj.get_status_display()},
+            messages.SUCCESS,
+        )
+        return True
+
+
+@admin.register(Title)
+class TitleAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "season", "episode"]
+    search_fields = ["name"]
+
+
+@admin.register(RedeliveryReason)
+class RedeliveryReasonAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "active", "order"]
+    list_editable = ["active", "order"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(HistoryEntry)
+class HistoryEntryAdmin(admin.ModelAdmin):
+    list_display = ["at", "request", "actor", "action", "before", "after"]
+    list_filter = ["action"]
+    list_select_related = ["request__title", "actor"]
+    search_fields = ["request__title__name", "before", "after"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

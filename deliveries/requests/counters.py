@@ -1,0 +1,83 @@
+"""The counters a request keeps about its files, changed here and nowhere else: one
+function per event, each updating the row (in the caller's transaction) and the
+instance in step.
+
+A COUNT(*) over a 250,000-file request would cost more than the rest of the Details
+Page, so the page and the Submitted banner read these instead:
+
+* ``file_count``: files delivered and not removed;
+* ``files_removed_through``: removing every file hides those with an id up to this
+  one at once; ``files_to_purge``: how many of those the worker has still to delete;
+* ``files_processed`` / ``files_failed``: progress of the current processing run.
+
+Each function takes the request it counts for; the model is its class, so this module
+needs no import of the model module, which calls it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Exists, F, QuerySet
+from django.db.models.functions import Greatest
+
+if TYPE_CHECKING:
+    from .models import DeliveryRequest
+
+
+def _row(request: DeliveryRequest) -> QuerySet[Any]:
+    return type(request)._default_manager.filter(pk=request.pk)
+
+
+def delivered(request: DeliveryRequest, count: int = 1) -> None:
+    _row(request).update(file_count=F("file_count") + count)
+    request.file_count += count
+
+
+def removed(request: DeliveryRequest, count: int) -> None:
+    """`count` files were deleted from the request's visible files."""
+    _row(request).update(file_count=Greatest(F("file_count") - count, 0))
+    request.file_count = max(request.file_count - count, 0)
+
+
+def cleared(request: DeliveryRequest, through: int, count: int) -> None:
+    """Every file, `count` of them, is hidden: those with an id up to `through`. The
+    manifest goes with them."""
+    _row(request).update(
+        file_count=0,
+        files_removed_through=through,
+        files_to_purge=F("files_to_purge") + count,
+        checksum_manifest=None,
+    )
+    request.file_count = 0
+    request.files_removed_through = through
+    request.files_to_purge += count
+    request.checksum_manifest = None
+
+
+def purged(request: DeliveryRequest, count: int, *, all_of_them: bool = False) -> None:
+    """`count` hidden rows were deleted (`all_of_them`: none is left)."""
+    left = 0 if all_of_them else Greatest(F("files_to_purge") - count, 0)
+    _row(request).update(files_to_purge=left)
+    request.files_to_purge = 0 if all_of_them else max(request.files_to_purge - count, 0)
+
+
+def processing_started(request: DeliveryRequest, processed: int = 0, failed: int = 0) -> None:
+    """A processing run starts with these files already processed (a submit keeps the
+    results of files it does not redo; a rerun starts from none)."""
+    _row(request).update(files_processed=processed, files_failed=failed)
+    request.files_processed, request.files_failed = processed, failed
+
+
+def processed(request: DeliveryRequest, *, failed: bool, while_held: QuerySet[Any]) -> bool:
+    """One file's result is counted, only while `while_held` (the file, still leased
+    to this worker) exists. Returns whether it was counted."""
+    counted = (
+        _row(request)
+        .filter(Exists(while_held))
+        .update(
+            files_processed=F("files_processed") + 1,
+            files_failed=F("files_failed") + (1 if failed else 0),
+        )
+    )
+    return bool(counted)

@@ -1,0 +1,39 @@
+"""The history of a request: every status change and file operation, with who and
+when. Nothing changes without a trace."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+
+class HistoryEntry(models.Model):
+    class Action(models.TextChoices):
+        STATUS_CHANGED = "status", gettext_lazy("Status changed")
+        DELIVERED = "delivered", gettext_lazy("File delivered")
+        RENAMED = "renamed", gettext_lazy("File renamed")
+        REMOVED = "removed", gettext_lazy("Files removed")
+        EDITED = "edited", gettext_lazy("Request edited")
+
+    request = models.ForeignKey(
+        "deliveries.DeliveryRequest", on_delete=models.CASCADE, related_name="history"
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # None: the system (the processing worker, automatic submission).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    before = models.CharField(max_length=300, blank=True)
+    after = models.CharField(max_length=300, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        app_label = "deliveries"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["request", "-at"])]
+        verbose_name = gettext_lazy("history entry")
+        verbose_name_plural = gettext_lazy("history")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.before} → {self.after}"

@@ -1,0 +1,333 @@
+"""Partner pages: the list of requests and the Details Page with its actions.
+
+Each action is a plain form POST that redirects back to the page; htmx enhances it
+and then gets only the fragments that changed. Views fetch through the access
+helpers, call one model method and render.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import condition, require_GET
+from django_htmx.http import reswap, retarget
+from django_htmx.middleware import HtmxDetails
+
+from ..files import naming
+from ..files.storage import left_to_delete
+from ..partners.access import capabilities
+from ..partners.roles import Can
+from ..processing.runner import live_leases, queue_position
+from .access import get_file_in_request, get_request_for_user, requests_visible_to
+from .models import DeliveryRequest, RedeliveryReason, Status
+
+PAGE_SIZE = 100
+LIST_LIMIT = 500
+DETAIL_TEMPLATE = "deliveries/request_detail.html"
+HISTORY_SHOWN = 30
+FILE_ROW_FIELDS = (
+    "request_id",
+    "name",
+    "size",
+    "content",
+    "delivered_by",
+    "delivered_at",
+    "processing_status",
+    "metadata",
+    "errors",
+)
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+# The list ---------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def request_list(request: HtmxHttpRequest) -> HttpResponse:
+    requests = (
+        requests_visible_to(request.user)
+        .select_related("title", "organization")
+        .order_by("-created_at", "-id")
+    )
+    status = request.GET.get("status", "")
+    if status in Status.values:
+        requests = requests.filter(status=status)
+    query = request.GET.get("q", "").strip()
+    if query:
+        requests = requests.filter(Q(title__name__icontains=query) | Q(name__icontains=query))
+    # Older pages by keyset: ?before=<id of the last request shown>.
+    before = request.GET.get("before", "")
+    anchor = None
+    if before.isdecimal():
+        # Only a request the viewer may see anchors a page: a cursor reveals nothing
+        # of the others, not even whether they exist.
+        visible = requests_visible_to(request.user).filter(pk=int(before))
+        anchor = visible.values("created_at", "pk").first()
+    if anchor:
+        requests = requests.filter(
+            Q(created_at__lt=anchor["created_at"])
+            | Q(created_at=anchor["created_at"], pk__lt=anchor["pk"])
+        )
+    shown = list(requests[: LIST_LIMIT + 1])
+    template = "deliveries/request_list.html"
+    if request.htmx:
+        template += "#request-table"
+    return render(
+        request,
+        template,
+        {
+            "requests": shown[:LIST_LIMIT],
+            "older_than": shown[LIST_LIMIT - 1].pk if len(shown) > LIST_LIMIT else None,
+            "paged": anchor is not None,
+            "statuses": Status.choices,
+            "status": status,
+            "query": query,
+        },
+    )
+
+
+# The Details Page ---------------------------------------------------------------------
+
+
+def _file_page(delivery_request: DeliveryRequest, request: HttpRequest) -> dict[str, Any]:
+    """One page of the file list, by keyset on name, so any page costs the same."""
+    # Only what a row shows: a page holds 100 rows, each with its deliverer.
+    files = (
+        delivery_request.files.select_related("delivered_by")
+        .only(*FILE_ROW_FIELDS, "delivered_by__username")
+        .order_by("name")
+    )
+    # After an action, its form sends the filter back: the list stays narrowed.
+    name_filter = (request.GET.get("q") or request.POST.get("q", "")).strip()
+    if name_filter:
+        # A prefix, not a substring: "names starting with" is an index range on
+        # (request, name) under byte-order collation (SQLite's BINARY, "C" on
+        # PostgreSQL, see migration 0004), where `contains` reads every row.
+        files = files.filter(
+            name__startswith=name_filter,
+            name__gte=name_filter,
+            name__lt=name_filter + "\U0010ffff",
+        )
+    after = request.GET.get("after", "")
+    if after:
+        files = files.filter(name__gt=after)
+    # Nothing to list: skip the scan over removed rows the worker has yet to purge.
+    rows = list(files[: PAGE_SIZE + 1]) if delivery_request.file_count else []
+    next_after = rows[PAGE_SIZE - 1].name if len(rows) > PAGE_SIZE else ""
+    return {"files": rows[:PAGE_SIZE], "next_after": next_after, "name_filter": name_filter}
+
+
+def processing_progress(delivery_request: DeliveryRequest) -> dict[str, int | None]:
+    """How far processing has come, for the banner of a Submitted request.
+
+    queue_position: 0 while a worker processes it, n when n-th in the queue, None when
+    neither (see deliveries.processing.runner.queue_position).
+    """
+    # Counters the worker keeps on the row just read, and an index probe for the few
+    # files held right now: the same cost at 10 files and at 250,000.
+    total, done = delivery_request.file_count, delivery_request.files_processed
+    held = live_leases(delivery_request)
+    return {
+        "total": total,
+        "done": min(done, total),
+        "failed": delivery_request.files_failed,
+        "started": min(done + held, total),
+        "queue_position": 0 if held else queue_position(delivery_request),
+    }
+
+
+def _history_page(delivery_request: DeliveryRequest, request: HttpRequest) -> dict[str, Any]:
+    """The newest history entries, or those older than ?history_before=<entry id>."""
+    entries = (
+        delivery_request.history.select_related("actor")
+        .only("request_id", "at", "action", "before", "after", "details", "actor__username")
+        .order_by("-at", "-id")
+    )
+    before = request.GET.get("history_before", "")
+    if before.isdecimal():
+        anchor = delivery_request.history.filter(pk=int(before)).values("at", "pk").first()
+        if anchor:
+            entries = entries.filter(
+                Q(at__lt=anchor["at"]) | Q(at=anchor["at"], pk__lt=anchor["pk"])
+            )
+    rows = list(entries[: HISTORY_SHOWN + 1])
+    older = rows[HISTORY_SHOWN - 1].pk if len(rows) > HISTORY_SHOWN else None
+    return {"history": rows[:HISTORY_SHOWN], "history_older": older, "history_paged": bool(before)}
+
+
+def detail_context(
+    request: HtmxHttpRequest, delivery_request: DeliveryRequest, **extra: Any
+) -> dict[str, Any]:
+    user = request.user
+    caps = capabilities(user, delivery_request.organization_id)
+    file_count = delivery_request.file_count
+    status = delivery_request.status
+    may_change_files = delivery_request.files_changeable
+    redelivery = None
+    if status == Status.REDELIVERY:
+        redelivery = (
+            delivery_request.redeliveries.select_related("asked_by")
+            .prefetch_related("reasons")
+            .first()
+        )
+    can_redeliver_role = Can.REDELIVER in caps
+    context = {
+        "req": delivery_request,
+        "page_url": reverse("request-detail", args=[delivery_request.pk]),
+        "Status": Status,
+        "file_count": file_count,
+        "can_deliver": Can.DELIVER in caps,
+        "can_submit": Can.DELIVER in caps and status in (Status.OPEN, Status.REDELIVERY),
+        "submit_blocker": "" if file_count else delivery_request.why_not_submit(),
+        "can_redeliver_role": can_redeliver_role,
+        "redelivery_blocker": (
+            delivery_request.why_no_redelivery_for(user) if can_redeliver_role else ""
+        ),
+        "can_remove": Can.REMOVE in caps and may_change_files,
+        "can_rename": Can.DELIVER in caps and may_change_files,
+        "read_only": not (caps & {Can.DELIVER, Can.REMOVE, Can.REDELIVER}),
+        "files_locked_reason": delivery_request.why_files_locked(
+            may_ask_for_redelivery=can_redeliver_role
+        ),
+        "redelivery": redelivery,
+        "progress": processing_progress(delivery_request) if status == Status.SUBMITTED else None,
+        "cleanup_left": files_left_to_clean(delivery_request),
+        **_history_page(delivery_request, request),
+        "reasons": (RedeliveryReason.objects.filter(active=True) if can_redeliver_role else []),
+        "name_pattern": naming.ALLOWED_NAME_PATTERN,
+        **_file_page(delivery_request, request),
+    }
+    context.update(extra)
+    return context
+
+
+def _panel_context(request: HttpRequest, delivery_request: DeliveryRequest) -> dict[str, Any]:
+    """What the URL asks to show open: the side panel or a confirmation dialog."""
+    context: dict[str, Any] = {}
+    file_pk = request.GET.get("file", "")
+    if file_pk.isdecimal() and request.GET.get("confirm") != "remove":
+        context["panel_file"] = get_file_in_request(delivery_request, int(file_pk))
+        context["panel_edit"] = request.GET.get("edit") == "1"
+    if request.GET.get("dialog") == "redelivery":
+        context["open_dialog"] = "redelivery"
+    if request.GET.get("confirm") == "remove":
+        context["open_dialog"] = "remove"
+        context["remove_all"] = request.GET.get("all") == "1"
+        ids = [int(i) for i in request.GET.getlist("file") if i.isdecimal()]
+        context["remove_files"] = list(
+            delivery_request.files.filter(pk__in=ids).order_by("name")[:PAGE_SIZE]
+        )
+    return context
+
+
+@login_required
+@require_GET
+def request_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    delivery_request = get_request_for_user(request.user, pk)
+    context = detail_context(request, delivery_request, **_panel_context(request, delivery_request))
+    template = DETAIL_TEMPLATE
+    # htmx restoring a page from history after a cache miss wants all of it.
+    if request.htmx and not request.htmx.history_restore_request:
+        fragment = {"side-panel": "side-panel", "file-more": "file-rows"}.get(
+            request.htmx.target or "", "request-main"
+        )
+        template += f"#{fragment}"
+    return _varies_with_htmx(render(request, template, context))
+
+
+def files_left_to_clean(delivery_request: DeliveryRequest) -> int:
+    """Removed files whose rows or stored content the worker has still to delete."""
+    return delivery_request.files_to_purge + left_to_delete(delivery_request.pk)
+
+
+# The poll of a page whose work is under way ------------------------------------------
+
+
+def _progress_state(request: HttpRequest, pk: int) -> dict[str, Any]:
+    """Everything the progress fragment shows, read once per poll (the ETag and the
+    fragment both come from it)."""
+    cached: dict[str, Any] | None = getattr(request, "_portal_progress", None)
+    if cached is None:
+        delivery_request = get_request_for_user(request.user, pk)
+        submitted = delivery_request.status == Status.SUBMITTED
+        cached = {
+            "req": delivery_request,
+            "progress": processing_progress(delivery_request) if submitted else None,
+            "cleanup_left": files_left_to_clean(delivery_request),
+        }
+        request._portal_progress = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _progress_etag(request: HttpRequest, pk: int) -> str:
+    state = _progress_state(request, pk)
+    delivery_request = state["req"]
+    seen = request.GET.get("seen", "")
+    shown = (
+        delivery_request.status,
+        seen,
+        state["progress"],
+        state["cleanup_left"],
+        translation.get_language(),
+        request.GET.get("q", ""),
+    )
+    return hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
+
+
+@login_required
+@require_GET
+@condition(etag_func=_progress_etag)
+def request_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """What a page polls while processing or clean-up is under way: the two banners,
+    answered 304 Not Modified while nothing they show has changed. Once the request
+    has left the status the page shows, the whole main part is sent instead."""
+    state = _progress_state(request, pk)
+    delivery_request: DeliveryRequest = state["req"]
+    if request.GET.get("seen", delivery_request.status) != delivery_request.status:
+        context = detail_context(request, delivery_request)
+        response = render(request, f"{DETAIL_TEMPLATE}#request-main", context)
+        if request.htmx:
+            response = reswap(retarget(response, "#request-main"), "outerHTML")
+    else:
+        context = {
+            **state,
+            "page_url": reverse("request-detail", args=[pk]),
+            "name_filter": request.GET.get("q", ""),
+            "Status": Status,
+        }
+        response = render(request, f"{DETAIL_TEMPLATE}#progress", context)
+    # Kept by the browser, asked again with If-None-Match on every poll.
+    patch_cache_control(response, private=True, no_cache=True)
+    return _varies_with_htmx(response)
+
+
+def _varies_with_htmx(response: HttpResponse) -> HttpResponse:
+    # The same URL answers htmx with a fragment and a browser with the page: a
+    # browser's cache must not hand back a fragment on Back.
+    patch_vary_headers(response, ("HX-Request", "HX-Target", "HX-History-Restore-Request"))
+    return response
+
+
+@login_required
+@require_GET
+def download_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
+    delivery_request = get_request_for_user(request.user, pk)
+    delivered = get_file_in_request(delivery_request, file_pk)
+    if not delivered.content:
+        messages.error(request, _("This file's content is no longer stored."))
+        return HttpResponseRedirect(reverse("request-detail", args=[pk]))
+    return FileResponse(delivered.content.open("rb"), as_attachment=True, filename=delivered.name)
