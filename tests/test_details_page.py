@@ -135,9 +135,9 @@ def test_the_page_query_count_does_not_grow_with_files(
     request = make_request(files=files)
     client.force_login(admin_user)
     client.get(detail_url(request))  # warm the session
-    # session, the user with the page cache's key, request, roles, cleanup backlog, one
-    # page of files, history
-    with django_assert_num_queries(7):
+    # session, user, the request with the viewer's role, cleanup backlog, one page of
+    # files, history
+    with django_assert_num_queries(6):
         response = client.get(detail_url(request))
     assert response.status_code == 200
 

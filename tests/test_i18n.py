@@ -293,8 +293,8 @@ def test_the_spanish_catalog_has_no_untranslated_or_fuzzy_entry(compiled_locale)
 
 
 def test_processing_results_read_in_the_viewers_language(client, admin_user, make_request):
-    from deliveries.processing.timedtext import validate
     from deliveries.management.samples import broken_ttml
+    from deliveries.processing.timedtext import validate
 
     delivery_request = make_request(status="submitted", files=1)
     import io

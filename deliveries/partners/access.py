@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import OuterRef, QuerySet, Subquery
+
 from .models import Membership
 from .roles import ROLE_CAPABILITIES, STAFF_CAPABILITIES, Can
 
@@ -18,11 +20,35 @@ def role_in(user: AnyUser | None, organization_id: int) -> str | None:
     """The user's role in the organization, or None for outsiders."""
     if user is None or not user.is_authenticated:
         return None
-    roles: dict[int, str] | None = getattr(user, "_portal_roles", None)
+    roles = _known_roles(user)
+    if organization_id not in roles:
+        roles[organization_id] = (
+            Membership.objects.filter(user=user, organization_id=organization_id)
+            .values_list("role", flat=True)
+            .first()
+        )
+    return roles[organization_id]
+
+
+def role_subquery(user: AnyUser, organization: OuterRef) -> Subquery:
+    """The user's role in `organization` (a reference to the outer query's column), to
+    read with an object of that organization instead of in a query of its own."""
+    memberships = Membership.objects.filter(user=user, organization_id=organization)
+    return Subquery(memberships.values("role")[:1])
+
+
+def remember_role(user: AnyUser, organization_id: int, role: str | None) -> None:
+    """A role read with an object (role_subquery): role_in needs no query for it."""
+    _known_roles(user)[organization_id] = role
+
+
+def _known_roles(user: AnyUser) -> dict[int, str | None]:
+    # Kept on the user object, so for one request cycle at most.
+    roles: dict[int, str | None] | None = getattr(user, "_portal_roles", None)
     if roles is None:
-        roles = dict(Membership.objects.filter(user=user).values_list("organization_id", "role"))
-        user._portal_roles = roles  # type: ignore[union-attr]  # once per user and request
-    return roles.get(organization_id)
+        roles = {}
+        user._portal_roles = roles  # type: ignore[union-attr]
+    return roles
 
 
 def capabilities(user: AnyUser | None, organization_id: int) -> frozenset[Can]:
@@ -39,6 +65,6 @@ def is_studio_contact(user: Any) -> bool:
     return bool(getattr(user, "is_staff", False))
 
 
-def organizations_of(user: AnyUser) -> Any:
+def organizations_of(user: AnyUser) -> QuerySet[Membership]:
     """The ids of the user's organizations, as a subquery."""
     return Membership.objects.filter(user=user).values("organization")

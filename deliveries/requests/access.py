@@ -10,11 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet
 from django.http import Http404
 
 from ..files.models import DeliveredFile
-from ..partners.access import capabilities, is_studio_contact, organizations_of
+from ..partners.access import (
+    capabilities,
+    is_studio_contact,
+    organizations_of,
+    remember_role,
+    role_subquery,
+)
 from ..partners.roles import Can
 from .models import DeliveryRequest
 
@@ -27,14 +33,18 @@ def requests_visible_to(user: Any) -> QuerySet[DeliveryRequest]:
 
 
 def get_request_for_user(user: Any, pk: int, needs: Can = Can.VIEW) -> DeliveryRequest:
+    requests = DeliveryRequest.objects.select_related("title", "organization", "checksum_manifest")
+    if user.is_authenticated:
+        # The viewer's role, read with the request: who may do what on its page.
+        requests = requests.annotate(viewer_role=role_subquery(user, OuterRef("organization_id")))
     try:
-        delivery_request = (
-            requests_visible_to(user)
-            .select_related("title", "organization", "checksum_manifest")
-            .get(pk=pk)
-        )
+        delivery_request = requests.get(pk=pk)
     except DeliveryRequest.DoesNotExist:
         raise Http404("No such request.") from None
+    role = getattr(delivery_request, "viewer_role", None)
+    if role is None and not is_studio_contact(user):
+        raise Http404("No such request.")  # another partner's: as if it did not exist
+    remember_role(user, delivery_request.organization_id, role)
     if needs not in capabilities(user, delivery_request.organization_id):
         raise PermissionDenied("Your role does not allow this action.")
     return delivery_request

@@ -4,8 +4,9 @@ removes them all, and the page keeps up. bench/walkthrough.py walks the same pat
 
 from playwright.sync_api import expect
 
-from deliveries.requests import removal
 from deliveries.management.commands.create_big_request import create_big_request
+from deliveries.requests import cleanup
+from deliveries.tasks import clean_up_removed_files
 
 from .pages import assert_not_reloaded, file_rows, mark_page, messages, open_details, remove_dialog
 
@@ -52,7 +53,7 @@ def test_a_big_request_is_scrolled_filtered_and_removed_whole(partner_page, org,
     shoot(page, "scale-cleaning-up")
 
     # The worker's run; the banner follows it without a reload.
-    removal.run_cleanup()
+    clean_up_removed_files.call()
     expect(banner).to_be_empty()
     assert_not_reloaded(page)
-    assert not removal.work_left()
+    assert not cleanup.work_left()
