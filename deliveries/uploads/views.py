@@ -27,7 +27,7 @@ from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import naming
+from .. import manifests, naming
 from ..access import Can, get_request_for_user
 from ..models import FILE_CHANGES_ALLOWED, ActionRefused, DeliveryRequest
 from . import staging
@@ -228,6 +228,11 @@ def _create(request: HttpRequest) -> HttpResponse:
         naming.check_name_shape(name)
     except ValidationError as error:
         raise TusError(400, error.messages[0]) from None
+    if manifests.is_manifest_name(name):
+        try:
+            manifests.check_size(length)
+        except manifests.ManifestError as error:
+            raise TusError(413, str(error)) from None
     if delivery_request.files.filter(name=name).exists():
         raise TusError(400, naming.duplicate_name_error(name).messages[0])
     refusal = delivery_request.why_name_not_deliverable(name)
