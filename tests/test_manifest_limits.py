@@ -7,12 +7,15 @@ import base64
 import io
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.http import HttpResponse
 from django.template.defaultfilters import filesizeformat
+from django.test import Client
 from django.urls import reverse
 
 from deliveries import manifests
@@ -32,7 +35,7 @@ def wide_mhl(empty_elements: int) -> bytes:
     )
 
 
-def peak_while(work) -> tuple[object, int]:
+def peak_while(work: Callable[[], object]) -> tuple[object, int]:
     tracemalloc.start()
     try:
         result = work()
@@ -46,7 +49,7 @@ def stored_files() -> list[Path]:
     return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
 
 
-def tus_create(client, request_id: int, name: str, length: int):
+def tus_create(client: Client, request_id: int, name: str, length: int) -> HttpResponse:
     fields = {"request": str(request_id), "filename": name}
     return client.post(
         reverse("tus-create"),

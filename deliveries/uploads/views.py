@@ -218,6 +218,11 @@ def _create(request: HttpRequest) -> HttpResponse:
             )
             % {"limit": filesizeformat(settings.PORTAL_UPLOAD_MAX_BYTES)},
         )
+    sent_along = _content_length(request) if request.content_type == OFFSET_CONTENT_TYPE else 0
+    if sent_along > length:
+        # Refused before anything exists: an empty file would otherwise be delivered
+        # at once, and its name taken by bytes the client was told were refused.
+        raise TusError(413, _("These bytes would exceed the Upload-Length."))
     metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
     request_id = metadata.get("request", "")
     if not (request_id.isascii() and request_id.isdigit() and len(request_id) <= 18):
@@ -253,7 +258,7 @@ def _create(request: HttpRequest) -> HttpResponse:
         with staging.locked(upload.pk):
             _deliver(request, upload, staging.Digests())
     headers = {"Location": location}
-    if _content_length(request) and request.content_type == OFFSET_CONTENT_TYPE:
+    if sent_along:
         # creation-with-upload: the first bytes ride along with the creation.
         try:
             response = _append(request, upload, offset=0)
