@@ -24,7 +24,7 @@ from ..partners.roles import Can
 from .access import get_file_in_request, get_request_for_user
 from .forms import RedeliveryForm, RenameForm
 from .models import ActionRefused, DeliveryRequest, Status
-from .views import DETAIL_TEMPLATE, HtmxHttpRequest, detail_context
+from .views import DETAIL_TEMPLATE, HtmxHttpRequest, detail_context, ids_from
 
 
 def _respond(
@@ -183,7 +183,7 @@ def ask_for_redelivery(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def remove_files(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     delivery_request = get_request_for_user(request.user, pk, needs=Can.REMOVE)
     remove_all = request.POST.get("all") == "1"
-    ids = [int(i) for i in request.POST.getlist("file") if i.isdecimal()]
+    ids = ids_from(request.POST.getlist("file"))
     if not remove_all and not ids:
         return _refused(
             request,

@@ -195,14 +195,23 @@ class FileChanges:
             naming.check_name_shape(name)
         except ValidationError as error:
             raise ActionRefused(error.messages[0], field="name") from None
-        # A manifest is read before the request's lock is taken (reading a large one
-        # must not hold up everyone else's actions on this request), and so are the
-        # bytes stored (a large copy to object storage, say).
-        # (A request with a checksum refuses a second manifest: no need to read it.)
+        # A manifest is read before the request's lock is taken (250,000 entries take
+        # seconds), and the bytes stored (a large copy to object storage, say): neither
+        # may hold up everyone else's actions on this request. Too large is refused now,
+        # unread; unreadable, after the checks under the lock, whose refusals come first.
+        # A request with a checksum refuses a second manifest: no need to read it.
         is_manifest = manifests.is_manifest_name(name)
-        entries = (
-            self._read_manifest(name, content) if is_manifest and not self.has_checksum else None
-        )
+        entries: list[manifests.Entry] | None = None
+        unreadable: manifests.ManifestError | None = None
+        if is_manifest and not self.has_checksum:
+            try:
+                manifests.check_size(content.size)
+            except manifests.ManifestError as error:
+                raise ActionRefused(str(error), field="name") from None
+            try:
+                entries = manifests.read_entries(name, content)
+            except manifests.ManifestError as error:
+                unreadable = error
         delivered = DeliveredFile(
             request=self,
             name=name,
@@ -221,11 +230,11 @@ class FileChanges:
                 refusal = self.why_name_not_deliverable(name)
                 if refusal:
                     raise ActionRefused(refusal, field="name")
+                if unreadable is not None:
+                    raise ActionRefused(str(unreadable), field="name")
                 if is_manifest and entries is None:
                     # It had a manifest when we looked, and lost it since.
-                    raise ActionRefused(
-                        _("This request changed meanwhile. Deliver the file again.")
-                    )
+                    raise ActionRefused(self.changed_meanwhile())  # type: ignore[attr-defined]
                 removal.free_name(self, name)  # type: ignore[arg-type]
                 delivered.save()
                 counters.delivered(self)  # type: ignore[arg-type]
@@ -267,20 +276,7 @@ class FileChanges:
             ) % {"manifest": manifest, "name": name}
         return ""
 
-    @staticmethod
-    def _read_manifest(name: str, content: Any) -> list[tuple[str, str, str]]:
-        try:
-            content.seek(0)
-            entries = manifests.parse(name, content)
-        except manifests.ManifestError as error:
-            raise ActionRefused(str(error), field="name") from None
-        finally:
-            content.seek(0)
-        return entries
-
-    def _attach_manifest(
-        self, manifest: DeliveredFile, entries: list[tuple[str, str, str]]
-    ) -> None:
+    def _attach_manifest(self, manifest: DeliveredFile, entries: list[manifests.Entry]) -> None:
         """A delivered checksum.txt or MHL makes this a request with a checksum."""
         ManifestEntry.objects.bulk_create(
             [

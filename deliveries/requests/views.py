@@ -215,6 +215,12 @@ def detail_context(
     return context
 
 
+def ids_from(values: list[str]) -> list[int]:
+    """The object ids among a form's values; anything else is ignored. An id of more
+    digits than 64 bits hold exists nowhere, and SQLite can't even compare it."""
+    return [int(value) for value in values if value.isdecimal() and len(value) <= 18]
+
+
 def _panel_context(request: HttpRequest, delivery_request: DeliveryRequest) -> dict[str, Any]:
     """What the URL asks to show open: the side panel or a confirmation dialog."""
     context: dict[str, Any] = {}
@@ -227,7 +233,7 @@ def _panel_context(request: HttpRequest, delivery_request: DeliveryRequest) -> d
     if request.GET.get("confirm") == "remove":
         context["open_dialog"] = "remove"
         context["remove_all"] = request.GET.get("all") == "1"
-        ids = [int(i) for i in request.GET.getlist("file") if i.isdecimal()]
+        ids = ids_from(request.GET.getlist("file"))
         context["remove_files"] = list(
             delivery_request.files.filter(pk__in=ids).order_by("name")[:PAGE_SIZE]
         )

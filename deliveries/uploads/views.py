@@ -27,7 +27,7 @@ from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from ..files import naming
+from ..files import manifests, naming
 from ..partners.roles import Can
 from ..requests.access import get_request_for_user
 from ..requests.models import FILE_CHANGES_ALLOWED, ActionRefused, DeliveryRequest
@@ -219,6 +219,11 @@ def _create(request: HttpRequest) -> HttpResponse:
             )
             % {"limit": filesizeformat(settings.PORTAL_UPLOAD_MAX_BYTES)},
         )
+    sent_along = _content_length(request) if request.content_type == OFFSET_CONTENT_TYPE else 0
+    if sent_along > length:
+        # Refused before anything exists: an empty file would otherwise be delivered
+        # at once, and its name taken by bytes the client was told were refused.
+        raise TusError(413, _("These bytes would exceed the Upload-Length."))
     metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
     request_id = metadata.get("request", "")
     if not (request_id.isascii() and request_id.isdigit() and len(request_id) <= 18):
@@ -229,6 +234,11 @@ def _create(request: HttpRequest) -> HttpResponse:
         naming.check_name_shape(name)
     except ValidationError as error:
         raise TusError(400, error.messages[0]) from None
+    if manifests.is_manifest_name(name):
+        try:
+            manifests.check_size(length)
+        except manifests.ManifestError as error:
+            raise TusError(413, str(error)) from None
     if delivery_request.files.filter(name=name).exists():
         raise TusError(400, naming.duplicate_name_error(name).messages[0])
     refusal = delivery_request.why_name_not_deliverable(name)
@@ -249,7 +259,7 @@ def _create(request: HttpRequest) -> HttpResponse:
         with staging.locked(upload.pk):
             _deliver(request, upload, staging.Digests())
     headers = {"Location": location}
-    if _content_length(request) and request.content_type == OFFSET_CONTENT_TYPE:
+    if sent_along:
         # creation-with-upload: the first bytes ride along with the creation.
         try:
             response = _append(request, upload, offset=0)
