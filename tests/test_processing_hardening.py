@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import json
 import os
 import struct
 import subprocess
@@ -18,8 +19,8 @@ from django.core.files.base import ContentFile
 from django.utils import translation
 
 from deliveries.models import AssetType, DeliveredFile, DeliveryRequest, ProcessingStatus
-from deliveries.processing import limits, runner
-from deliveries.templatetags.portal import finding_message
+from deliveries.processing import limits, result, runner, timedtext
+from deliveries.templatetags.portal import finding_message, grouped
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -220,3 +221,51 @@ def test_a_bomb_costs_the_worker_no_memory(tmp_path, kind):
     )
     # Decoding one such frame takes 100 MB (greyscale PNG) to 600 MB (half-float EXR).
     assert int(peak.stdout.strip()) < 50
+
+
+# Findings that echo attacker-sized values --------------------------------------------
+
+
+def ttml_with_huge_times(count: int, size: int) -> bytes:
+    cues = "".join(
+        f'<p begin="{"9" * size}" end="00:00:{n % 60:02d}.000">Line {n}</p>\n' for n in range(count)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<tt xmlns="http://www.w3.org/ns/ttml" xml:lang="en-US"><body><div>\n'
+        f"{cues}</div></body></tt>\n"
+    ).encode()
+
+
+def test_a_ttml_of_huge_values_stores_short_findings_and_says_how_many_more(deliver):
+    request = deliver(AssetType.TIMED_TEXT, {"subs.ttml": ttml_with_huge_times(60, 350_000)})
+    subs = _processed(request)["subs.ttml"]
+    assert subs.processing_status == ProcessingStatus.FAILED
+    stored = DeliveredFile.objects.filter(pk=subs.pk).values_list("errors", flat=True).get()
+    assert len(json.dumps(stored)) < 40_000  # 35 MB before
+    invalid = [e for e in stored if e["code"] == "TIMEDTEXT-TimeInvalid"]
+    assert len(invalid) == result.FINDINGS_PER_CODE + 1
+    value = invalid[0]["params"]["value"]
+    assert len(value) == result.EXCERPT_CHARS and value.endswith("…")
+    assert value in invalid[0]["message"]
+    left_off = min(60, timedtext.MAX_FINDINGS) - result.FINDINGS_PER_CODE
+    assert invalid[-1]["message"] == f"…and {left_off} more findings of this kind."
+    with translation.override("es-419"):
+        assert finding_message(invalid[-1]) == f"…y {left_off} hallazgos más de este tipo."
+
+
+def test_the_count_of_findings_left_off_is_written_in_the_viewers_language(deliver):
+    many = [
+        result.Finding("CHECKSUM-FileMissing", "%(name)s is missing.", {"name": f"f_{n}.dpx"})
+        for n in range(result.FINDINGS_PER_CODE + 1234)
+    ]
+    one_more = [*many[: result.FINDINGS_PER_CODE + 1]]
+    stored = result.FileResult(errors=many).stored_errors()
+    assert [e["params"]["name"] for e in stored[:-1]] == [
+        f"f_{n}.dpx" for n in range(result.FINDINGS_PER_CODE)
+    ]
+    assert stored[-1]["message"] == "…and 1,234 more findings of this kind."
+    with translation.override("es-419"):
+        assert finding_message(stored[-1]) == f"…y {grouped(1234)} hallazgos más de este tipo."
+    last = result.FileResult(errors=one_more).stored_errors()[-1]
+    assert last["message"] == "…and 1 more finding of this kind."

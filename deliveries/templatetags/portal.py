@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from ..models import DeliveredFile, DeliveryRequest, HistoryEntry, RedeliveryReason, Status
+from ..processing.result import more_of_a_kind
 
 register = template.Library()
 
@@ -152,6 +153,8 @@ TECHNICAL_LABELS = {
 def finding_message(error: dict) -> str:
     """A processing error in the viewer's language: stored as an English template
     and its parameters (see deliveries.processing.result.Finding)."""
+    if "left_off" in error:
+        return more_of_a_kind(error["left_off"])
     template = error.get("template")
     if not template:
         return error.get("message", "")
