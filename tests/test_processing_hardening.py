@@ -17,7 +17,9 @@ import av
 import pytest
 from django.core.files.base import ContentFile
 from django.utils import translation
+from PIL import Image
 
+from deliveries import samples
 from deliveries.models import AssetType, DeliveredFile, DeliveryRequest, ProcessingStatus
 from deliveries.processing import limits, result, runner, timedtext
 from deliveries.templatetags.portal import finding_message, grouped
@@ -193,7 +195,7 @@ def peak():
 path, kind = sys.argv[1], sys.argv[2]
 before = peak()
 if kind == "image":
-    images.inspect(path, "bomb")
+    images.inspect(path, "bomb", extension="exr")
 else:
     media.inspect(path, "bomb", extension="mov")
 print(peak() - before)
@@ -269,3 +271,54 @@ def test_the_count_of_findings_left_off_is_written_in_the_viewers_language(deliv
         assert finding_message(stored[-1]) == f"…y {grouped(1234)} hallazgos más de este tipo."
     last = result.FileResult(errors=one_more).stored_errors()[-1]
     assert last["message"] == "…and 1 more finding of this kind."
+
+
+# Extensions that lie ------------------------------------------------------------------
+
+
+def test_png_bytes_named_mov_fail_a_primary_video_request(deliver):
+    request = deliver(AssetType.PRIMARY_VIDEO, {"feature.mov": samples.png_image()})
+    video = _processed(request)["feature.mov"]
+    assert video.processing_status == ProcessingStatus.FAILED
+    assert _codes(video) == ["FILE-ExtensionMismatch"]
+    assert video.errors[0]["message"] == (
+        "feature.mov is named .mov, but its content is in the PNG format. Deliver it "
+        "again under a name with the right extension, or deliver the right file."
+    )
+    with translation.override("es-419"):
+        assert "formato PNG" in finding_message(video.errors[0])
+
+
+def test_mp4_bytes_named_png_fail_an_artwork_request(deliver):
+    request = deliver(AssetType.ARTWORK, {"key_art.png": samples.h264_aac_mp4()})
+    image = _processed(request)["key_art.png"]
+    assert image.processing_status == ProcessingStatus.FAILED
+    assert _codes(image) == ["FILE-ExtensionMismatch"]
+    message = image.errors[0]["message"]
+    assert "named .png" in message and "QuickTime/MP4 format" in message
+
+
+def test_a_jpeg_named_png_fails_through_pillow(deliver):
+    out = io.BytesIO()
+    Image.new("RGB", (64, 36)).save(out, format="JPEG")
+    request = deliver(AssetType.ARTWORK, {"key_art.png": out.getvalue()})
+    image = _processed(request)["key_art.png"]
+    assert _codes(image) == ["FILE-ExtensionMismatch"]
+    assert "JPEG format" in image.errors[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("asset_type", "name", "content"),
+    [
+        (AssetType.PRIMARY_VIDEO, "feature.mp4", samples.h264_aac_mp4),
+        (AssetType.PRIMARY_VIDEO, "feature.mov", samples.h264_aac_mp4),
+        (AssetType.AUDIO, "mix.wav", samples.wav_audio),
+        (AssetType.ARTWORK, "key_art.png", samples.png_image),
+        (AssetType.IMAGE_SEQUENCE, "frame_0001.exr", lambda: exr_bomb(64, 36)),
+    ],
+)
+def test_content_that_matches_its_extension_passes(deliver, asset_type, name, content):
+    request = deliver(asset_type, {name: content()})
+    delivered = _processed(request)[name]
+    assert delivered.errors == []
+    assert delivered.processing_status == ProcessingStatus.PASSED

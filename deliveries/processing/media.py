@@ -15,7 +15,7 @@ from typing import Any
 import av
 from django.utils.translation import gettext_noop
 
-from . import limits
+from . import formats, limits
 from .result import Finding
 
 FRAMES_TO_DECODE = 3
@@ -127,6 +127,10 @@ def _described(stream: Any) -> bool:
 
 
 def _inspect_open(container: Any, name: str, extension: str) -> tuple[dict, list[Finding]]:
+    found = container.format
+    mismatch = formats.mismatch(name, extension, found.name, found.long_name)
+    if mismatch:
+        return {}, [mismatch]
     videos = [
         s
         for s in container.streams.video
