@@ -10,18 +10,30 @@ import av
 from django.utils.translation import gettext_noop
 from PIL import Image, UnidentifiedImageError
 
+from . import formats, limits
 from .result import Finding
 
 
-def inspect(source: Any, name: str) -> tuple[dict[str, Any], list[Finding]]:
+def inspect(source: Any, name: str, *, extension: str) -> tuple[dict[str, Any], list[Finding]]:
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Our own limit, lower than Pillow's warning, is checked below.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(source) as image:
+                found = image.format or ""
+                mismatch = formats.mismatch(name, extension, found, found)
+                if mismatch:
+                    return {}, [mismatch]
+                if limits.too_large(image.width, image.height):
+                    return {}, [limits.too_large_finding("IMAGE-TooLarge", name, *image.size)]
                 metadata = _metadata(image.format or "", image.width, image.height, image.mode)
                 image.verify()
     except UnidentifiedImageError:
-        return _inspect_with_ffmpeg(source, name)
+        return _inspect_with_ffmpeg(source, name, extension)
+    except Image.DecompressionBombError:
+        # Pillow refuses to open it at twice its own limit, far above ours.
+        pixels = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+        return {}, [limits.beyond_pillow_finding("IMAGE-TooLarge", name, pixels)]
     except Exception as error:  # Pillow raises many types for damaged files
         return {}, [
             Finding(
@@ -45,12 +57,23 @@ def _metadata(fmt: str, width: int, height: int, mode: str) -> dict[str, Any]:
     }
 
 
-def _inspect_with_ffmpeg(source: Any, name: str) -> tuple[dict[str, Any], list[Finding]]:
+def _inspect_with_ffmpeg(
+    source: Any, name: str, extension: str
+) -> tuple[dict[str, Any], list[Finding]]:
     if hasattr(source, "seek"):
         source.seek(0)
     try:
-        with av.open(source) as container:
+        with av.open(source, options=limits.DECODER_OPTIONS) as container:
+            found = container.format
+            mismatch = formats.mismatch(name, extension, found.name, found.long_name)
+            if mismatch:
+                return {}, [mismatch]
             stream = container.streams.video[0]
+            context = stream.codec_context
+            if limits.too_large(context.width, context.height):
+                return {}, [
+                    limits.too_large_finding("IMAGE-TooLarge", name, context.width, context.height)
+                ]
             frame = next(container.decode(stream))
             fmt = stream.codec_context.name.upper()
             return _metadata(fmt, frame.width, frame.height, frame.format.name), []

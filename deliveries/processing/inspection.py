@@ -171,7 +171,7 @@ def _inspect(
     if kind == "timed text":
         return timedtext.validate(handle, expected_language=request.language, tick=tick)
     if kind == "image":
-        return images.inspect(source, name)
+        return images.inspect(source, name, extension=naming.extension_of(name))
     metadata, findings = media.inspect(source, name, extension=naming.extension_of(name))
     if findings:
         return metadata, findings

@@ -15,10 +15,11 @@ from typing import Any
 import av
 from django.utils.translation import gettext_noop
 
+from . import formats, limits
 from .result import Finding
 
 FRAMES_TO_DECODE = 3
-_SMALL_PROBE = {"probesize": str(32 * 1024)}
+_SMALL_PROBE = {"probesize": str(32 * 1024), **limits.DECODER_OPTIONS}
 PACKETS_TO_TRY = 300
 
 _CODEC_NAMES = {
@@ -113,7 +114,7 @@ def _open(source: Any) -> Any:
     container.close()
     if hasattr(source, "seek"):
         source.seek(0)
-    return av.open(source, metadata_errors="ignore")
+    return av.open(source, metadata_errors="ignore", options=limits.DECODER_OPTIONS)
 
 
 def _described(stream: Any) -> bool:
@@ -126,6 +127,10 @@ def _described(stream: Any) -> bool:
 
 
 def _inspect_open(container: Any, name: str, extension: str) -> tuple[dict, list[Finding]]:
+    found = container.format
+    mismatch = formats.mismatch(name, extension, found.name, found.long_name)
+    if mismatch:
+        return {}, [mismatch]
     videos = [
         s
         for s in container.streams.video
@@ -184,6 +189,12 @@ def _inspect_open(container: Any, name: str, extension: str) -> tuple[dict, list
                 "MEDIA-NoStreams",
                 gettext_noop("%(name)s holds neither audio nor video streams."),
                 {"name": name},
+            )
+        ]
+    if videos and limits.too_large(metadata["width"], metadata["height"]):
+        return metadata, [
+            limits.too_large_finding(
+                "MEDIA-FrameTooLarge", name, metadata["width"], metadata["height"]
             )
         ]
     problem = _decode_check(container, [*videos[:1], *audios[:1]], duration)

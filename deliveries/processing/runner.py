@@ -193,7 +193,7 @@ def _store(request: DeliveryRequest, lease: Lease, result: FileResult) -> bool:
             processing_status=status,
             processed_at=timezone.now(),
             metadata=result.metadata,
-            errors=[finding.as_json() for finding in result.errors],
+            errors=result.stored_errors(),
             md5=result.md5,
             xxh64=result.xxh64,
         )

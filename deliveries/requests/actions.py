@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from ..formats import grouped
+from ..numbers import grouped
 from ..partners.roles import Can
 from .access import get_file_in_request, get_request_for_user
 from .forms import RedeliveryForm, RenameForm

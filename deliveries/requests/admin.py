@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from django_fsm.admin import FSMAdminMixin
 
 from ..files.models import ProcessingStatus
-from ..formats import grouped
+from ..numbers import grouped
 from .history import HistoryEntry
 from .models import ActionRefused, DeliveryRequest, Redelivery, RedeliveryReason, Title
 

@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from ..files.models import DeliveredFile
-from ..formats import grouped
+from ..numbers import grouped
+from ..processing.result import more_of_a_kind
 from ..requests.history import HistoryEntry
 from ..requests.models import DeliveryRequest, RedeliveryReason, Status
 
@@ -149,6 +150,8 @@ TECHNICAL_LABELS = {
 def finding_message(error: dict) -> str:
     """A processing error in the viewer's language: stored as an English template
     and its parameters (see deliveries.processing.result.Finding)."""
+    if "left_off" in error:
+        return more_of_a_kind(error["left_off"])
     template = error.get("template")
     if not template:
         return error.get("message", "")
