@@ -37,6 +37,7 @@ bench: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/python scripts/check_imports.py
 	$(BIN)/ruff format --check .
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 

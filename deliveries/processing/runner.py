@@ -284,11 +284,9 @@ def _ready_tasks():
     return DBTaskResult.objects.ready().filter(task_path=TASK_PATH)
 
 
-def queue_position(request: DeliveryRequest) -> int | None:
-    """0 while a worker processes the request, n when n-1 tasks wait ahead of it in
-    the queue, None when it is neither (finished, or waiting for recovery)."""
-    if held_by_live_worker(request):
-        return 0
+def place_in_queue(request: DeliveryRequest) -> int | None:
+    """n when n-1 tasks wait ahead of the request's in the queue, None when none of
+    its tasks waits (the caller knows no worker holds it)."""
     mine = (
         _ready_tasks()
         .filter(args_kwargs__kwargs__request_id=request.pk)

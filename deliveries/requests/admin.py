@@ -128,7 +128,7 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
         if not form.changed_data:
             return
         # Only what the contact changed: the counters the worker and partners keep
-        # moving (file_count, files_to_purge, page_version…) were read when the form
+        # moving (file_count, files_to_purge, files_processed…) were read when the form
         # opened, and writing them back would undo whatever happened since.
         obj.save(update_fields=[*form.changed_data, "updated_at"])
         # Nothing changes without a trace: a studio contact's edit is history too.

@@ -121,9 +121,6 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
     file_count = models.PositiveIntegerField(gettext_lazy("files"), default=0, editable=False)
     files_removed_through = models.BigIntegerField(default=0, editable=False)
     files_to_purge = models.PositiveIntegerField(default=0, editable=False)
-    # No longer read: it keyed a page cache that is gone. Dropping the column is a
-    # migration of its own, once every running process has stopped writing it.
-    page_version = models.PositiveBigIntegerField(default=0, editable=False)
     files_processed = models.PositiveIntegerField(default=0, editable=False)
     files_failed = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(gettext_lazy("created"), auto_now_add=True)

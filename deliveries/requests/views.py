@@ -27,7 +27,7 @@ from ..files import naming
 from ..files.storage import left_to_delete
 from ..partners.access import capabilities
 from ..partners.roles import Can
-from ..processing.runner import live_leases, queue_position
+from ..processing.runner import live_leases, place_in_queue
 from .access import get_file_in_request, get_request_for_user, requests_visible_to
 from .models import DeliveryRequest, RedeliveryReason, Status
 
@@ -135,7 +135,7 @@ def processing_progress(delivery_request: DeliveryRequest) -> dict[str, int | No
     """How far processing has come, for the banner of a Submitted request.
 
     queue_position: 0 while a worker processes it, n when n-th in the queue, None when
-    neither (see deliveries.processing.runner.queue_position).
+    neither (see deliveries.processing.runner.place_in_queue).
     """
     # Counters the worker keeps on the row just read, and an index probe for the few
     # files held right now: the same cost at 10 files and at 250,000.
@@ -146,7 +146,7 @@ def processing_progress(delivery_request: DeliveryRequest) -> dict[str, int | No
         "done": min(done, total),
         "failed": delivery_request.files_failed,
         "started": min(done + held, total),
-        "queue_position": 0 if held else queue_position(delivery_request),
+        "queue_position": 0 if held else place_in_queue(delivery_request),
     }
 
 
