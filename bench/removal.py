@@ -29,9 +29,11 @@ def main() -> None:
     from django.db import connection, transaction
     from django.test import Client
 
-    from deliveries.requests import removal
+    from deliveries.files.storage import clean_storage
     from deliveries.management.commands.create_big_request import create_big_request
     from deliveries.models import DeliveredFile, StorageDeletion
+    from deliveries.requests.cleanup import purge_removed_files
+    from deliveries.tasks import clean_up_removed_files
 
     files = options.files
     started = time.perf_counter()
@@ -49,7 +51,7 @@ def main() -> None:
         assert response.status_code == 200, response.status_code
 
     one = _scratch.median_seconds(remove_one, repeat=5, warm=2)
-    removal.run_cleanup()  # the single removals' content, out of the way
+    clean_up_removed_files.call()  # the single removals' content, out of the way
     left = files - 7
 
     started = time.perf_counter()
@@ -59,11 +61,11 @@ def main() -> None:
         response.content.decode().replace(",", "")
     )
     started = time.perf_counter()
-    purged = removal.purge_removed_files()
+    purged = purge_removed_files()
     purge = time.perf_counter() - started
     assert purged == left and not DeliveredFile._base_manager.filter(request=request).exists()
     started = time.perf_counter()
-    cleaned = removal.clean_storage()
+    cleaned = clean_storage()
     storage = time.perf_counter() - started
     assert cleaned == left and not StorageDeletion.objects.exists()
 

@@ -31,7 +31,7 @@ BASELINE = 300
 def walk(base_url: str, username: str, request_pk: int, files: int) -> dict[str, float]:
     from playwright.sync_api import expect, sync_playwright
 
-    from deliveries.requests import removal
+    from deliveries.tasks import clean_up_removed_files
 
     expect.set_options(timeout=600_000)
     times: dict[str, float] = {}
@@ -97,7 +97,7 @@ def walk(base_url: str, username: str, request_pk: int, files: int) -> dict[str,
 
         def cleaned_up() -> None:
             # The worker's part, in this process, while the page polls its banner.
-            worker = threading.Thread(target=removal.run_cleanup)
+            worker = threading.Thread(target=clean_up_removed_files.call)
             worker.start()
             until("document.querySelector('#cleanup-banner').textContent.trim() === ''")
             worker.join()
