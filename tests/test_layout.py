@@ -37,3 +37,21 @@ def test_no_module_of_the_app_passes_500_lines():
         if "migrations" not in path.parts and (n := len(path.read_text().splitlines())) > 500
     }
     assert not long, f"split these by feature: {long}"
+
+
+COUNTERS = "file_count|files_to_purge|files_removed_through|files_processed|files_failed"
+
+
+def test_the_request_counters_change_only_in_their_module():
+    import re
+
+    # An assignment to an instance's counter, or a counter set in update(...)/create(...).
+    writes = re.compile(rf"\.({COUNTERS})\s*[-+]?=[^=]|\b({COUNTERS})=")
+    writers = {
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in (ROOT / "deliveries").rglob("*.py")
+        if "migrations" not in path.parts and path.name != "counters.py"
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if writes.search(line)
+    }
+    assert not writers, f"change counters through deliveries/requests/counters.py: {writers}"

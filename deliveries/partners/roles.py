@@ -18,6 +18,7 @@ class Can(enum.Enum):
     DELIVER = "deliver"  # upload, rename, submit
     REMOVE = "remove"  # remove files one by one or in bulk
     REDELIVER = "redeliver"  # ask for redelivery of a Processed request
+    ACCEPT = "accept"  # accept a Processed request
     REOPEN = "reopen"  # ask for redelivery of an Accepted request
 
 
@@ -26,6 +27,6 @@ ROLE_CAPABILITIES: dict[str, frozenset[Can]] = {
     Role.UPLOADER: frozenset({Can.VIEW, Can.DELIVER}),
     Role.REVIEWER: frozenset({Can.VIEW}),
 }
-# Studio contacts open any Details Page, ask for redelivery and alone reopen an
-# Accepted request; delivering and fixing files is the partner's work.
-STAFF_CAPABILITIES = frozenset({Can.VIEW, Can.REDELIVER, Can.REOPEN})
+# Studio contacts open any Details Page, ask for redelivery, and alone accept a
+# request or reopen an Accepted one; delivering and fixing files is the partner's work.
+STAFF_CAPABILITIES = frozenset({Can.VIEW, Can.REDELIVER, Can.ACCEPT, Can.REOPEN})

@@ -227,7 +227,7 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.PROCESSED,
         target=Status.ACCEPTED,
-        permission=_may(Can.REOPEN),  # the studio contact's share
+        permission=_may(Can.ACCEPT),
         custom={
             "label": gettext_lazy("Accept"),
             "help_text": gettext_lazy("The delivery is complete: the partner is done."),

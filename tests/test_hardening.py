@@ -1,0 +1,69 @@
+"""Holes an attack round found: a list cursor that told outsiders about other
+partners' requests, and a rename that could make or unmake a checksum manifest."""
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
+
+from deliveries.models import ActionRefused, DeliveryRequest, HistoryEntry
+
+
+def listed_names(client, **params) -> list[str]:
+    response = client.get(reverse("request-list"), params)
+    assert response.status_code == 200
+    return [request.name for request in response.context["requests"]]
+
+
+def test_a_cursor_on_another_partners_request_pages_nothing(
+    client, outsider, other_org, make_request
+):
+    make_request(name="Ours A", organization=other_org)
+    hidden = make_request(name="Hidden")  # Lumen Post's: the outsider can't see it
+    make_request(name="Ours B", organization=other_org)
+    client.force_login(outsider)
+    everything = listed_names(client)
+    assert everything == ["Ours B", "Ours A"]
+    # Anchored on a request they can't see, the list is the same as anchored on none:
+    # the answer says nothing about whether it exists or when it was made.
+    assert listed_names(client, before=str(hidden.pk)) == everything
+    assert listed_names(client, before="999999") == everything
+
+
+def test_a_cursor_on_a_visible_request_pages_to_older_ones(client, admin_user, make_request):
+    older = make_request(name="Older")
+    newer = make_request(name="Newer")
+    client.force_login(admin_user)
+    assert listed_names(client) == ["Newer", "Older"]
+    assert listed_names(client, before=str(newer.pk)) == ["Older"]
+    assert listed_names(client, before=str(older.pk)) == []
+
+
+@pytest.mark.parametrize("manifest_name", ["checksum.txt", "CHECKSUM.TXT"])
+def test_a_rename_cannot_make_a_file_a_manifest(make_request, admin_user, manifest_name):
+    request = make_request(files=1)
+    request.add_file("notes.txt", ContentFile(b"0000000000000000  file_000.mov\n"), by=None)
+    notes = request.files.get(name="notes.txt")
+    with pytest.raises(ActionRefused, match="can neither create nor remove a manifest"):
+        request.rename_file(notes, manifest_name, by=admin_user)
+    request = DeliveryRequest.objects.get(pk=request.pk)
+    assert not request.has_checksum
+    assert sorted(request.files.values_list("name", flat=True)) == ["file_000.mov", "notes.txt"]
+    assert not request.history.filter(action=HistoryEntry.Action.RENAMED).exists()
+    # The real manifest can still be delivered, and pins the files.
+    request.add_file("checksum.txt", ContentFile(b"0000000000000000  file_000.mov\n"), by=None)
+    assert DeliveryRequest.objects.get(pk=request.pk).has_checksum
+
+
+def test_renaming_to_a_manifest_name_is_explained_on_the_page(client, admin_user, make_request):
+    request = make_request(files=0)
+    request.add_file("notes.txt", ContentFile(b"a note"), by=None)
+    delivered = request.files.get()
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("file-rename", args=[request.pk, delivered.pk]),
+        {"name": "checksum.txt"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 400
+    assert "can neither create nor remove a manifest" in response.content.decode()
+    assert DeliveryRequest.objects.get(pk=request.pk).checksum_manifest_id is None
