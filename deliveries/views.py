@@ -291,7 +291,11 @@ def _respond(
     """
     if not request.htmx and status < 400:
         return HttpResponseRedirect(_back_url(request, delivery_request))
-    delivery_request.refresh_from_db(fields=["checksum_manifest", "updated_at"])
+    # What the action committed, read into a new instance. Not refresh_from_db():
+    # django-fsm's lifts the status field's protection on the class, for every thread
+    # at once, and a request served meanwhile fails ("Direct status modification is
+    # not allowed").
+    delivery_request = get_request_for_user(request.user, delivery_request.pk)
     context = _detail_context(request, delivery_request, oob=True, **extra)
     if not request.htmx:
         return render(request, DETAIL_TEMPLATE, context, status=status)

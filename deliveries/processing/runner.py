@@ -259,12 +259,13 @@ def schedule_watchdog(request_id: int, *, rerun: bool = False) -> None:
 def finish_if_done(request: DeliveryRequest) -> bool:
     if not request.all_files_processed():
         return False
-    request.refresh_from_db(fields=["checksum_manifest", "updated_at"])
-    current = DeliveryRequest.objects.filter(pk=request.pk).values_list("status", flat=True)
-    if current.first() != Status.SUBMITTED:
+    # A new instance, not refresh_from_db(): django-fsm's lifts the status field's
+    # protection on the class, for every thread of the process at once.
+    current = DeliveryRequest.objects.filter(pk=request.pk).first()
+    if current is None or current.status != Status.SUBMITTED:
         return False
     try:
-        request.act("finish_processing", by=None)
+        current.act("finish_processing", by=None)
     except ActionRefused:
         return False  # another worker finished it, or the state moved on
     return True
