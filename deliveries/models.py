@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -650,8 +650,16 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
         by: AnyUser | None,
         md5: str = "",
         xxh64: str = "",
+        in_transaction: Callable[[DeliveredFile], None] | None = None,
     ) -> DeliveredFile:
-        """Deliver one file; `content` is a django File. Refused outside Open/Redelivery."""
+        """Deliver one file; `content` is a django File. Refused outside Open/Redelivery.
+
+        `in_transaction(file)` runs in the transaction that adds the file's row: what
+        it writes commits with the delivery or not at all, and if it raises, nothing
+        is delivered and the stored bytes are deleted. Call this outside any other
+        transaction: one that rolled back after this returned would leave the stored
+        bytes behind, and on SQLite it would hold the write lock while they are copied.
+        """
         try:
             naming.check_name_shape(name)
         except ValidationError as error:
@@ -688,6 +696,8 @@ class DeliveryRequest(ConcurrentTransitionMixin, models.Model):
                 )
                 if manifests.is_manifest_name(name):
                     self._attach_manifest(delivered)
+                if in_transaction is not None:
+                    in_transaction(delivered)
         except BaseException:
             # Refused or failed: the rows rolled back, so the stored bytes go too.
             default_storage.delete(stored_path)

@@ -19,7 +19,6 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.defaultfilters import filesizeformat
@@ -30,7 +29,7 @@ from django.views.decorators.http import require_http_methods
 
 from .. import naming
 from ..access import Can, get_request_for_user
-from ..models import FILE_CHANGES_ALLOWED, ActionRefused, DeliveryRequest
+from ..models import FILE_CHANGES_ALLOWED, ActionRefused, DeliveredFile, DeliveryRequest
 from . import staging
 from .models import Upload
 
@@ -438,18 +437,21 @@ def _deliver(request: HttpRequest, found: Upload, digests: staging.Digests) -> N
     """
     upload_id = found.pk
     staged = staging.StagedFile(upload_id)
-    delivered = None
+
+    def complete(delivered: DeliveredFile) -> None:
+        # The row says "complete" in the transaction that delivers the file, and an
+        # upload removed meanwhile delivers nothing.
+        if not Upload.objects.filter(pk=upload_id).update(
+            offset=found.offset, expires_at=found.expires_at
+        ):
+            raise staging.UploadGone
+
     try:
-        with transaction.atomic():
-            # The upload's row first: one removed meanwhile delivers nothing.
-            still_there = Upload.objects.filter(pk=upload_id).update(
-                offset=found.offset, expires_at=found.expires_at
-            )
-            if not still_there:
-                raise staging.UploadGone
-            delivered = found.request.add_file(
-                found.name, staged, by=request.user, **digests.hexdigests()
-            )
+        # Not inside a transaction of ours: add_file stores the bytes before it takes
+        # any lock, and deletes them when its transaction does not commit.
+        found.request.add_file(
+            found.name, staged, by=request.user, in_transaction=complete, **digests.hexdigests()
+        )
     except ActionRefused as refusal:
         # The request changed meanwhile (submitted, say): these bytes can't be delivered.
         _discard(found)
@@ -458,10 +460,6 @@ def _deliver(request: HttpRequest, found: Upload, digests: staging.Digests) -> N
         staging.remove(upload_id)
         raise TusError(404, _("No such upload.")) from None
     except BaseException:
-        if delivered is not None:
-            # Stored, then rolled back with the rows (the commit failed): the bytes
-            # must not stay behind as an orphan.
-            default_storage.delete(delivered.content.name)
         # Never leave an upload that says "all bytes received" with nothing delivered:
         # the client would report success. Gone, it answers 404 and the client starts
         # again.
