@@ -153,9 +153,11 @@ TEMPLATES = [
 ]
 
 if not (DEBUG or TESTING or os.environ.get("DATABASE_URL")):
-    # SQLite ignores the row locks that serialize two people acting on one request.
+    # Production names its database on purpose: PostgreSQL, or SQLite for a single
+    # machine that runs both the web server and the worker (README, "SQLite").
     raise ImproperlyConfigured(
-        "DATABASE_URL is not set. Point it at PostgreSQL (postgres://user@host:5432/db), "
+        "DATABASE_URL is not set. Point it at PostgreSQL (postgres://user@host:5432/db) "
+        "or, for one machine only, at an SQLite file (sqlite:////srv/portal/portal.sqlite3); "
         "or set DJANGO_DEBUG=1 for local development on SQLite."
     )
 DATABASES = {
@@ -166,9 +168,24 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Wait for a writer instead of failing at once: the web server and the worker
-    # share the file in development.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # SQLite under a threaded server and a worker, all writing one file (Django's
+    # "SQLite notes"):
+    # - WAL: readers never wait for the writer, nor the writer for readers; kept in
+    #   the file, and NORMAL sync is safe with it (a power cut may lose the last
+    #   commits, never corrupt the file).
+    # - IMMEDIATE: each transaction takes the write lock when it begins. A deferred
+    #   one that read first and then wrote would fail at once with "database is
+    #   locked" (its snapshot may be stale, so SQLite can't let it wait); this one
+    #   waits its turn. It also serializes the transactions that lock a request's
+    #   row, which SQLite's missing SELECT ... FOR UPDATE leaves to PostgreSQL.
+    # - timeout: how long a writer waits for the lock before "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
     if not TESTING:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
     else:

@@ -132,9 +132,7 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def main() -> int:
-    paths = [
-        path for path in sorted((ROOT / APP).rglob("*.py")) if "migrations" not in path.parts
-    ]
+    paths = [path for path in sorted((ROOT / APP).rglob("*.py")) if "migrations" not in path.parts]
     modules = {module_name(path) for path in paths}
     graph: dict[str, set[str]] = defaultdict(set)
     hidden: list[str] = []
@@ -159,7 +157,9 @@ def main() -> int:
         for source in sorted(arrows):
             print(f"{source} -> {', '.join(sorted(arrows[source]))}")
     if problems:
-        print(f"{problems} problem(s): the import graph must run one way (scripts/check_imports.py).")
+        print(
+            f"{problems} problem(s): the import graph must run one way (scripts/check_imports.py)."
+        )
         return 1
     print(f"Imports run one way: {len(modules)} modules, no circle.")
     return 0

@@ -4,7 +4,7 @@ DeliveryRequest (this mixin), each in one transaction with the request row locke
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -189,8 +189,16 @@ class FileChanges:
         by: AnyUser | None,
         md5: str = "",
         xxh64: str = "",
+        in_transaction: Callable[[DeliveredFile], None] | None = None,
     ) -> DeliveredFile:
-        """Deliver one file; `content` is a django File. Refused outside Open/Redelivery."""
+        """Deliver one file; `content` is a django File. Refused outside Open/Redelivery.
+
+        `in_transaction(file)` runs in the transaction that adds the file's row: what
+        it writes commits with the delivery or not at all, and if it raises, nothing
+        is delivered and the stored bytes are deleted. Call this outside any other
+        transaction: one that rolled back after this returned would leave the stored
+        bytes behind, and on SQLite it would hold the write lock while they are copied.
+        """
         try:
             naming.check_name_shape(name)
         except ValidationError as error:
@@ -247,6 +255,8 @@ class FileChanges:
                 )
                 if is_manifest and entries is not None:
                     self._attach_manifest(delivered, entries)
+                if in_transaction is not None:
+                    in_transaction(delivered)
         except BaseException:
             # Refused or failed: the rows rolled back, so the stored bytes go too.
             default_storage.delete(stored_path)

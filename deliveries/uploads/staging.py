@@ -80,9 +80,18 @@ def remove(upload_id: Any) -> None:
     shutil.rmtree(folder(upload_id), ignore_errors=True)
 
 
+_held = threading.local()
+
+
 @contextmanager
 def locked(upload_id: Any) -> Iterator[None]:
-    """Hold the upload's exclusive lock, or raise UploadLocked at once."""
+    """Hold the upload's exclusive lock, or raise UploadLocked at once. A thread that
+    holds it already (a creation that goes on to take the first bytes) keeps it."""
+    held: set[str] = _held.__dict__.setdefault("ids", set())
+    key = str(upload_id)
+    if key in held:
+        yield
+        return
     try:
         fd = os.open(folder(upload_id) / "lock", os.O_RDWR | os.O_CREAT, 0o600)
     except FileNotFoundError:
@@ -92,7 +101,11 @@ def locked(upload_id: Any) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise UploadLocked from None
-        yield
+        held.add(key)
+        try:
+            yield
+        finally:
+            held.discard(key)
     finally:
         os.close(fd)  # closing releases the lock
 

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from ..files import manifests, naming
+from ..files.models import DeliveredFile
 from ..partners.roles import Can
 from ..requests.access import get_request_for_user
 from ..requests.models import FILE_CHANGES_ALLOWED, ActionRefused, DeliveryRequest
@@ -247,27 +248,32 @@ def _create(request: HttpRequest) -> HttpResponse:
     _make_way_for(delivery_request, name, request.user)
     upload = Upload(request=delivery_request, name=name, length=length, created_by=request.user)
     upload.extend_expiry()
-    try:
-        with transaction.atomic():
-            upload.save(force_insert=True)
-    except IntegrityError:
-        raise TusError(400, _being_uploaded(name)) from None
+    # The staging folder exists, and this creation holds its lock, before the row can
+    # be seen: another creation of the same name then finds an upload being written
+    # (and refuses), never one whose folder is missing (which it would discard).
     staging.create(upload.pk)
-    location = request.build_absolute_uri(reverse("tus-upload", args=[upload.pk]))
-    if length == 0:
-        # No PATCH will ever come for an empty file: deliver it now.
-        with staging.locked(upload.pk):
-            _deliver(request, upload, staging.Digests())
-    headers = {"Location": location}
-    if sent_along:
-        # creation-with-upload: the first bytes ride along with the creation.
+    with staging.locked(upload.pk):
         try:
-            response = _append(request, upload, offset=0)
-        except TusError:
-            # The client never learns this upload's address: it must not hold the name.
-            _discard_quietly(upload)
-            raise
-        headers["Upload-Offset"] = response["Upload-Offset"]
+            with transaction.atomic():
+                upload.save(force_insert=True)
+        except IntegrityError:
+            staging.remove(upload.pk)
+            raise TusError(400, _being_uploaded(name)) from None
+        location = request.build_absolute_uri(reverse("tus-upload", args=[upload.pk]))
+        if length == 0:
+            # No PATCH will ever come for an empty file: deliver it now.
+            _deliver(request, upload, staging.Digests())
+        headers = {"Location": location}
+        if sent_along:
+            # creation-with-upload: the first bytes ride along with the creation.
+            try:
+                response = _append(request, upload, offset=0)
+            except TusError:
+                # The client never learns this upload's address: it must not hold the
+                # name.
+                _discard_quietly(upload)
+                raise
+            headers["Upload-Offset"] = response["Upload-Offset"]
     return _answer(201, Upload_Expires=_expires(upload), **headers)
 
 
@@ -278,19 +284,27 @@ def _make_way_for(delivery_request: DeliveryRequest, name: str, user: Any) -> No
     earlier = Upload.objects.filter(request=delivery_request, name=name).first()
     if earlier is None:
         return
-    if earlier.is_delivered:
-        # Its file was delivered, then removed or renamed: the name is free again.
-        earlier.delete()
-        return
-    if earlier.created_by_id != user.pk and earlier.is_receiving():
-        raise TusError(400, _being_uploaded(name))
-    try:
-        with staging.locked(earlier.pk):
-            _discard(earlier)
-    except staging.UploadLocked:
-        raise TusError(400, _being_uploaded(name)) from None
-    except staging.UploadGone:
-        earlier.delete()
+    if not earlier.is_delivered:
+        if earlier.created_by_id != user.pk and earlier.is_receiving():
+            raise TusError(400, _being_uploaded(name))
+        # Only while it is still unfinished: a parallel creation of this name may
+        # deliver it between our read and our lock (its folder then goes).
+        unfinished = Upload.objects.filter(pk=earlier.pk).under_way()
+        try:
+            with staging.locked(earlier.pk):
+                if unfinished.exists():
+                    _discard(earlier)
+                    return
+        except staging.UploadLocked:
+            raise TusError(400, _being_uploaded(name)) from None
+        except staging.UploadGone:
+            if unfinished.delete()[0]:
+                return
+    # Delivered: while its file keeps the name, the name is taken.
+    if delivery_request.files.filter(name=name).exists():
+        raise TusError(400, naming.duplicate_name_error(name).messages[0])
+    # Its file was removed or renamed since: the name is free again.
+    Upload.objects.filter(pk=earlier.pk).delete()
 
 
 def _being_uploaded(name: str) -> str:
@@ -435,15 +449,29 @@ def _deliver(request: HttpRequest, found: Upload, digests: staging.Digests) -> N
     """
     upload_id = found.pk
     staged = staging.StagedFile(upload_id)
+
+    def complete(delivered: DeliveredFile) -> None:
+        # The row says "complete" in the transaction that delivers the file, and an
+        # upload removed meanwhile delivers nothing.
+        if not Upload.objects.filter(pk=upload_id).update(
+            offset=found.offset, expires_at=found.expires_at
+        ):
+            raise staging.UploadGone
+
     try:
-        with transaction.atomic():
-            found.request.add_file(found.name, staged, by=request.user, **digests.hexdigests())
-            found.save(update_fields=["offset", "expires_at"])
+        # Not inside a transaction of ours: add_file stores the bytes before it takes
+        # any lock, and deletes them when its transaction does not commit.
+        found.request.add_file(
+            found.name, staged, by=request.user, in_transaction=complete, **digests.hexdigests()
+        )
     except ActionRefused as refusal:
         # The request changed meanwhile (submitted, say): these bytes can't be delivered.
         _discard(found)
         raise TusError(403 if refusal.field != "name" else 400, refusal.message) from None
-    except Exception:
+    except staging.UploadGone:
+        staging.remove(upload_id)
+        raise TusError(404, _("No such upload.")) from None
+    except BaseException:
         # Never leave an upload that says "all bytes received" with nothing delivered:
         # the client would report success. Gone, it answers 404 and the client starts
         # again.
