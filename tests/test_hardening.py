@@ -67,3 +67,24 @@ def test_renaming_to_a_manifest_name_is_explained_on_the_page(client, admin_user
     assert response.status_code == 400
     assert "can neither create nor remove a manifest" in response.content.decode()
     assert DeliveryRequest.objects.get(pk=request.pk).checksum_manifest_id is None
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"file": "9" * 30},
+        {"history_before": "9" * 30},
+        {"file": "9" * 30, "confirm": "remove"},
+    ],
+)
+def test_an_id_too_large_for_any_row_is_ignored(client, admin_user, make_request, params):
+    request = make_request(files=1)
+    client.force_login(admin_user)
+    response = client.get(reverse("request-detail", args=[request.pk]), params)
+    assert response.status_code in (200, 404)
+
+
+def test_a_list_cursor_too_large_for_any_row_is_ignored(client, admin_user, make_request):
+    make_request(name="Only")
+    client.force_login(admin_user)
+    assert listed_names(client, before="9" * 30) == ["Only"]

@@ -1,8 +1,6 @@
-"""Partner pages: the list of requests and the Details Page with its actions.
-
-Each action is a plain form POST that redirects back to the page; htmx enhances it
-and then gets only the fragments that changed. Views fetch through the access
-helpers, call one model method and render.
+"""Partner pages: the list of requests, the Details Page and what it polls while work
+is under way. Views fetch through the access helpers and render; the page's actions
+are in actions.py.
 """
 
 from __future__ import annotations
@@ -52,6 +50,12 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+def ids_from(values: list[str]) -> list[int]:
+    """The object ids among a form's values; anything else is ignored. An id of more
+    digits than 64 bits hold exists nowhere, and SQLite can't even compare it."""
+    return [int(value) for value in values if value.isdecimal() and len(value) <= 18]
+
+
 # The list ---------------------------------------------------------------------------
 
 
@@ -70,12 +74,12 @@ def request_list(request: HtmxHttpRequest) -> HttpResponse:
     if query:
         requests = requests.filter(Q(title__name__icontains=query) | Q(name__icontains=query))
     # Older pages by keyset: ?before=<id of the last request shown>.
-    before = request.GET.get("before", "")
+    before = ids_from(request.GET.getlist("before")[:1])
     anchor = None
-    if before.isdecimal():
+    if before:
         # Only a request the viewer may see anchors a page: a cursor reveals nothing
         # of the others, not even whether they exist.
-        visible = requests_visible_to(request.user).filter(pk=int(before))
+        visible = requests_visible_to(request.user).filter(pk=before[0])
         anchor = visible.values("created_at", "pk").first()
     if anchor:
         requests = requests.filter(
@@ -157,9 +161,9 @@ def _history_page(delivery_request: DeliveryRequest, request: HttpRequest) -> di
         .only("request_id", "at", "action", "before", "after", "details", "actor__username")
         .order_by("-at", "-id")
     )
-    before = request.GET.get("history_before", "")
-    if before.isdecimal():
-        anchor = delivery_request.history.filter(pk=int(before)).values("at", "pk").first()
+    before = ids_from(request.GET.getlist("history_before")[:1])
+    if before:
+        anchor = delivery_request.history.filter(pk=before[0]).values("at", "pk").first()
         if anchor:
             entries = entries.filter(
                 Q(at__lt=anchor["at"]) | Q(at=anchor["at"], pk__lt=anchor["pk"])
@@ -215,18 +219,12 @@ def detail_context(
     return context
 
 
-def ids_from(values: list[str]) -> list[int]:
-    """The object ids among a form's values; anything else is ignored. An id of more
-    digits than 64 bits hold exists nowhere, and SQLite can't even compare it."""
-    return [int(value) for value in values if value.isdecimal() and len(value) <= 18]
-
-
 def _panel_context(request: HttpRequest, delivery_request: DeliveryRequest) -> dict[str, Any]:
     """What the URL asks to show open: the side panel or a confirmation dialog."""
     context: dict[str, Any] = {}
-    file_pk = request.GET.get("file", "")
-    if file_pk.isdecimal() and request.GET.get("confirm") != "remove":
-        context["panel_file"] = get_file_in_request(delivery_request, int(file_pk))
+    file_pk = ids_from(request.GET.getlist("file")[:1])
+    if file_pk and request.GET.get("confirm") != "remove":
+        context["panel_file"] = get_file_in_request(delivery_request, file_pk[0])
         context["panel_edit"] = request.GET.get("edit") == "1"
     if request.GET.get("dialog") == "redelivery":
         context["open_dialog"] = "redelivery"
