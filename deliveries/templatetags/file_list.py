@@ -137,7 +137,7 @@ def file_rows(context: template.Context) -> SafeString:
                 ),
                 extension=escape(f.extension.upper()) or "—",
                 size=size,
-                by=escape(str(f.delivered_by)) if f.delivered_by is not None else "—",
+                by=escape(f.delivered_by_name or "—"),
                 iso=when.isoformat(),
                 when=shown,
                 processing=processing_cell(f, status_labels),
