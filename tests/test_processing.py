@@ -561,6 +561,7 @@ def test_a_worker_killed_mid_request_loses_nothing_and_the_next_one_finishes(
         request.add_file(f"mix_{n}.wav", ContentFile(samples.wav_audio(channels=2)), by=None)
     with django_capture_on_commit_callbacks(execute=True):
         request.act(request.submit, by=None)
+    submitted_task = DBTaskResult.objects.get()  # the one task the submit enqueued
     database = _SharedDatabase(tmp_path)
     media_root = Path(settings.MEDIA_ROOT)
 
@@ -588,8 +589,10 @@ def test_a_worker_killed_mid_request_loses_nothing_and_the_next_one_finishes(
     assert request.files.get(name="mix_1.wav").metadata["channels"] == 2
     finished = HistoryEntry.objects.get(request=request, after=Status.PROCESSED)
     assert finished.actor is None
-    # The killed worker's task never finished: recovery did not depend on it.
-    assert DBTaskResult.objects.running().count() == 1
+    # The killed worker's task never finished: recovery did not depend on it. (Only
+    # that one is looked at: a worker stopped by SIGTERM between claiming its next task
+    # and starting it can leave that one "running" too, a race in django-tasks-db.)
+    assert DBTaskResult.objects.running().filter(pk=submitted_task.pk).exists()
 
 
 # The Details Page ---------------------------------------------------------------------------
