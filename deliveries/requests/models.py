@@ -38,9 +38,9 @@ from .history import HistoryEntry
 from .states import AssetType, Status
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import User
 
-    AnyUser = AbstractBaseUser | AnonymousUser
+    from ..partners.roles import AnyUser
 
 __all__ = ["ActionRefused", "AssetType", "FILE_CHANGES_ALLOWED", "Status"]
 
@@ -64,7 +64,12 @@ class Title(models.Model):
         return self.name
 
 
-def _may(capability: Can) -> Callable[[DeliveryRequest, Any], bool]:
+# django-fsm types a transition's conditions and permission as taking any Model (and a
+# user with permissions): ours take the DeliveryRequest they guard, which its types
+# can't say. Hence the `ignore[list-item]` and `ignore[arg-type]` on the transitions.
+
+
+def _may(capability: Can) -> Callable[[DeliveryRequest, AnyUser | None], bool]:
     """A transition permission read from the role table (deliveries/partners/roles.py),
     so that the page's controls and the state machine never disagree. The system
     (user None: the worker, automatic submission) may run any transition it reaches."""
@@ -168,11 +173,11 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.OPEN, Status.REDELIVERY],
         target=Status.SUBMITTED,
-        conditions=[has_delivered_files, no_upload_receiving],
-        permission=_may(Can.DELIVER),
+        conditions=[has_delivered_files, no_upload_receiving],  # type: ignore[list-item]
+        permission=_may(Can.DELIVER),  # type: ignore[arg-type]
         custom={"admin": False, "label": gettext_lazy("Submit")},
     )
-    def submit(self, by: AnyUser | None = None) -> dict[str, Any]:
+    def submit(self, by: User | None = None) -> dict[str, Any]:
         # Files already processed keep their results; processing starts after commit
         # (deliveries/tasks.py listens for the transition).
         done = self.files.filter(
@@ -213,11 +218,11 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.SUBMITTED,
         target=Status.PROCESSED,
-        conditions=[all_files_processed],
-        permission=_is_system,
+        conditions=[all_files_processed],  # type: ignore[list-item]
+        permission=_is_system,  # type: ignore[arg-type]
         custom={"admin": False, "label": gettext_lazy("Finish processing")},
     )
-    def finish_processing(self, by: AnyUser | None = None) -> dict[str, Any]:
+    def finish_processing(self, by: User | None = None) -> dict[str, Any]:
         return {}
 
     def why_not_finish_processing(self) -> str:
@@ -230,13 +235,13 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.PROCESSED,
         target=Status.ACCEPTED,
-        permission=_may(Can.REOPEN),  # the studio contact's share
+        permission=_may(Can.REOPEN),  # type: ignore[arg-type]  # the studio contact's share
         custom={
             "label": gettext_lazy("Accept"),
             "help_text": gettext_lazy("The delivery is complete: the partner is done."),
         },
     )
-    def accept(self, by: AnyUser | None = None) -> dict[str, Any]:
+    def accept(self, by: User | None = None) -> dict[str, Any]:
         return {}
 
     def why_not_accept(self) -> str:
@@ -249,7 +254,7 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.PROCESSED,
         target=Status.REDELIVERY,
-        permission=_may(Can.REDELIVER),
+        permission=_may(Can.REDELIVER),  # type: ignore[arg-type]
         custom={
             "label": gettext_lazy("Ask for redelivery"),
             "help_text": gettext_lazy(
@@ -260,7 +265,7 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
     )
     def ask_for_redelivery(
         self,
-        by: AnyUser | None = None,
+        by: User | None = None,
         reasons: Iterable[RedeliveryReason] = (),
         clear_files: bool = False,
         note: str = "",
@@ -286,7 +291,7 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.ACCEPTED,
         target=Status.REDELIVERY,
-        permission=_may(Can.REOPEN),
+        permission=_may(Can.REOPEN),  # type: ignore[arg-type]
         custom={
             "label": gettext_lazy("Reopen for redelivery"),
             "help_text": gettext_lazy(
@@ -298,7 +303,7 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
     )
     def reopen(
         self,
-        by: AnyUser | None = None,
+        by: User | None = None,
         reasons: Iterable[RedeliveryReason] = (),
         clear_files: bool = False,
         note: str = "",
@@ -326,7 +331,7 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         self,
         reasons: Iterable[RedeliveryReason],
         clear_files: bool,
-        by: AnyUser | None,
+        by: User | None,
         note: str,
     ) -> dict[str, Any]:
         reasons = list(reasons)
@@ -360,7 +365,7 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         self,
         transition_method: Callable[..., dict[str, Any]],
         *,
-        by: AnyUser | None,
+        by: User | None,
         seen_status: str | None = None,
         **kwargs: Any,
     ) -> HistoryEntry:
