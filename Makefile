@@ -35,10 +35,13 @@ test: setup
 bench: setup
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+# Style, formatting, the type check of deliveries/ and portal/ (pyproject's [tool.mypy];
+# the settings it imports need DJANGO_DEBUG), and migrations that match the models.
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/python scripts/check_imports.py
 	$(BIN)/ruff format --check .
+	DJANGO_DEBUG=1 $(BIN)/mypy
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:

@@ -10,6 +10,7 @@ import secrets
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -234,7 +235,7 @@ UPLOAD_STAGING_ROOT = os.environ.get("PORTAL_UPLOAD_STAGING_ROOT", "")
 PORTAL_UPLOAD_MAX_BYTES = int(os.environ.get("PORTAL_UPLOAD_MAX_BYTES", str(5 * 1024**4)))
 UPLOAD_EXPIRY = datetime.timedelta(hours=float(os.environ.get("PORTAL_UPLOAD_EXPIRY_HOURS", "24")))
 
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",

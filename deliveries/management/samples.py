@@ -23,11 +23,15 @@ import random
 import struct
 from collections.abc import Iterator
 from fractions import Fraction
+from typing import TYPE_CHECKING, cast
 
 import av
 import xxhash
 from av.codec.context import Flags
 from PIL import Image
+
+if TYPE_CHECKING:
+    from av.video.stream import VideoStream
 
 from ..processing.timedtext import clock_time as _clock
 
@@ -78,7 +82,8 @@ def h264_aac_mp4(seconds: float = 2.0, width: int = 320, height: int = 180, fps:
 
     buffer = io.BytesIO()
     with av.open(buffer, "w", format="mp4", options=_BITEXACT) as container:
-        video = container.add_stream(VIDEO_CODEC, rate=fps)
+        # A codec chosen at import time: PyAV's types can't tell it is a video one.
+        video = cast("VideoStream", container.add_stream(VIDEO_CODEC, rate=fps))
         video.width = width
         video.height = height
         video.pix_fmt = "yuv420p"
@@ -111,8 +116,8 @@ def h264_aac_mp4(seconds: float = 2.0, width: int = 320, height: int = 180, fps:
         container.mux(video.encode(None))
 
         pcm = _sine_s16(sample_count, gains=(1.0, 0.7), sample_rate=_AUDIO_RATE)
-        for frame in _audio_frames(pcm, sample_count, "stereo", _AUDIO_RATE, chunk=1024):
-            container.mux(audio.encode(frame))
+        for audio_frame in _audio_frames(pcm, sample_count, "stereo", _AUDIO_RATE, chunk=1024):
+            container.mux(audio.encode(audio_frame))
         container.mux(audio.encode(None))
 
     return buffer.getvalue()

@@ -3,7 +3,8 @@ contact's share everywhere."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
@@ -11,9 +12,9 @@ from .models import Membership
 from .roles import ROLE_CAPABILITIES, STAFF_CAPABILITIES, Can
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import User
 
-    AnyUser = AbstractBaseUser | AnonymousUser
+    from .roles import AnyUser
 
 
 def role_in(user: AnyUser | None, organization_id: int) -> str | None:
@@ -30,7 +31,7 @@ def role_in(user: AnyUser | None, organization_id: int) -> str | None:
     return roles[organization_id]
 
 
-def role_subquery(user: AnyUser, organization: OuterRef) -> Subquery:
+def role_subquery(user: User, organization: OuterRef) -> Subquery:
     """The user's role in `organization` (a reference to the outer query's column), to
     read with an object of that organization instead of in a query of its own."""
     memberships = Membership.objects.filter(user=user, organization_id=organization)
@@ -61,10 +62,10 @@ def capabilities(user: AnyUser | None, organization_id: int) -> frozenset[Can]:
     return caps
 
 
-def is_studio_contact(user: Any) -> bool:
+def is_studio_contact(user: AnyUser | None) -> bool:
     return bool(getattr(user, "is_staff", False))
 
 
-def organizations_of(user: AnyUser) -> QuerySet[Membership]:
+def organizations_of(user: User) -> QuerySet[Membership, Mapping[str, object]]:
     """The ids of the user's organizations, as a subquery."""
     return Membership.objects.filter(user=user).values("organization")

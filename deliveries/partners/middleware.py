@@ -1,6 +1,8 @@
 import zoneinfo
+from collections.abc import Callable
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
 from .models import Preference
@@ -13,10 +15,10 @@ class ViewerTimeZoneMiddleware:
     without it (first visit, JavaScript off) times stay in the server's zone, UTC.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         name = request.COOKIES.get("portal_tz", "")
         try:
             timezone.activate(zoneinfo.ZoneInfo(name)) if name else timezone.deactivate()
@@ -33,10 +35,10 @@ class RememberedLanguageMiddleware:
     gets the remembered one, and keeps it through the cookie we set.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         remembered = ""
         cookie_name = settings.LANGUAGE_COOKIE_NAME
         if (

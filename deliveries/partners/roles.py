@@ -2,9 +2,16 @@
 contacts' share. Imports nothing of the portal, so every layer can read it."""
 
 import enum
+from typing import TYPE_CHECKING, TypeAlias
 
 from django.db import models
 from django.utils.translation import gettext_lazy
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    # Who asks: request.user, signed in or not (the portal keeps Django's User model).
+    AnyUser: TypeAlias = User | AnonymousUser
 
 
 class Role(models.TextChoices):

@@ -7,6 +7,8 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_credentials
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpResponse
 
 
 def failure_delay(failures: int) -> float:
@@ -19,7 +21,7 @@ def failure_delay(failures: int) -> float:
 
 
 class SlowingLoginView(auth_views.LoginView):
-    def form_invalid(self, form):
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         credentials = get_credentials(form.data.get("username", ""))
         failures = AxesProxyHandler.get_failures(self.request, credentials)
         time.sleep(failure_delay(failures))

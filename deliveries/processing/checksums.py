@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 import xxhash
+
+if TYPE_CHECKING:
+
+    class _Hasher(Protocol):
+        """What hashlib's and xxhash's hashers have in common here."""
+
+        def update(self, data: memoryview, /) -> None: ...
+        def hexdigest(self) -> str: ...
+
 
 # Large enough that the per-call cost of Python disappears next to the hashing, small
 # enough that a 400 GB camera file never sits in memory.
@@ -19,7 +28,7 @@ def digests(
     handle: BinaryIO, *, md5: bool = True, xxh64: bool = True, tick: Callable[[], None] | None
 ) -> dict[str, str]:
     """Read `handle` once, in chunks, and return the requested hex digests."""
-    hashers: dict[str, object] = {}
+    hashers: dict[str, _Hasher] = {}
     if md5:
         hashers["md5"] = hashlib.md5(usedforsecurity=False)
     if xxh64:
@@ -28,7 +37,7 @@ def digests(
         return {}
     buffer = bytearray(CHUNK_SIZE)
     view = memoryview(buffer)
-    updates = [h.update for h in hashers.values()]  # type: ignore[attr-defined]
+    updates = [h.update for h in hashers.values()]
     readinto = getattr(handle, "readinto", None)
     while True:
         if readinto is not None:
@@ -45,4 +54,4 @@ def digests(
             update(chunk)
         if tick is not None:
             tick()
-    return {name: h.hexdigest() for name, h in hashers.items()}  # type: ignore[attr-defined]
+    return {name: h.hexdigest() for name, h in hashers.items()}

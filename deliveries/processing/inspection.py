@@ -44,7 +44,7 @@ KIND_WORDS = (
     gettext_noop("picture-mastering image sequence"),
 )
 
-EXPECTED_KIND = {
+EXPECTED_KIND: dict[str, str] = {
     AssetType.PRIMARY_VIDEO: "media",
     AssetType.AUDIO: "media",
     AssetType.TIMED_TEXT: "timed text",
@@ -107,7 +107,9 @@ def examine(
     return result
 
 
-def _verify(delivered: DeliveredFile, request: DeliveryRequest, result: FileResult) -> list:
+def _verify(
+    delivered: DeliveredFile, request: DeliveryRequest, result: FileResult
+) -> list[Finding]:
     manifest_name = request.checksum_manifest.name if request.checksum_manifest else "manifest"
     entry = ManifestEntry.objects.filter(
         manifest_id=request.checksum_manifest_id, file_name=delivered.name

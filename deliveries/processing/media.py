@@ -126,7 +126,9 @@ def _described(stream: Any) -> bool:
     return True
 
 
-def _inspect_open(container: Any, name: str, extension: str) -> tuple[dict, list[Finding]]:
+def _inspect_open(
+    container: Any, name: str, extension: str
+) -> tuple[dict[str, Any], list[Finding]]:
     found = container.format
     mismatch = formats.mismatch(name, extension, found.name, found.long_name)
     if mismatch:

@@ -33,12 +33,12 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 from django_tasks_db.models import DBTaskResult
@@ -59,7 +59,7 @@ def lease_seconds() -> float:
     return float(os.environ.get("PORTAL_PROCESSING_LEASE_SECONDS", "120"))
 
 
-def _one_file(file_id: int):
+def _one_file(file_id: int) -> QuerySet[DeliveredFile]:
     """One file row for a conditional UPDATE (claim, renew, store, release).
 
     Through the base manager, so the statement is a plain ``UPDATE … WHERE id = …
@@ -103,7 +103,7 @@ class Lease:
 
 def _lease_is_live(metadata: Any, now: float) -> bool:
     lease = metadata.get("lease") if isinstance(metadata, dict) else None
-    return bool(lease) and float(lease.get("expires", 0)) > now
+    return bool(lease and float(lease.get("expires", 0)) > now)
 
 
 def live_leases(request: DeliveryRequest) -> int:
@@ -165,7 +165,7 @@ def _claim(file_id: int) -> Lease | None:
     return lease if claimed else None
 
 
-def _pending_ids(request: DeliveryRequest):
+def _pending_ids(request: DeliveryRequest) -> Iterator[int]:
     """Pending file ids in batches by keyset, so 250,000 files never load at once."""
     last = 0
     while True:
@@ -280,7 +280,7 @@ def process_request(
     return {"request": request_id, "processed": processed, "finished": finished}
 
 
-def _ready_tasks():
+def _ready_tasks() -> QuerySet[DBTaskResult]:
     return DBTaskResult.objects.ready().filter(task_path=TASK_PATH)
 
 
@@ -290,7 +290,7 @@ def place_in_queue(request: DeliveryRequest) -> int | None:
     mine = (
         _ready_tasks()
         .filter(args_kwargs__kwargs__request_id=request.pk)
-        .order_by(*DBTaskResult._meta.ordering)
+        .order_by(*(DBTaskResult._meta.ordering or ()))
         .first()
     )
     if mine is None:

@@ -49,7 +49,7 @@ def parse_time(value: str, frame_rate: float = 30.0, tick_rate: float = 1.0) -> 
     match = _CLOCK.match(value)
     if match:
         hours, minutes, seconds, fraction, frames, _subframes = match.groups()
-        total = int(hours) * 3600 + int(minutes) * 60 + int(seconds)
+        total: float = int(hours) * 3600 + int(minutes) * 60 + int(seconds)
         if fraction:
             total += float(fraction)
         if frames:
@@ -98,7 +98,7 @@ def _split(name: str) -> tuple[str, str]:
 
 def validate(
     handle: BinaryIO, *, expected_language: str = "", tick: Callable[[], None] | None = None
-) -> tuple[dict, list[Finding]]:
+) -> tuple[dict[str, Any], list[Finding]]:
     """(metadata, findings) for a TTML document read from `handle`."""
     state = _State()
     parser = expat.ParserCreate(namespace_separator=" ")
@@ -184,7 +184,7 @@ def validate(
                 {"count": state.extra_findings},
             )
         )
-    metadata: dict = {"format": "TTML", "cues": state.cues}
+    metadata: dict[str, Any] = {"format": "TTML", "cues": state.cues}
     if state.language:
         metadata["language"] = state.language
     if state.last_end:

@@ -7,7 +7,7 @@ a member whose role does not allow the action gets 403.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, QuerySet
@@ -24,15 +24,20 @@ from ..partners.access import (
 from ..partners.roles import Can
 from .models import DeliveryRequest
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def requests_visible_to(user: Any) -> QuerySet[DeliveryRequest]:
+    from ..partners.roles import AnyUser
+
+
+def requests_visible_to(user: User) -> QuerySet[DeliveryRequest]:
     requests = DeliveryRequest.objects.all()
     if is_studio_contact(user):
         return requests
     return requests.filter(organization__in=organizations_of(user))
 
 
-def get_request_for_user(user: Any, pk: int, needs: Can = Can.VIEW) -> DeliveryRequest:
+def get_request_for_user(user: AnyUser, pk: int, needs: Can = Can.VIEW) -> DeliveryRequest:
     requests = DeliveryRequest.objects.select_related("title", "organization", "checksum_manifest")
     if user.is_authenticated:
         # The viewer's role, read with the request: who may do what on its page.

@@ -127,12 +127,13 @@ def deliver_files(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     delivered = 0
     for upload in chosen:
         try:
-            if upload.size > settings.PORTAL_UPLOAD_MAX_BYTES:
+            # A parsed upload always has a name and a size; the stubs allow None.
+            if (upload.size or 0) > settings.PORTAL_UPLOAD_MAX_BYTES:
                 raise ActionRefused(
                     _("a file may be at most %(limit)s.")
                     % {"limit": filesizeformat(settings.PORTAL_UPLOAD_MAX_BYTES)}
                 )
-            delivery_request.add_file(upload.name, upload, by=request.user)
+            delivery_request.add_file(upload.name or "", upload, by=request.user)
             delivered += 1
         except ActionRefused as refusal:
             messages.error(
@@ -159,7 +160,8 @@ def ask_for_redelivery(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     delivery_request = get_request_for_user(request.user, pk, needs=Can.REDELIVER)
     form = RedeliveryForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("reasons", [])) or _("Check the form."))
+        reasons_errors = " ".join(str(error) for error in form.errors.get("reasons", []))
+        messages.error(request, reasons_errors or _("Check the form."))
         if request.htmx:
             return _respond(request, delivery_request, status=400, open_dialog="redelivery")
         url = reverse("request-detail", args=[pk]) + "?dialog=redelivery"

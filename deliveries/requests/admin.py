@@ -1,7 +1,13 @@
 """The studio contacts' side: requests with transition buttons, partners, reasons."""
 
+from collections.abc import Mapping
+from typing import Any, cast
+
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.contrib.auth.models import User
+from django.db.models import Count, Model, QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -19,26 +25,26 @@ class ReadOnlyInline(admin.TabularInline):
     can_delete = False
     show_change_link = False
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
 class RedeliveryInline(ReadOnlyInline):
     model = Redelivery
-    fields = ["asked_at", "asked_by", "reason_list", "cleared_files", "cleared_count", "note"]
+    fields = ("asked_at", "asked_by", "reason_list", "cleared_files", "cleared_count", "note")
     readonly_fields = fields
 
     @admin.display(description=gettext_lazy("reasons"))
     def reason_list(self, obj: Redelivery) -> str:
         return ", ".join(r.name for r in obj.reasons.all())
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Redelivery]:
         return super().get_queryset(request).select_related("asked_by").prefetch_related("reasons")
 
 
@@ -47,12 +53,12 @@ class HistoryInline(ReadOnlyInline):
     (a 250,000-file delivery has as many entries)."""
 
     model = HistoryEntry
-    fields = ["at", "actor", "action", "before", "after", "details"]
+    fields = ("at", "actor", "action", "before", "after", "details")
     readonly_fields = fields
     max_num = 0
     per_page = 50
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[HistoryEntry]:
         newest = super().get_queryset(request).select_related("actor").order_by("-at", "-id")
         object_id = (
             request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
@@ -121,7 +127,15 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
         url = reverse("admin:deliveries_historyentry_changelist") + f"?request__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("Every history entry of this request"))
 
-    def save_model(self, request, obj, form, change) -> None:
+    # FSMAdminMixin types itself as the admin of any Model: the methods below that need
+    # this admin's DeliveryRequest override it with `ignore[override]`.
+    def save_model(  # type: ignore[override]
+        self,
+        request: HttpRequest,
+        obj: DeliveryRequest,
+        form: ModelForm[DeliveryRequest],
+        change: bool,
+    ) -> None:
         if not change:
             super().save_model(request, obj, form, change)
             return
@@ -134,7 +148,7 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
         # Nothing changes without a trace: a studio contact's edit is history too.
         HistoryEntry.objects.create(
             request=obj,
-            actor=request.user,
+            actor=cast(User, request.user),  # the admin lets in signed-in staff only
             action=HistoryEntry.Action.EDITED,
             details={
                 "fields": form.changed_data,
@@ -143,27 +157,36 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
             },
         )
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))
         # Moving a request to another partner would hand over its files silently.
         if obj is not None:
             fields.append("organization")
         return fields
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # A request's history must outlive any mistake: ask for redelivery instead.
         return False
 
     fsm_transition_success_msg = gettext_lazy("“{transition_name}” done.")
 
-    def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None) -> bool:
+    def _apply_fsm_transition(  # type: ignore[override]
+        self,
+        *,
+        obj: DeliveryRequest,
+        transition_name: str,
+        request: HttpRequest,
+        kwargs: Mapping[str, Any] | None = None,
+    ) -> bool:
         # Every transition goes through the model's act(): it locks the row, checks
         # who may, records history and refuses with a readable message.
-        known = {t.name for t in obj.get_all_status_transitions()}
+        # django-fsm's FSMField adds this method to the model as it loads: no stub has it.
+        known = {t.name for t in obj.get_all_status_transitions()}  # type: ignore[attr-defined]
         try:
             if transition_name not in known:
                 raise ActionRefused(_("There is no such action on a request."))
-            obj.act(getattr(obj, transition_name), by=request.user, **(kwargs or {}))
+            by = cast(User, request.user)  # the admin lets in signed-in staff only
+            obj.act(getattr(obj, transition_name), by=by, **(kwargs or {}))
         except ActionRefused as refusal:
             self.message_user(request, str(refusal), messages.ERROR)
             return False
@@ -195,11 +218,11 @@ class HistoryEntryAdmin(admin.ModelAdmin):
     list_select_related = ["request__title", "actor"]
     search_fields = ["request__title__name", "before", "after"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: HistoryEntry | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: HistoryEntry | None = None) -> bool:
         return False

@@ -20,17 +20,17 @@ from .history import HistoryEntry
 from .states import Status
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import User
 
     from .models import DeliveryRequest
-
-    AnyUser = AbstractBaseUser | AnonymousUser
 
 FILE_CHANGES_ALLOWED = (Status.OPEN, Status.REDELIVERY)
 
 
 class FileChanges:
-    # Declared on DeliveryRequest; named here for the type checker.
+    # Declared on DeliveryRequest; named here for the type checker. The type checker
+    # can't tell that `self` is a DeliveryRequest: the `ignore[arg-type]` and
+    # `ignore[misc]` below are where this mixin passes itself as one.
     if TYPE_CHECKING:
         pk: int
         status: str
@@ -105,7 +105,7 @@ class FileChanges:
         if not allowed:
             raise ActionRefused(self.why_files_locked())
 
-    def rename_file(self, file: DeliveredFile, new_name: str, *, by: AnyUser | None) -> None:
+    def rename_file(self, file: DeliveredFile, new_name: str, *, by: User | None) -> None:
         try:
             naming.check_rename(file.name, new_name)
         except ValidationError as error:
@@ -146,14 +146,14 @@ class FileChanges:
                 )
             file.name = new_name
             HistoryEntry.objects.create(
-                request=self,
+                request=self,  # type: ignore[misc]
                 actor=by,
                 action=HistoryEntry.Action.RENAMED,
                 before=old_name,
                 after=new_name,
             )
 
-    def remove_files(self, file_ids: Iterable[int] | None, *, by: AnyUser | None) -> int:
+    def remove_files(self, file_ids: Iterable[int] | None, *, by: User | None) -> int:
         """Remove the given files (None: every file). Returns how many were removed.
 
         A fixed number of statements whatever the count; stored content is deleted
@@ -173,7 +173,7 @@ class FileChanges:
                     _("Nothing was removed: the selected files are no longer in this request.")
                 )
             HistoryEntry.objects.create(
-                request=self,
+                request=self,  # type: ignore[misc]
                 actor=by,
                 action=HistoryEntry.Action.REMOVED,
                 before=names[0] if count == 1 else "",
@@ -186,7 +186,7 @@ class FileChanges:
         name: str,
         content: Any,
         *,
-        by: AnyUser | None,
+        by: User | None,
         md5: str = "",
         xxh64: str = "",
         in_transaction: Callable[[DeliveredFile], None] | None = None,
@@ -221,7 +221,7 @@ class FileChanges:
             except manifests.ManifestError as error:
                 unreadable = error
         delivered = DeliveredFile(
-            request=self,
+            request=self,  # type: ignore[misc]
             name=name,
             size=content.size,
             delivered_by=by if by is not None and by.is_authenticated else None,
@@ -247,7 +247,7 @@ class FileChanges:
                 delivered.save()
                 counters.delivered(self)  # type: ignore[arg-type]
                 HistoryEntry.objects.create(
-                    request=self,
+                    request=self,  # type: ignore[misc]
                     actor=by,
                     action=HistoryEntry.Action.DELIVERED,
                     after=name,

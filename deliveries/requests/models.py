@@ -38,9 +38,9 @@ from .history import HistoryEntry
 from .states import AssetType, Status
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import User
 
-    AnyUser = AbstractBaseUser | AnonymousUser
+    from ..partners.roles import AnyUser
 
 __all__ = ["ActionRefused", "AssetType", "FILE_CHANGES_ALLOWED", "Status"]
 
@@ -64,7 +64,12 @@ class Title(models.Model):
         return self.name
 
 
-def _may(capability: Can) -> Callable[[DeliveryRequest, Any], bool]:
+# django-fsm types a transition's conditions and permission as taking any Model (and a
+# user with permissions): ours take the DeliveryRequest they guard, which its types
+# can't say. Hence the `ignore[list-item]` and `ignore[arg-type]` on the transitions.
+
+
+def _may(capability: Can) -> Callable[[DeliveryRequest, AnyUser | None], bool]:
     """A transition permission read from the role table (deliveries/partners/roles.py),
     so that the page's controls and the state machine never disagree. The system
     (user None: the worker, automatic submission) may run any transition it reaches."""
@@ -165,11 +170,11 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.OPEN, Status.REDELIVERY],
         target=Status.SUBMITTED,
-        conditions=[has_delivered_files, no_upload_receiving],
-        permission=_may(Can.DELIVER),
+        conditions=[has_delivered_files, no_upload_receiving],  # type: ignore[list-item]
+        permission=_may(Can.DELIVER),  # type: ignore[arg-type]
         custom={"admin": False, "label": gettext_lazy("Submit")},
     )
-    def submit(self, by: AnyUser | None = None) -> dict[str, Any]:
+    def submit(self, by: User | None = None) -> dict[str, Any]:
         # Files already processed keep their results; processing starts after commit
         # (deliveries/tasks.py listens for the transition).
         done = self.files.filter(
@@ -210,11 +215,11 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.SUBMITTED,
         target=Status.PROCESSED,
-        conditions=[all_files_processed],
-        permission=_is_system,
+        conditions=[all_files_processed],  # type: ignore[list-item]
+        permission=_is_system,  # type: ignore[arg-type]
         custom={"admin": False, "label": gettext_lazy("Finish processing")},
     )
-    def finish_processing(self, by: AnyUser | None = None) -> dict[str, Any]:
+    def finish_processing(self, by: User | None = None) -> dict[str, Any]:
         return {}
 
     def why_not_finish_processing(self) -> str:
@@ -227,13 +232,13 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.PROCESSED,
         target=Status.ACCEPTED,
-        permission=_may(Can.ACCEPT),
+        permission=_may(Can.ACCEPT),  # type: ignore[arg-type]
         custom={
             "label": gettext_lazy("Accept"),
             "help_text": gettext_lazy("The delivery is complete: the partner is done."),
         },
     )
-    def accept(self, by: AnyUser | None = None) -> dict[str, Any]:
+    def accept(self, by: User | None = None) -> dict[str, Any]:
         return {}
 
     def why_not_accept(self) -> str:
@@ -246,7 +251,7 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.PROCESSED,
         target=Status.REDELIVERY,
-        permission=_may(Can.REDELIVER),
+        permission=_may(Can.REDELIVER),  # type: ignore[arg-type]
         custom={
             "label": gettext_lazy("Ask for redelivery"),
             "help_text": gettext_lazy(
@@ -257,7 +262,7 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
     )
     def ask_for_redelivery(
         self,
-        by: AnyUser | None = None,
+        by: User | None = None,
         reasons: Iterable[RedeliveryReason] = (),
         clear_files: bool = False,
         note: str = "",
@@ -283,7 +288,7 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.ACCEPTED,
         target=Status.REDELIVERY,
-        permission=_may(Can.REOPEN),
+        permission=_may(Can.REOPEN),  # type: ignore[arg-type]
         custom={
             "label": gettext_lazy("Reopen for redelivery"),
             "help_text": gettext_lazy(
@@ -295,7 +300,7 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
     )
     def reopen(
         self,
-        by: AnyUser | None = None,
+        by: User | None = None,
         reasons: Iterable[RedeliveryReason] = (),
         clear_files: bool = False,
         note: str = "",
@@ -323,7 +328,7 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         self,
         reasons: Iterable[RedeliveryReason],
         clear_files: bool,
-        by: AnyUser | None,
+        by: User | None,
         note: str,
     ) -> dict[str, Any]:
         reasons = list(reasons)
@@ -357,7 +362,7 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         self,
         transition_method: Callable[..., dict[str, Any]],
         *,
-        by: AnyUser | None,
+        by: User | None,
         seen_status: str | None = None,
         **kwargs: Any,
     ) -> HistoryEntry:

@@ -6,7 +6,7 @@ are in actions.py.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -29,6 +29,9 @@ from ..processing.runner import live_leases, place_in_queue
 from .access import get_file_in_request, get_request_for_user, requests_visible_to
 from .models import DeliveryRequest, RedeliveryReason, Status
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 PAGE_SIZE = 100
 LIST_LIMIT = 500
 DETAIL_TEMPLATE = "deliveries/request_detail.html"
@@ -47,6 +50,7 @@ FILE_ROW_FIELDS = (
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+    user: User  # every view taking one is login_required
 
 
 def ids_from(values: list[str]) -> list[int]:
@@ -328,7 +332,9 @@ def _varies_with_htmx(response: HttpResponse) -> HttpResponse:
 
 @login_required
 @require_GET
-def download_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
+def download_file(
+    request: HttpRequest, pk: int, file_pk: int
+) -> HttpResponseRedirect | FileResponse:
     delivery_request = get_request_for_user(request.user, pk)
     delivered = get_file_in_request(delivery_request, file_pk)
     if not delivered.content:

@@ -137,7 +137,8 @@ def file_rows(context: template.Context) -> SafeString:
                 ),
                 extension=escape(f.extension.upper()) or "—",
                 size=size,
-                by=escape(f.delivered_by_name or "—"),
+                # Annotated by the page's query (requests.views._file_page).
+                by=escape(getattr(f, "delivered_by_name", None) or "—"),
                 iso=when.isoformat(),
                 when=shown,
                 processing=processing_cell(f, status_labels),

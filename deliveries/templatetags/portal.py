@@ -1,5 +1,7 @@
 """Small presentation helpers for the partner pages."""
 
+from typing import Any
+
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -147,7 +149,7 @@ TECHNICAL_LABELS = {
 
 
 @register.filter
-def finding_message(error: dict) -> str:
+def finding_message(error: dict[str, Any]) -> str:
     """A processing error in the viewer's language: stored as an English template
     and its parameters (see deliveries.processing.result.Finding)."""
     if "left_off" in error:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from django.conf import settings
@@ -34,6 +34,11 @@ from ..requests.access import get_request_for_user
 from ..requests.models import FILE_CHANGES_ALLOWED, ActionRefused, DeliveryRequest
 from . import staging
 from .models import Upload
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from ..partners.roles import AnyUser
 
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
@@ -85,7 +90,7 @@ def _check_version(request: HttpRequest) -> None:
         )
 
 
-def _answerable(user: Any, request_id: int) -> None:
+def _answerable(user: AnyUser, request_id: int) -> None:
     """The caller still belongs to the request's organization with a delivering role."""
     try:
         get_request_for_user(user, request_id, needs=Can.DELIVER)
@@ -95,7 +100,7 @@ def _answerable(user: Any, request_id: int) -> None:
         raise TusError(403, _("Your role does not allow delivering files.")) from None
 
 
-def _deliverable(user: Any, request_id: int) -> DeliveryRequest:
+def _deliverable(user: AnyUser, request_id: int) -> DeliveryRequest:
     """The request, if `user` may deliver files to it now."""
     if not user.is_authenticated:
         raise TusError(403, _("Sign in to deliver files."))
@@ -230,6 +235,7 @@ def _create(request: HttpRequest) -> HttpResponse:
     if not (request_id.isascii() and request_id.isdigit() and len(request_id) <= 18):
         raise TusError(400, _("Name the request in Upload-Metadata (key “request”)."))
     delivery_request = _deliverable(request.user, int(request_id))
+    user = cast("User", request.user)  # _deliverable refuses anyone signed out
     name = metadata.get("filename", metadata.get("name", ""))
     try:
         naming.check_name_shape(name)
@@ -245,8 +251,8 @@ def _create(request: HttpRequest) -> HttpResponse:
     refusal = delivery_request.why_name_not_deliverable(name)
     if refusal:
         raise TusError(400, refusal)  # before any byte is sent
-    _make_way_for(delivery_request, name, request.user)
-    upload = Upload(request=delivery_request, name=name, length=length, created_by=request.user)
+    _make_way_for(delivery_request, name, user)
+    upload = Upload(request=delivery_request, name=name, length=length, created_by=user)
     upload.extend_expiry()
     # The staging folder exists, and this creation holds its lock, before the row can
     # be seen: another creation of the same name then finds an upload being written
@@ -277,7 +283,7 @@ def _create(request: HttpRequest) -> HttpResponse:
     return _answer(201, Upload_Expires=_expires(upload), **headers)
 
 
-def _make_way_for(delivery_request: DeliveryRequest, name: str, user: Any) -> None:
+def _make_way_for(delivery_request: DeliveryRequest, name: str, user: User) -> None:
     """An earlier unfinished upload of the same name: the same person starting over
     replaces it (their browser lost it, say); anyone else's blocks the name while
     bytes still arrive, and no longer once it has stalled (a laptop that died)."""
@@ -397,7 +403,11 @@ def _append(request: HttpRequest, found: Upload, *, offset: int) -> HttpResponse
                 chunk_hash=checksum[0] if checksum else None,
                 keepalive=lambda: _keep_alive(found),
             )
-            if checksum and (received < length or checksum[0].digest() != checksum[1]):
+            if (
+                checksum
+                and before is not None
+                and (received < length or checksum[0].digest() != checksum[1])
+            ):
                 # An unverified chunk is never kept, whole or in part.
                 staging.truncate(found.pk, offset)
                 staging.remember(found.pk, offset, before)
@@ -460,9 +470,11 @@ def _deliver(request: HttpRequest, found: Upload, digests: staging.Digests) -> N
 
     try:
         # Not inside a transaction of ours: add_file stores the bytes before it takes
-        # any lock, and deletes them when its transaction does not commit.
+        # any lock, and deletes them when its transaction does not commit. The
+        # upload's creator, who alone may send its bytes (_users_upload), delivers it.
+        by = cast("User", request.user)
         found.request.add_file(
-            found.name, staged, by=request.user, in_transaction=complete, **digests.hexdigests()
+            found.name, staged, by=by, in_transaction=complete, **digests.hexdigests()
         )
     except ActionRefused as refusal:
         # The request changed meanwhile (submitted, say): these bytes can't be delivered.

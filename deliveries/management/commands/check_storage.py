@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterator
+from typing import Any
 
 from django.core.files.storage import Storage, default_storage
 from django.core.management.base import BaseCommand, CommandParser
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from deliveries.files.storage import delete_stored
@@ -36,7 +38,7 @@ def stored_paths(storage: Storage, top: str = PREFIX) -> Iterator[str]:
         yield from stored_paths(storage, f"{top}/{folder}")
 
 
-def _paths(queryset) -> set[str]:
+def _paths(queryset: QuerySet[Any, str]) -> set[str]:
     return {path for path in queryset.iterator(chunk_size=20_000) if path}
 
 
@@ -47,7 +49,7 @@ class Command(BaseCommand):
         parser.add_argument("--delete", action="store_true", help="delete orphaned files")
         parser.add_argument("--min-age-minutes", type=float, default=60)
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         storage = default_storage
         known = _paths(DeliveredFile._base_manager.values_list("content", flat=True))
         queued = _paths(StorageDeletion.objects.values_list("path", flat=True))

@@ -14,6 +14,7 @@ import datetime
 import os
 import time
 import uuid
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
@@ -45,7 +46,7 @@ class Command(BaseCommand):
             "--write-content", action="store_true", help="store a few bytes for every file"
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
         request = create_big_request(
             options["files"],

@@ -4,6 +4,8 @@ Run it before starting workers (``make run`` does). It is safe at any time: a re
 already queued or held by a live worker is left alone, and processing is idempotent.
 """
 
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from deliveries.tasks import resume_stalled
@@ -12,6 +14,6 @@ from deliveries.tasks import resume_stalled
 class Command(BaseCommand):
     help = "Re-enqueue processing for Submitted requests that nothing is processing."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         resumed = resume_stalled()
         self.stdout.write(f"Resumed processing of {len(resumed)} request(s).")

@@ -3,11 +3,12 @@ in every status with real small media files. Safe to run again: existing demo
 objects are kept and passwords reset."""
 
 import datetime
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.core.files.base import ContentFile
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -36,14 +37,14 @@ STAFF_USER = "studio-contact"
 class Command(BaseCommand):
     help = "Create demo organizations, users and requests (idempotent)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--password",
             default=DEFAULT_PASSWORD,
             help=f"Password for every demo user (default: {DEFAULT_PASSWORD}).",
         )
 
-    def handle(self, *args, password: str, **options) -> None:
+    def handle(self, *args: Any, password: str, **options: Any) -> None:
         with transaction.atomic():
             users = self._users(password)
             created = self._requests(users)
@@ -54,19 +55,18 @@ class Command(BaseCommand):
         self.stdout.write(f"  {STAFF_USER:<18} studio contact (also /admin/)")
         self.stdout.write(f"Password for all: {password}")
 
-    def _users(self, password: str) -> dict:
-        User = get_user_model()
-        users = {}
+    def _users(self, password: str) -> dict[str, User]:
+        users: dict[str, User] = {}
         for username, org_name, role in PARTNER_USERS:
             org, _ = Organization.objects.get_or_create(name=org_name)
-            user, _ = User.objects.get_or_create(username=username)
+            user, _ = get_user_model().objects.get_or_create(username=username)
             user.set_password(password)
             user.save()
             Membership.objects.update_or_create(
                 user=user, organization=org, defaults={"role": role}
             )
             users[username] = user
-        staff, _ = User.objects.get_or_create(username=STAFF_USER)
+        staff, _ = get_user_model().objects.get_or_create(username=STAFF_USER)
         staff.is_staff = True
         staff.set_password(password)
         staff.save()
@@ -80,7 +80,7 @@ class Command(BaseCommand):
         users[STAFF_USER] = staff
         return users
 
-    def _requests(self, users: dict) -> int:
+    def _requests(self, users: dict[str, User]) -> int:
         lumen = Organization.objects.get(name="Lumen Post")
         harbor = Organization.objects.get(name="Harbor Subtitles")
         tide, _ = Title.objects.get_or_create(name="The Long Tide")
@@ -203,7 +203,7 @@ class Command(BaseCommand):
             self._advance(request, final, actor, staff)
         return created
 
-    def _advance(self, request: DeliveryRequest, final: str, actor, staff) -> None:
+    def _advance(self, request: DeliveryRequest, final: str, actor: User, staff: User) -> None:
         if final == "open":
             return
         request.act(request.submit, by=actor)
