@@ -3,7 +3,9 @@
 * the trivial /healthz/ view (the ceiling of the stack),
 * the Details Page of 100 files, rendered (there is no page cache),
 * Django's own admin changelist of 100 rows (the peer a Django user knows),
-* an unchanged poll of a Submitted page's progress (answered 304 Not Modified).
+* an unchanged poll of a Submitted page's progress (answered 304 Not Modified),
+* and, for scale, Django's floor for a signed-in page: its password-change-done page
+  (the session and the user read from the database, a small template).
 
     .venv/bin/python bench/throughput.py [--seconds 10] [--connections 4]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test .venv/bin/python bench/throughput.py
@@ -150,6 +152,9 @@ def main() -> None:
         details, details_errors = load(port, page, partner, options.seconds, n)
         admin, admin_errors = load(port, changelist, contact, options.seconds, n)
         unchanged, poll_errors = load(port, poll, partner, options.seconds, n, etag)
+        floor, floor_errors = load(
+            port, "/accounts/password_change/done/", partner, options.seconds, n
+        )
     tool = "wrk" if shutil.which("wrk") else "Python load generator"
     _scratch.table(
         f"Throughput on {label}: gunicorn, 2 workers"
@@ -172,6 +177,13 @@ def main() -> None:
                 str(details_errors),
                 f"{details / trivial:.2f}x",
                 ">= 3x the changelist",
+            ],
+            [
+                "signed-in floor (password change done)",
+                f"{floor:.0f}",
+                str(floor_errors),
+                f"{floor / trivial:.2f}x",
+                "",
             ],
             [
                 "unchanged poll (304)",
