@@ -37,10 +37,9 @@ LIST_LIMIT = 500
 DETAIL_TEMPLATE = "deliveries/request_detail.html"
 HISTORY_SHOWN = 30
 FILE_ROW_FIELDS = (
-    "request_id",
+    "request_id",  # the related manager sets each row's request: not deferred
     "name",
     "size",
-    "content",
     "delivered_at",
     "processing_status",
     "metadata",
