@@ -139,3 +139,25 @@ def make_request(org, title) -> Callable:
         raise ValueError(status)
 
     return make
+
+
+@pytest.fixture
+def deliver(org, title) -> Callable:
+    """deliver(asset_type, {name: bytes}, language="") → a Submitted request."""
+    from deliveries.models import DeliveryRequest
+
+    def make(asset_type: str, files: dict[str, bytes], language: str = ""):
+        request = DeliveryRequest.objects.create(
+            organization=org,
+            title=title,
+            name=f"{asset_type} delivery",
+            asset_type=asset_type,
+            language=language,
+            due_date=datetime.date(2026, 12, 24),
+        )
+        for name, content in files.items():
+            request.add_file(name, ContentFile(content), by=None)
+        request.act(request.submit, by=None)
+        return request
+
+    return make

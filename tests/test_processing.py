@@ -40,27 +40,6 @@ from deliveries.tasks import process_request
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def deliver(org, title):
-    """deliver(asset_type, {name: bytes}, language="") → a Submitted request."""
-
-    def make(asset_type: str, files: dict[str, bytes], language: str = "") -> DeliveryRequest:
-        request = DeliveryRequest.objects.create(
-            organization=org,
-            title=title,
-            name=f"{asset_type} delivery",
-            asset_type=asset_type,
-            language=language,
-            due_date=datetime.date(2026, 12, 24),
-        )
-        for name, content in files.items():
-            request.add_file(name, ContentFile(content), by=None)
-        request.act(request.submit, by=None)
-        return request
-
-    return make
-
-
 def _processed(request: DeliveryRequest) -> dict[str, DeliveredFile]:
     process_request.call(request.pk)
     request.refresh_from_db()
