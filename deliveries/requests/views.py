@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -304,8 +305,17 @@ def request_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     state = _progress_state(request, pk)
     delivery_request: DeliveryRequest = state["req"]
     if request.GET.get("seen", delivery_request.status) != delivery_request.status:
-        context = detail_context(request, delivery_request)
-        response = render(request, f"{DETAIL_TEMPLATE}#request-main", context)
+        context = detail_context(request, delivery_request, oob=True)
+        parts = ["request-main"]
+        if request.htmx:
+            # The messages shown were about the status the page showed ("Submitted.
+            # Your files are now processing"): replaced, out of band, by today's.
+            parts.append("messages")
+        html = "".join(
+            render_to_string(f"{DETAIL_TEMPLATE}#{part}", context, request=request)
+            for part in parts
+        )
+        response = HttpResponse(html)
         if request.htmx:
             response = reswap(retarget(response, "#request-main"), "outerHTML")
     else:

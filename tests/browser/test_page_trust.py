@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .pages import open_details
+from .pages import messages, open_details, status_badge
 
 pytestmark = pytest.mark.browser
 
@@ -30,3 +30,23 @@ def test_the_plain_upload_form_shows_without_javascript(no_js_context, admin_use
     open_details(page, delivery_request)
     expect(page.get_by_text("Without JavaScript, choose files")).to_be_visible()
     expect(page.locator("#plain-files")).to_be_visible()
+
+
+def test_the_submitted_message_goes_once_processing_has_ended(partner_page, make_request):
+    from deliveries.models import DeliveryRequest, ProcessingStatus
+
+    page = partner_page
+    delivery_request = make_request(status="open", files=1)
+    open_details(page, delivery_request)
+    page.get_by_role("button", name="Submit").click()
+    expect(status_badge(page)).to_have_text("Submitted")
+    expect(messages(page)).to_contain_text("Your files are now processing")
+
+    # The worker finishes processing while the partner watches the page.
+    processed = DeliveryRequest.objects.get(pk=delivery_request.pk)
+    processed.files.update(processing_status=ProcessingStatus.PASSED)
+    processed.act(processed.finish_processing, by=None)
+
+    expect(status_badge(page)).to_have_text("Processed", timeout=15_000)
+    expect(messages(page)).not_to_contain_text("processing")
+    expect(messages(page)).to_have_text("")
