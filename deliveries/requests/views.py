@@ -206,7 +206,7 @@ def detail_context(
         ),
         "redelivery": redelivery,
         "progress": processing_progress(delivery_request) if status == Status.SUBMITTED else None,
-        "cleanup_left": files_left_to_clean(delivery_request),
+        "cleanup_left": cleanup_to_show(delivery_request),
         **_history_page(delivery_request, request),
         "reasons": (RedeliveryReason.objects.filter(active=True) if can_redeliver_role else []),
         "name_pattern": naming.ALLOWED_NAME_PATTERN,
@@ -261,6 +261,23 @@ def files_left_to_clean(delivery_request: DeliveryRequest) -> int:
     return delivery_request.files_to_purge + left_to_delete(delivery_request.pk)
 
 
+# Below this, deleting stored content takes the worker a fraction of a second (some
+# 10,000 files a second, see the README's benchmarks): not worth a banner.
+CLEANUP_SHOWN_FROM = 1_000
+
+
+def cleanup_to_show(delivery_request: DeliveryRequest, *, showing: bool = False) -> int:
+    """How many removed files the clean-up banner counts down, 0 for no banner.
+
+    Only work that lasts shows: rows hidden for the worker (select-all, clear) or a
+    large backlog of stored content, not the one file just removed. A banner already
+    on the page (`showing`) counts down to the end rather than vanishing at the
+    threshold."""
+    left = files_left_to_clean(delivery_request)
+    lasting = delivery_request.files_to_purge > 0 or left >= CLEANUP_SHOWN_FROM
+    return left if lasting or showing else 0
+
+
 # The poll of a page whose work is under way ------------------------------------------
 
 
@@ -274,7 +291,9 @@ def _progress_state(request: HttpRequest, pk: int) -> dict[str, Any]:
         cached = {
             "req": delivery_request,
             "progress": processing_progress(delivery_request) if submitted else None,
-            "cleanup_left": files_left_to_clean(delivery_request),
+            "cleanup_left": cleanup_to_show(
+                delivery_request, showing=request.GET.get("cleaning") == "1"
+            ),
         }
         request._portal_progress = cached  # type: ignore[attr-defined]
     return cached

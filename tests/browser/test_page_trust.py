@@ -4,10 +4,19 @@ uploads saying so, bulk removals that name their files, one unit system for size
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
-from .pages import messages, open_details, status_badge
+from .pages import (
+    file_row,
+    messages,
+    open_details,
+    remove_dialog,
+    row_menu_button,
+    status_badge,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -50,3 +59,21 @@ def test_the_submitted_message_goes_once_processing_has_ended(partner_page, make
     expect(status_badge(page)).to_have_text("Processed", timeout=15_000)
     expect(messages(page)).not_to_contain_text("processing")
     expect(messages(page)).to_have_text("")
+
+
+def test_removing_one_file_shows_no_clean_up_banner(partner_page, make_request):
+    page = partner_page
+    delivery_request = make_request(status="open", files=3)
+    open_details(page, delivery_request)
+    file_row(page, "file_001.mov").hover()
+    row_menu_button(page, "file_001.mov").click()
+    page.get_by_role("link", name="Remove", exact=True).click()
+    remove_dialog(page).get_by_role("button", name="Remove").click()
+
+    expect(messages(page)).to_contain_text("Removed 1 file.")
+    # The stored content waits for the worker (none runs here), a moment's work that
+    # the partner need not watch: no banner, and no poll for one.
+    expect(page.locator("#cleanup-banner")).to_be_empty()
+    expect(page.locator("#progress")).not_to_have_attribute("hx-get", re.compile("."))
+    page.wait_for_timeout(2_500)
+    expect(page.locator("#cleanup-banner")).to_be_empty()
