@@ -163,6 +163,8 @@ function setup(root) {
       pause.textContent = paused ? text.textResume : text.textPause;
       setState(row, paused ? "paused" : "uploading");
       row.samples = [];
+      // A paused upload has no rate and no time left: only how far it came.
+      showStopped(row);
     });
     retry.addEventListener("click", () => {
       retry.hidden = true;
@@ -187,13 +189,31 @@ function setup(root) {
     }[state];
   }
 
+  function showStopped(row) {
+    if (row.total === undefined) {
+      row.detail.textContent = "";
+      return;
+    }
+    row.detail.textContent = fill(text.textProgressStopped, {
+      done: formatBytes(row.done),
+      total: formatBytes(row.total),
+    });
+  }
+
   function showProgress(file, progress) {
     const row = rows.get(file.id);
     if (!row) return;
     const done = progress.bytesUploaded || 0;
     const total = progress.bytesTotal || file.size || 0;
+    row.done = done;
+    row.total = total;
     row.bar.value = total ? Math.floor((done / total) * 100) : 100;
-    if (row.item.dataset.state !== "paused") setState(row, "uploading");
+    // Progress still in flight when the partner paused: no rate for a paused upload.
+    if (row.item.dataset.state === "paused") {
+      showStopped(row);
+      return;
+    }
+    setState(row, "uploading");
     // Speed over the last few seconds, so that a resumed upload's speed is its own.
     const now = performance.now();
     row.samples.push([now, done]);

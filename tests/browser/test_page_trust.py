@@ -77,3 +77,31 @@ def test_removing_one_file_shows_no_clean_up_banner(partner_page, make_request):
     expect(page.locator("#progress")).not_to_have_attribute("hx-get", re.compile("."))
     page.wait_for_timeout(2_500)
     expect(page.locator("#cleanup-banner")).to_be_empty()
+
+
+def test_a_paused_upload_says_paused_and_shows_no_rate(partner_page, make_request, shoot):
+    page = partner_page
+    delivery_request = make_request(status="open", files=0)
+    open_details(page, delivery_request)
+    # A slow line, so that the upload is still under way when the partner pauses it.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 100_000},
+    )
+    page.locator("#uploader [data-drop-zone] input[type=file]").set_input_files(
+        [{"name": "reel_09.mov", "mimeType": "video/quicktime", "buffer": b"x" * 3_000_000}]
+    )
+    row = page.locator("#uploader .upload-row").filter(has_text="reel_09.mov")
+    expect(row.locator(".upload-detail")).to_contain_text("/s", timeout=15_000)
+    row.get_by_role("button", name="Pause").click()
+
+    expect(row.locator(".upload-state")).to_have_text("Paused")
+    expect(row.get_by_role("button", name="Resume")).to_be_visible()
+    page.wait_for_timeout(1_500)  # any progress event still in flight has arrived
+    detail = row.locator(".upload-detail")
+    expect(detail).to_contain_text(" of ")
+    expect(detail).not_to_contain_text("/s")
+    expect(detail).not_to_contain_text("left")
+    shoot(page, "upload-paused")
