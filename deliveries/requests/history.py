@@ -6,6 +6,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+# How many files a sentence about many names before "and 1,234 more" (History, the
+# removal's confirmation). A removal's entry stores more (details["names"], up to 50).
+NAMES_NAMED = 5
+
 
 class HistoryEntry(models.Model):
     class Action(models.TextChoices):

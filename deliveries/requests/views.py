@@ -30,6 +30,7 @@ from ..partners.access import capabilities
 from ..partners.roles import Can
 from ..processing.runner import live_leases, place_in_queue
 from .access import get_file_in_request, get_request_for_user, requests_visible_to
+from .history import NAMES_NAMED
 from .models import DeliveryRequest, RedeliveryReason, Status
 
 PAGE_SIZE = 100
@@ -210,6 +211,7 @@ def detail_context(
         **_history_page(delivery_request, request),
         "reasons": (RedeliveryReason.objects.filter(active=True) if can_redeliver_role else []),
         "name_pattern": naming.ALLOWED_NAME_PATTERN,
+        "names_named": NAMES_NAMED,
         **_file_page(delivery_request, request),
     }
     context.update(extra)
@@ -238,6 +240,12 @@ def _panel_context(request: HttpRequest, delivery_request: DeliveryRequest) -> d
         context["remove_files"] = list(
             delivery_request.files.filter(pk__in=ids).order_by("name")[:PAGE_SIZE]
         )
+        if context["remove_all"]:
+            # Named in the confirmation: the first few, by name.
+            first = delivery_request.files.order_by("name").values_list("name", flat=True)
+            context["remove_names"] = list(first[:NAMES_NAMED])
+        else:
+            context["remove_names"] = [f.name for f in context["remove_files"]]
     return context
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from ..files.models import DeliveredFile
 from ..numbers import grouped
 from ..processing.result import more_of_a_kind
-from ..requests.history import HistoryEntry
+from ..requests.history import NAMES_NAMED, HistoryEntry
 from ..requests.models import DeliveryRequest, RedeliveryReason, Status
 
 register = template.Library()
@@ -108,13 +108,46 @@ def history_text(context: template.Context, entry: HistoryEntry) -> str:
         if count == 1 and entry.before:
             return format_html(_("Removed “{name}”."), name=entry.before)
         if details.get("all"):
-            return ngettext(
+            text = ngettext(
                 "Removed all files (%(count)s).", "Removed all %(count)s files.", count
             ) % {"count": grouped(count)}
-        return ngettext("Removed %(count)s file.", "Removed %(count)s files.", count) % {
-            "count": grouped(count)
-        }
+        else:
+            text = ngettext("Removed %(count)s file.", "Removed %(count)s files.", count) % {
+                "count": grouped(count)
+            }
+        names = details.get("names") or []
+        if not names:
+            return text
+        return format_html("{} {}", text, names_and_more(names, count))
     return str(entry)
+
+
+def names_and_more(names: list[str], total: int) -> str:
+    """The first few names and how many others: "a.mov, b.mov and 1,234 more"."""
+    shown = names[:NAMES_NAMED]
+    listed = ", ".join(shown)
+    more = total - len(shown)
+    if more <= 0:
+        return listed
+    return ngettext("%(names)s and %(count)s more", "%(names)s and %(count)s more", more) % {
+        "names": listed,
+        "count": grouped(more),
+    }
+
+
+@register.simple_tag
+def removal_names(names: list[str], total: int) -> str:
+    """The files a removal takes, named in its confirmation (escaped by the template)."""
+    return names_and_more(names, total) if total > 1 else ""
+
+
+@register.simple_tag
+def names_and_more_pattern() -> str:
+    """The same sentence for static/js/portal.js to fill: "{names} and {count} more"."""
+    return ngettext("%(names)s and %(count)s more", "%(names)s and %(count)s more", 2) % {
+        "names": "{names}",
+        "count": "{count}",
+    }
 
 
 EDITABLE_FIELDS = {"title", "name", "asset_type", "language", "due_date", "auto_submit"}

@@ -56,6 +56,14 @@
     return template.replace("{count}", count.toLocaleString(document.documentElement.lang)).replace("{name}", name || "");
   }
 
+  function namesAndMore(dialog, names, count) {
+    const shown = names.slice(0, Number(dialog.dataset.namesShown || 5));
+    const listed = shown.join(", ");
+    if (count <= shown.length) return listed;
+    return dialog.dataset.textMore.replace("{names}", listed)
+      .replace("{count}", (count - shown.length).toLocaleString(document.documentElement.lang));
+  }
+
   function fillRemoveDialog(ids, names, all) {
     const dialog = document.getElementById("remove-dialog");
     if (!dialog) return null;
@@ -66,7 +74,8 @@
       input.type = "hidden"; input.name = name; input.value = value;
       inputs.appendChild(input);
     }
-    const total = Number((selectionForm() || {dataset: {}}).dataset.total || ids.length);
+    const form = selectionForm() || {dataset: {}};
+    const total = Number(form.dataset.total || ids.length);
     let text;
     if (all) { hidden("all", "1"); text = interpolate(dialog.dataset.textAll, total); }
     else {
@@ -74,6 +83,11 @@
       text = ids.length === 1 ? interpolate(dialog.dataset.textOne, 1, names[0]) : interpolate(dialog.dataset.textMany, ids.length);
     }
     dialog.querySelector("[data-remove-summary]").textContent = text;
+    // Name the files too (the first few, by name). All of them: the rows on screen
+    // are the request's first names, unless a name filter narrows the list.
+    const count = all ? total : ids.length;
+    const known = all && "filtered" in form.dataset ? [] : names;
+    dialog.querySelector("[data-remove-names]").textContent = count > 1 && known.length ? namesAndMore(dialog, known, count) : "";
     dialog.querySelector('button[type="submit"]').disabled = false;
     return dialog;
   }

@@ -105,3 +105,37 @@ def test_a_paused_upload_says_paused_and_shows_no_rate(partner_page, make_reques
     expect(detail).not_to_contain_text("/s")
     expect(detail).not_to_contain_text("left")
     shoot(page, "upload-paused")
+
+
+def test_a_bulk_removal_names_its_files_in_the_confirmation_and_the_history(
+    partner_page, make_request, shoot
+):
+    page = partner_page
+    delivery_request = make_request(status="open", files=9)
+    open_details(page, delivery_request)
+    for n in (0, 1, 2, 4, 5, 6, 8):
+        page.get_by_label(f"Select file_{n:03d}.mov").check()
+    page.get_by_role("button", name="Remove selected files").click()
+    dialog = remove_dialog(page)
+    expect(dialog).to_contain_text("7 files will be removed from this request.")
+    expect(dialog.locator("[data-remove-names]")).to_have_text(
+        "file_000.mov, file_001.mov, file_002.mov, file_004.mov, file_005.mov and 2 more"
+    )
+    shoot(page, "remove-names-confirm")
+    dialog.get_by_role("button", name="Remove").click()
+    expect(messages(page)).to_contain_text("Removed 7 files.")
+    history = page.locator(".history-list li").first
+    expect(history).to_contain_text(
+        "Removed 7 files. file_000.mov, file_001.mov, file_002.mov, file_004.mov, "
+        "file_005.mov and 2 more"
+    )
+
+    # Select all: the first names of the request, and how many others.
+    page.get_by_label("Select all 2 files").check()
+    page.get_by_role("button", name="Remove selected files").click()
+    expect(dialog).to_contain_text("All 2 files of this request will be removed.")
+    expect(dialog.locator("[data-remove-names]")).to_have_text("file_003.mov, file_007.mov")
+    dialog.get_by_role("button", name="Remove").click()
+    expect(page.locator(".history-list li").first).to_contain_text(
+        "Removed all 2 files. file_003.mov, file_007.mov"
+    )
