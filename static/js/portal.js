@@ -95,7 +95,13 @@
   // --- Redelivery form: the button is usable once a reason is chosen -------------------
   function refreshRedeliveryForm(form) {
     const chosen = Array.from(form.querySelectorAll('input[name="reasons"]:checked'));
-    form.querySelector("[data-needs-reason]").disabled = chosen.length === 0;
+    const button = form.querySelector("[data-needs-reason]");
+    const note = form.querySelector("[data-needs-reason-note]");
+    button.disabled = chosen.length === 0;
+    // A greyed-out button says why, beside it and to a screen reader.
+    note.hidden = !button.disabled;
+    if (button.disabled) button.setAttribute("aria-describedby", note.id);
+    else button.removeAttribute("aria-describedby");
     const summary = form.querySelector("[data-reason-summary]");
     summary.textContent = chosen.length
       ? chosen.map(function (box) { return box.dataset.reasonName; }).join(", ")

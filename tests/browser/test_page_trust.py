@@ -13,6 +13,7 @@ from .pages import (
     file_row,
     messages,
     open_details,
+    redelivery_dialog,
     remove_dialog,
     row_menu_button,
     status_badge,
@@ -139,3 +140,51 @@ def test_a_bulk_removal_names_its_files_in_the_confirmation_and_the_history(
     expect(page.locator(".history-list li").first).to_contain_text(
         "Removed all 2 files. file_003.mov, file_007.mov"
     )
+
+
+def _overlaps(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+def test_the_greyed_out_ask_button_says_why_and_reason_help_covers_no_control(
+    partner_page, make_request, shoot
+):
+    page = partner_page
+    delivery_request = make_request(status="processed", files=1)
+    open_details(page, delivery_request)
+    page.get_by_label("More actions").click()
+    page.get_by_role("link", name="Ask For Redelivery").click()
+    dialog = redelivery_dialog(page)
+    confirm = dialog.get_by_role("button", name="Ask for Redelivery")
+    expect(confirm).to_be_disabled()
+    why = dialog.get_by_text("Choose at least one reason")
+    expect(why).to_be_visible()
+    expect(confirm).to_have_accessible_description("Choose at least one reason")
+
+    dialog.get_by_text("Select one or more reasons").click()
+    controls = [dialog.locator("summary.dropdown-toggle")]
+    options = dialog.locator(".reason-options li")
+    for index in range(options.count()):
+        controls += [options.nth(index).locator("input"), options.nth(index).locator("label")]
+    for index in (0, 3):
+        help_button = options.nth(index).locator(".help-tip")
+        help_button.hover()
+        tooltip = options.nth(index).get_by_role("tooltip")
+        expect(tooltip).to_be_visible()
+        box = tooltip.bounding_box()
+        for control in controls:
+            assert not _overlaps(box, control.bounding_box()), control
+        assert not _overlaps(box, help_button.bounding_box())
+    shoot(page, "redelivery-reason-help")
+
+    dialog.get_by_label("Incorrect Timecode", exact=True).check()
+    expect(confirm).to_be_enabled()
+    expect(why).to_be_hidden()
+    dialog.get_by_label("Incorrect Timecode", exact=True).uncheck()
+    expect(confirm).to_be_disabled()
+    expect(why).to_be_visible()
