@@ -188,3 +188,29 @@ def test_the_greyed_out_ask_button_says_why_and_reason_help_covers_no_control(
     dialog.get_by_label("Incorrect Timecode", exact=True).uncheck()
     expect(confirm).to_be_disabled()
     expect(why).to_be_visible()
+
+
+@pytest.mark.parametrize(
+    ("language", "sizes"),
+    [("en", ("843.8 KB", "17 bytes")), ("es-419", ("843.8 KB", "17 bytes"))],
+)
+def test_the_uploader_and_the_file_list_write_sizes_alike(
+    partner_page, make_request, language, sizes
+):
+    page = partner_page
+    delivery_request = make_request(status="open", files=0)
+    open_details(page, delivery_request)
+    if language != "en":
+        with page.expect_navigation():
+            page.locator("#language-select").select_option(language)
+        expect(page.get_by_role("heading", name="Entregar archivos")).to_be_visible()
+    page.locator("#uploader [data-drop-zone] input[type=file]").set_input_files(
+        [
+            {"name": "mix_51.wav", "mimeType": "audio/wav", "buffer": b"x" * 864_000},
+            {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"x" * 17},
+        ]
+    )
+    for name, size in zip(("mix_51.wav", "notes.txt"), sizes, strict=True):
+        upload = page.locator("#uploader .upload-row").filter(has_text=name)
+        expect(upload.locator(".upload-detail")).to_have_text(size, timeout=20_000)
+        expect(file_row(page, name)).to_contain_text(size)
