@@ -11,6 +11,7 @@ from django_fsm.admin import FSMAdminMixin
 from ..files.models import ProcessingStatus
 from ..numbers import grouped
 from .history import HistoryEntry
+from .history_text import describe, reason_names
 from .models import ActionRefused, DeliveryRequest, Redelivery, RedeliveryReason, Title
 
 
@@ -42,17 +43,40 @@ class RedeliveryInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("asked_by").prefetch_related("reasons")
 
 
-class HistoryInline(ReadOnlyInline):
+class HistorySentences:
+    """History columns as the partner's Details Page reads them: who ("System" for
+    the worker) and one sentence per entry, not the stored fields."""
+
+    _reasons: dict[str, str] | None = None
+
+    @admin.display(description=gettext_lazy("who"))
+    def who(self, entry: HistoryEntry) -> str:
+        return str(entry.actor) if entry.actor_id else _("System")
+
+    @admin.display(description=gettext_lazy("what"))
+    def what(self, entry: HistoryEntry) -> str:
+        return describe(entry, self._reason_names)
+
+    def _reason_names(self) -> dict[str, str]:
+        # Once per page: the admin makes new admin instances for every request, and
+        # the names are in the viewer's language.
+        if self._reasons is None:
+            self._reasons = reason_names()
+        return self._reasons
+
+
+class HistoryInline(HistorySentences, ReadOnlyInline):
     """The newest entries; the full history is the History list filtered to the request
     (a 250,000-file delivery has as many entries)."""
 
     model = HistoryEntry
-    fields = ["at", "actor", "action", "before", "after", "details"]
+    fields = ["at", "who", "what"]
     readonly_fields = fields
     max_num = 0
     per_page = 50
 
     def get_queryset(self, request):
+        self._reasons = None
         newest = super().get_queryset(request).select_related("actor").order_by("-at", "-id")
         object_id = (
             request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
@@ -68,6 +92,9 @@ class HistoryInline(ReadOnlyInline):
 @admin.register(DeliveryRequest)
 class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
     fsm_fields = ["status"]
+    # The transition buttons (Accept, Ask for redelivery) above the fields, not under
+    # the files and fifty history entries.
+    change_form_template = "admin/deliveries/deliveryrequest/change_form.html"
     list_display = [
         "__str__",
         "organization",
@@ -189,8 +216,8 @@ class RedeliveryReasonAdmin(admin.ModelAdmin):
 
 
 @admin.register(HistoryEntry)
-class HistoryEntryAdmin(admin.ModelAdmin):
-    list_display = ["at", "request", "actor", "action", "before", "after"]
+class HistoryEntryAdmin(HistorySentences, admin.ModelAdmin):
+    list_display = ["at", "request", "who", "what"]
     list_filter = ["action"]
     list_select_related = ["request__title", "actor"]
     search_fields = ["request__title__name", "before", "after"]
