@@ -7,7 +7,20 @@ from deliveries.models import HistoryEntry
 
 
 def detail(client, request, query: str = "") -> str:
-    return client.get(reverse("request-detail", args=[request.pk]) + query).content.decode()
+    """The page as read: a <wbr> (where a long name may break) is no text."""
+    page = client.get(reverse("request-detail", args=[request.pk]) + query).content.decode()
+    return page.replace("<wbr>", "")
+
+
+def test_a_long_name_in_the_confirmation_breaks_after_underscores_not_mid_word(
+    client, admin_user, make_request
+):
+    request = make_request(files=2)
+    client.force_login(admin_user)
+    page = client.get(
+        reverse("request-detail", args=[request.pk]) + "?confirm=remove&all=1"
+    ).content.decode()
+    assert "file_<wbr>000.<wbr>mov, file_<wbr>001.<wbr>mov</p>" in page
 
 
 def test_the_confirmation_of_select_all_names_the_first_files_and_the_rest(

@@ -1,6 +1,9 @@
 """Small presentation helpers for the partner pages."""
 
+import re
+
 from django import template
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -66,8 +69,14 @@ def history_text(context: template.Context, entry: HistoryEntry) -> str:
 
 @register.simple_tag
 def removal_names(names: list[str], total: int) -> str:
-    """The files a removal takes, named in its confirmation (escaped by the template)."""
-    return names_and_more(names, total) if total > 1 else ""
+    """The files a removal takes, named in its confirmation; a long name may break
+    after "_", "-" and "." (never inside a word) on a narrow screen."""
+    if total <= 1:
+        return ""
+    return mark_safe(_BREAK_AFTER.sub(r"\1<wbr>", escape(names_and_more(names, total))))
+
+
+_BREAK_AFTER = re.compile(r"([_.\-])")  # escape() writes none of these
 
 
 @register.simple_tag

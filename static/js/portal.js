@@ -64,6 +64,15 @@
       .replace("{count}", (count - shown.length).toLocaleString(document.documentElement.lang));
   }
 
+  // Long file names may break after "_", "-" and "." on a narrow screen, not mid-word.
+  function showBreakable(element, text) {
+    element.replaceChildren();
+    text.split(/(?<=[_.\-])/).forEach(function (part, index) {
+      if (index) element.appendChild(document.createElement("wbr"));
+      element.appendChild(document.createTextNode(part));
+    });
+  }
+
   function fillRemoveDialog(ids, names, all) {
     const dialog = document.getElementById("remove-dialog");
     if (!dialog) return null;
@@ -87,7 +96,7 @@
     // are the request's first names, unless a name filter narrows the list.
     const count = all ? total : ids.length;
     const known = all && "filtered" in form.dataset ? [] : names;
-    dialog.querySelector("[data-remove-names]").textContent = count > 1 && known.length ? namesAndMore(dialog, known, count) : "";
+    showBreakable(dialog.querySelector("[data-remove-names]"), count > 1 && known.length ? namesAndMore(dialog, known, count) : "");
     dialog.querySelector('button[type="submit"]').disabled = false;
     return dialog;
   }
