@@ -26,3 +26,15 @@ def test_the_change_page_shows_history_sentences_and_the_buttons_first(client, s
     assert page.index('value="accept"') < page.index('name="name"')  # above the fields
     assert "Status changed from Submitted to Processed." in page
     assert '{"size"' not in page and "&quot;size&quot;" not in page
+
+
+def test_the_change_page_reads_in_spanish(client, staff, make_request):
+    request = make_request(status="processed", files=1)
+    client.force_login(staff)
+    page = client.get(
+        reverse("admin:deliveries_deliveryrequest_change", args=[request.pk]),
+        HTTP_ACCEPT_LANGUAGE="es-419",
+    ).content.decode()
+    assert "Decidir" in page and "Transition (status)" not in page
+    assert "El estado cambió de Enviado a Procesado." in page
+    assert "Sistema" in page

@@ -3,6 +3,8 @@
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -49,6 +51,10 @@ class HistorySentences:
 
     _reasons: dict[str, str] | None = None
 
+    @admin.display(description=gettext_lazy("when"), ordering="at")
+    def when(self, entry: HistoryEntry) -> str:
+        return date_format(timezone.localtime(entry.at), "SHORT_DATETIME_FORMAT")
+
     @admin.display(description=gettext_lazy("who"))
     def who(self, entry: HistoryEntry) -> str:
         return str(entry.actor) if entry.actor_id else _("System")
@@ -70,7 +76,7 @@ class HistoryInline(HistorySentences, ReadOnlyInline):
     (a 250,000-file delivery has as many entries)."""
 
     model = HistoryEntry
-    fields = ["at", "who", "what"]
+    fields = ["when", "who", "what"]
     readonly_fields = fields
     max_num = 0
     per_page = 50
@@ -181,6 +187,10 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
         # A request's history must outlive any mistake: ask for redelivery instead.
         return False
 
+    @staticmethod
+    def get_fsm_block_label(fsm_field_name: str) -> str:
+        return _("Decide")
+
     fsm_transition_success_msg = gettext_lazy("“{transition_name}” done.")
 
     def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None) -> bool:
@@ -217,7 +227,7 @@ class RedeliveryReasonAdmin(admin.ModelAdmin):
 
 @admin.register(HistoryEntry)
 class HistoryEntryAdmin(HistorySentences, admin.ModelAdmin):
-    list_display = ["at", "request", "who", "what"]
+    list_display = ["when", "request", "who", "what"]
     list_filter = ["action"]
     list_select_related = ["request__title", "actor"]
     search_fields = ["request__title__name", "before", "after"]
