@@ -38,3 +38,14 @@ def test_the_change_page_reads_in_spanish(client, staff, make_request):
     assert "Decidir" in page and "Transition (status)" not in page
     assert "El estado cambió de Enviado a Procesado." in page
     assert "Sistema" in page
+
+
+def test_the_history_list_names_reasons_in_each_viewers_language(client, staff, make_request):
+    request = make_request(status="redelivery", files=1)
+    client.force_login(staff)
+    url = reverse("admin:deliveries_historyentry_changelist") + f"?request__id__exact={request.pk}"
+    english = client.get(url).content.decode()
+    spanish = client.get(url, HTTP_ACCEPT_LANGUAGE="es-419").content.decode()
+    reason = request.redeliveries.get().reasons.get()
+    assert f"Reasons: {reason.name}." in english
+    assert reason.name_es and f"{reason.name_es}." in spanish

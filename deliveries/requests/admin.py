@@ -64,7 +64,7 @@ class HistorySentences:
         return describe(entry, self._reason_names)
 
     def _reason_names(self) -> dict[str, str]:
-        # Once per page: the admin makes new admin instances for every request, and
+        # Once per page: the admin makes new inline instances for every request, and
         # the names are in the viewer's language.
         if self._reasons is None:
             self._reasons = reason_names()
@@ -231,6 +231,11 @@ class HistoryEntryAdmin(HistorySentences, admin.ModelAdmin):
     list_filter = ["action"]
     list_select_related = ["request__title", "actor"]
     search_fields = ["request__title__name", "before", "after"]
+
+    def _reason_names(self) -> dict[str, str]:
+        # One ModelAdmin serves every request, in every language: no cache here. Only
+        # an entry that names reasons asks, a query each, on a page of 100 at most.
+        return reason_names()
 
     def has_add_permission(self, request) -> bool:
         return False
