@@ -89,7 +89,7 @@ class _VisibleText(HTMLParser):
 def visible_text(html: str) -> set[str]:
     """The page's texts, one fragment per text node or attribute, spaces collapsed."""
     parser = _VisibleText()
-    parser.feed(html)
+    parser.feed(html.replace("<wbr>", ""))  # a line-break opportunity, inside a word
     parser.close()
     return {" ".join(f.split()) for f in parser.fragments} - {""}
 

@@ -9,6 +9,8 @@ from django.db.models import Count, Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,6 +19,7 @@ from django_fsm.admin import FSMAdminMixin
 from ..files.models import ProcessingStatus
 from ..numbers import grouped
 from .history import HistoryEntry
+from .history_text import describe, reason_names
 from .models import ActionRefused, DeliveryRequest, Redelivery, RedeliveryReason, Title
 
 
@@ -48,17 +51,44 @@ class RedeliveryInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("asked_by").prefetch_related("reasons")
 
 
-class HistoryInline(ReadOnlyInline):
+class HistorySentences:
+    """History columns as the partner's Details Page reads them: who ("System" for
+    the worker) and one sentence per entry, not the stored fields."""
+
+    _reasons: dict[str, str] | None = None
+
+    @admin.display(description=gettext_lazy("when"), ordering="at")
+    def when(self, entry: HistoryEntry) -> str:
+        return date_format(timezone.localtime(entry.at), "SHORT_DATETIME_FORMAT")
+
+    @admin.display(description=gettext_lazy("who"))
+    def who(self, entry: HistoryEntry) -> str:
+        return str(entry.actor) if entry.actor_id else _("System")
+
+    @admin.display(description=gettext_lazy("what"))
+    def what(self, entry: HistoryEntry) -> str:
+        return describe(entry, self._reason_names)
+
+    def _reason_names(self) -> dict[str, str]:
+        # Once per page: the admin makes new inline instances for every request, and
+        # the names are in the viewer's language.
+        if self._reasons is None:
+            self._reasons = reason_names()
+        return self._reasons
+
+
+class HistoryInline(HistorySentences, ReadOnlyInline):
     """The newest entries; the full history is the History list filtered to the request
     (a 250,000-file delivery has as many entries)."""
 
     model = HistoryEntry
-    fields = ("at", "actor", "action", "before", "after", "details")
+    fields = ("when", "who", "what")
     readonly_fields = fields
     max_num = 0
     per_page = 50
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[HistoryEntry]:
+        self._reasons = None
         newest = super().get_queryset(request).select_related("actor").order_by("-at", "-id")
         object_id = (
             request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
@@ -74,6 +104,9 @@ class HistoryInline(ReadOnlyInline):
 @admin.register(DeliveryRequest)
 class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
     fsm_fields = ["status"]
+    # The transition buttons (Accept, Ask for redelivery) above the fields, not under
+    # the files and fifty history entries.
+    change_form_template = "admin/deliveries/deliveryrequest/change_form.html"
     list_display = [
         "__str__",
         "organization",
@@ -168,6 +201,10 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
         # A request's history must outlive any mistake: ask for redelivery instead.
         return False
 
+    @staticmethod
+    def get_fsm_block_label(fsm_field_name: str) -> str:
+        return _("Decide")
+
     fsm_transition_success_msg = gettext_lazy("“{transition_name}” done.")
 
     def _apply_fsm_transition(  # type: ignore[override]
@@ -212,11 +249,16 @@ class RedeliveryReasonAdmin(admin.ModelAdmin):
 
 
 @admin.register(HistoryEntry)
-class HistoryEntryAdmin(admin.ModelAdmin):
-    list_display = ["at", "request", "actor", "action", "before", "after"]
+class HistoryEntryAdmin(HistorySentences, admin.ModelAdmin):
+    list_display = ["when", "request", "who", "what"]
     list_filter = ["action"]
     list_select_related = ["request__title", "actor"]
     search_fields = ["request__title__name", "before", "after"]
+
+    def _reason_names(self) -> dict[str, str]:
+        # One ModelAdmin serves every request, in every language: no cache here. Only
+        # an entry that names reasons asks, a query each, on a page of 100 at most.
+        return reason_names()
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

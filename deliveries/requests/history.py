@@ -6,6 +6,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from .states import Status
+
+# How many files a sentence about many names before "and 1,234 more" (History, the
+# removal's confirmation). A removal's entry stores more (details["names"], up to 50).
+NAMES_NAMED = 5
+
 
 class HistoryEntry(models.Model):
     class Action(models.TextChoices):
@@ -36,4 +42,14 @@ class HistoryEntry(models.Model):
         verbose_name_plural = gettext_lazy("history")
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.before} → {self.after}"
+        # Shown by the admin above each row: statuses by their labels, as everywhere.
+        if self.action == self.Action.STATUS_CHANGED:
+            before, after = (status_label(value) for value in (self.before, self.after))
+            return f"{self.get_action_display()}: {before} → {after}"
+        names = " → ".join(name for name in (self.before, self.after) if name)
+        return f"{self.get_action_display()}: {names}" if names else str(self.get_action_display())
+
+
+def status_label(value: str) -> str:
+    """A status as people read it ("Submitted"), whatever was stored."""
+    return str(Status(value).label) if value in Status.values else value

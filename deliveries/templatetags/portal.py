@@ -1,9 +1,10 @@
 """Small presentation helpers for the partner pages."""
 
+import re
 from typing import Any
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -12,7 +13,7 @@ from ..files.models import DeliveredFile
 from ..numbers import grouped
 from ..processing.result import more_of_a_kind
 from ..requests.history import HistoryEntry
-from ..requests.models import DeliveryRequest, RedeliveryReason, Status
+from ..requests.history_text import describe, names_and_more, reason_names
 
 register = template.Library()
 
@@ -61,72 +62,38 @@ def icon_lock() -> SafeString:
     )
 
 
-def _status_label(value: str) -> str:
-    try:
-        return str(Status(value).label)
-    except ValueError:
-        return value
-
-
 @register.simple_tag(takes_context=True)
 def history_text(context: template.Context, entry: HistoryEntry) -> str:
-    """One sentence per history entry, escaped: names come from partners."""
-    details = entry.details or {}
-    if entry.action == HistoryEntry.Action.STATUS_CHANGED:
-        text = format_html(
-            _("Status changed from {before} to {after}."),
-            before=_status_label(entry.before),
-            after=_status_label(entry.after),
-        )
-        codes = details.get("reasons") or []
-        if codes:
-            names = _reason_names(context)
-            text += format_html(
-                " {}: {}.",
-                _("Reasons"),
-                ", ".join(names.get(code, code) for code in codes),
-            )
-        if details.get("cleared_files"):
-            count = details.get("cleared_count", 0)
-            text += format_html(
-                " {}",
-                ngettext("%(count)s file cleared.", "%(count)s files cleared.", count)
-                % {"count": grouped(count)},
-            )
-        return text
-    if entry.action == HistoryEntry.Action.EDITED:
-        labels = [
-            str(DeliveryRequest._meta.get_field(name).verbose_name)
-            for name in details.get("fields", [])
-            if name in EDITABLE_FIELDS
-        ]
-        return format_html(_("Changed in the studio admin: {fields}."), fields=", ".join(labels))
-    if entry.action == HistoryEntry.Action.DELIVERED:
-        return format_html(_("Delivered “{name}”."), name=entry.after)
-    if entry.action == HistoryEntry.Action.RENAMED:
-        return format_html(_("Renamed “{old}” to “{new}”."), old=entry.before, new=entry.after)
-    if entry.action == HistoryEntry.Action.REMOVED:
-        count = details.get("count", 1)
-        if count == 1 and entry.before:
-            return format_html(_("Removed “{name}”."), name=entry.before)
-        if details.get("all"):
-            return ngettext(
-                "Removed all files (%(count)s).", "Removed all %(count)s files.", count
-            ) % {"count": grouped(count)}
-        return ngettext("Removed %(count)s file.", "Removed %(count)s files.", count) % {
-            "count": grouped(count)
-        }
-    return str(entry)
+    """One sentence per history entry (deliveries/requests/history_text.py)."""
+    return describe(entry, lambda: _reason_names(context))
 
 
-EDITABLE_FIELDS = {"title", "name", "asset_type", "language", "due_date", "auto_submit"}
+@register.simple_tag
+def removal_names(names: list[str], total: int) -> str:
+    """The files a removal takes, named in its confirmation; a long name may break
+    after "_", "-" and "." (never inside a word) on a narrow screen."""
+    if total <= 1:
+        return ""
+    return mark_safe(_BREAK_AFTER.sub(r"\1<wbr>", escape(names_and_more(names, total))))
+
+
+_BREAK_AFTER = re.compile(r"([_.\-])")  # escape() writes none of these
+
+
+@register.simple_tag
+def names_and_more_pattern() -> str:
+    """The same sentence for static/js/portal.js to fill: "{names} and {count} more"."""
+    return ngettext("%(names)s and %(count)s more", "%(names)s and %(count)s more", 2) % {
+        "names": "{names}",
+        "count": "{count}",
+    }
 
 
 def _reason_names(context: template.Context) -> dict[str, str]:
     # Loaded once per page, whatever the number of history entries.
     cache = context.render_context.get("reason_names")
     if cache is None:
-        cache = {r.code: r.localized_name for r in RedeliveryReason.objects.all()}
+        cache = reason_names()
         context.render_context["reason_names"] = cache
     return cache
 

@@ -22,19 +22,28 @@ function fill(template, values) {
   return template.replace(/\{(\w+)\}/g, (match, key) => (key in values ? values[key] : match));
 }
 
+// Sizes as the file list writes them (Django's filesizeformat): powers of 1024
+// labelled KB, MB, GB, TB, one decimal in the page's language; bytes below 1 KB.
+let texts = {};
+
 function formatBytes(bytes) {
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let value = bytes;
+  const units = ["KB", "MB", "GB", "TB", "PB"];
+  if (bytes < 1024) {
+    const whole = Math.round(bytes);
+    // Django's own words, "1 byte" and "2 bytes" in the page's language (see
+    // _uploader.html), with this count in place of theirs.
+    return (whole === 1 ? texts.textByte : texts.textBytes).replace(/\d+/, String(whole));
+  }
+  let value = bytes / 1024;
   let unit = 0;
-  // Powers of 1024, as the file list's sizes (Django's filesizeformat).
   while (value >= 1024 && unit < units.length - 1) {
     value /= 1024;
     unit += 1;
   }
-  const digits = unit === 0 || value >= 100 ? 0 : 1;
   return `${value.toLocaleString(document.documentElement.lang || undefined, {
-    maximumFractionDigits: digits,
-    minimumFractionDigits: digits,
+    maximumFractionDigits: 1,
+    minimumFractionDigits: 1,
+    useGrouping: false,
   })} ${units[unit]}`;
 }
 
@@ -69,6 +78,7 @@ function setup(root) {
   if (root.dataset.ready) return;
   root.dataset.ready = "1";
   const text = root.dataset;
+  texts = text;
   const pattern = new RegExp(text.pattern);
   const maxLength = Number(text.maxNameLength || 255);
   const list = root.querySelector("[data-upload-list]");
@@ -163,6 +173,8 @@ function setup(root) {
       pause.textContent = paused ? text.textResume : text.textPause;
       setState(row, paused ? "paused" : "uploading");
       row.samples = [];
+      // A paused upload has no rate and no time left: only how far it came.
+      showStopped(row);
     });
     retry.addEventListener("click", () => {
       retry.hidden = true;
@@ -187,13 +199,31 @@ function setup(root) {
     }[state];
   }
 
+  function showStopped(row) {
+    if (row.total === undefined) {
+      row.detail.textContent = "";
+      return;
+    }
+    row.detail.textContent = fill(text.textProgressStopped, {
+      done: formatBytes(row.done),
+      total: formatBytes(row.total),
+    });
+  }
+
   function showProgress(file, progress) {
     const row = rows.get(file.id);
     if (!row) return;
     const done = progress.bytesUploaded || 0;
     const total = progress.bytesTotal || file.size || 0;
+    row.done = done;
+    row.total = total;
     row.bar.value = total ? Math.floor((done / total) * 100) : 100;
-    if (row.item.dataset.state !== "paused") setState(row, "uploading");
+    // Progress still in flight when the partner paused: no rate for a paused upload.
+    if (row.item.dataset.state === "paused") {
+      showStopped(row);
+      return;
+    }
+    setState(row, "uploading");
     // Speed over the last few seconds, so that a resumed upload's speed is its own.
     const now = performance.now();
     row.samples.push([now, done]);

@@ -56,6 +56,23 @@
     return template.replace("{count}", count.toLocaleString(document.documentElement.lang)).replace("{name}", name || "");
   }
 
+  function namesAndMore(dialog, names, count) {
+    const shown = names.slice(0, Number(dialog.dataset.namesShown || 5));
+    const listed = shown.join(", ");
+    if (count <= shown.length) return listed;
+    return dialog.dataset.textMore.replace("{names}", listed)
+      .replace("{count}", (count - shown.length).toLocaleString(document.documentElement.lang));
+  }
+
+  // Long file names may break after "_", "-" and "." on a narrow screen, not mid-word.
+  function showBreakable(element, text) {
+    element.replaceChildren();
+    text.split(/(?<=[_.\-])/).forEach(function (part, index) {
+      if (index) element.appendChild(document.createElement("wbr"));
+      element.appendChild(document.createTextNode(part));
+    });
+  }
+
   function fillRemoveDialog(ids, names, all) {
     const dialog = document.getElementById("remove-dialog");
     if (!dialog) return null;
@@ -66,7 +83,8 @@
       input.type = "hidden"; input.name = name; input.value = value;
       inputs.appendChild(input);
     }
-    const total = Number((selectionForm() || {dataset: {}}).dataset.total || ids.length);
+    const form = selectionForm() || {dataset: {}};
+    const total = Number(form.dataset.total || ids.length);
     let text;
     if (all) { hidden("all", "1"); text = interpolate(dialog.dataset.textAll, total); }
     else {
@@ -74,6 +92,11 @@
       text = ids.length === 1 ? interpolate(dialog.dataset.textOne, 1, names[0]) : interpolate(dialog.dataset.textMany, ids.length);
     }
     dialog.querySelector("[data-remove-summary]").textContent = text;
+    // Name the files too (the first few, by name). All of them: the rows on screen
+    // are the request's first names, unless a name filter narrows the list.
+    const count = all ? total : ids.length;
+    const known = all && "filtered" in form.dataset ? [] : names;
+    showBreakable(dialog.querySelector("[data-remove-names]"), count > 1 && known.length ? namesAndMore(dialog, known, count) : "");
     dialog.querySelector('button[type="submit"]').disabled = false;
     return dialog;
   }
@@ -81,7 +104,13 @@
   // --- Redelivery form: the button is usable once a reason is chosen -------------------
   function refreshRedeliveryForm(form) {
     const chosen = Array.from(form.querySelectorAll('input[name="reasons"]:checked'));
-    form.querySelector("[data-needs-reason]").disabled = chosen.length === 0;
+    const button = form.querySelector("[data-needs-reason]");
+    const note = form.querySelector("[data-needs-reason-note]");
+    button.disabled = chosen.length === 0;
+    // A greyed-out button says why, beside it and to a screen reader.
+    note.hidden = !button.disabled;
+    if (button.disabled) button.setAttribute("aria-describedby", note.id);
+    else button.removeAttribute("aria-describedby");
     const summary = form.querySelector("[data-reason-summary]");
     summary.textContent = chosen.length
       ? chosen.map(function (box) { return box.dataset.reasonName; }).join(", ")

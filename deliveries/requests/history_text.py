@@ -1,0 +1,92 @@
+"""History entries as sentences, the same on the Details Page and in the studio admin:
+"Status changed from Submitted to Processed.", "Removed 7 files. a.mov, b.mov and 5
+more"."""
+
+from collections.abc import Callable
+
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from ..numbers import grouped
+from .history import NAMES_NAMED, HistoryEntry, status_label
+from .models import DeliveryRequest, RedeliveryReason
+
+
+def describe(entry: HistoryEntry, reason_names: Callable[[], dict[str, str]]) -> str:
+    """One sentence per history entry, escaped (names come from partners).
+
+    `reason_names()` gives the redelivery reasons' names by code, asked only for an
+    entry that names reasons."""
+    details = entry.details or {}
+    if entry.action == HistoryEntry.Action.STATUS_CHANGED:
+        text = format_html(
+            _("Status changed from {before} to {after}."),
+            before=status_label(entry.before),
+            after=status_label(entry.after),
+        )
+        codes = details.get("reasons") or []
+        if codes:
+            names = reason_names()
+            text += format_html(
+                " {}: {}.",
+                _("Reasons"),
+                ", ".join(names.get(code, code) for code in codes),
+            )
+        if details.get("cleared_files"):
+            count = details.get("cleared_count", 0)
+            text += format_html(
+                " {}",
+                ngettext("%(count)s file cleared.", "%(count)s files cleared.", count)
+                % {"count": grouped(count)},
+            )
+        return text
+    if entry.action == HistoryEntry.Action.EDITED:
+        labels = [
+            str(DeliveryRequest._meta.get_field(name).verbose_name)
+            for name in details.get("fields", [])
+            if name in EDITABLE_FIELDS
+        ]
+        return format_html(_("Changed in the studio admin: {fields}."), fields=", ".join(labels))
+    if entry.action == HistoryEntry.Action.DELIVERED:
+        return format_html(_("Delivered “{name}”."), name=entry.after)
+    if entry.action == HistoryEntry.Action.RENAMED:
+        return format_html(_("Renamed “{old}” to “{new}”."), old=entry.before, new=entry.after)
+    if entry.action == HistoryEntry.Action.REMOVED:
+        count = details.get("count", 1)
+        if count == 1 and entry.before:
+            return format_html(_("Removed “{name}”."), name=entry.before)
+        if details.get("all"):
+            summary = ngettext(
+                "Removed all files (%(count)s).", "Removed all %(count)s files.", count
+            ) % {"count": grouped(count)}
+        else:
+            summary = ngettext("Removed %(count)s file.", "Removed %(count)s files.", count) % {
+                "count": grouped(count)
+            }
+        removed: list[str] = details.get("names") or []
+        if not removed:
+            return summary
+        return format_html("{} {}", summary, names_and_more(removed, count))
+    return str(entry)
+
+
+def names_and_more(names: list[str], total: int) -> str:
+    """The first few names and how many others: "a.mov, b.mov and 1,234 more"."""
+    shown = names[:NAMES_NAMED]
+    listed = ", ".join(shown)
+    more = total - len(shown)
+    if more <= 0:
+        return listed
+    return ngettext("%(names)s and %(count)s more", "%(names)s and %(count)s more", more) % {
+        "names": listed,
+        "count": grouped(more),
+    }
+
+
+EDITABLE_FIELDS = {"title", "name", "asset_type", "language", "due_date", "auto_submit"}
+
+
+def reason_names() -> dict[str, str]:
+    """The redelivery reasons' names by code, in the viewer's language."""
+    return {r.code: r.localized_name for r in RedeliveryReason.objects.all()}

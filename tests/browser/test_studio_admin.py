@@ -1,0 +1,53 @@
+"""The studio contact's change page of a request: its decisions at the top, and a
+History that reads as the partner's does."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def studio_page(browser_context, staff, redelivery_reasons):
+    page = browser_context.new_page()
+    page.goto("/admin/login/")
+    page.get_by_label("Username").fill(staff.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    return page
+
+
+def test_accept_and_ask_for_redelivery_are_at_the_top_and_the_history_reads_well(
+    studio_page, make_request, shoot
+):
+    page = studio_page
+    request = make_request(status="processed", files=2)
+    page.goto(f"/admin/deliveries/deliveryrequest/{request.pk}/change/")
+    accept = page.get_by_role("button", name="Accept", exact=True)
+    redeliver = page.get_by_role("button", name="Ask for redelivery", exact=True)
+    # Seen without scrolling, above the request's fields.
+    expect(accept).to_be_in_viewport()
+    expect(redeliver).to_be_in_viewport()
+    first_field = page.locator("fieldset").first.bounding_box()
+    assert accept.bounding_box()["y"] < first_field["y"]
+    assert page.locator("button[name=_fsm_transition_to]").count() == 2  # not twice over
+    shoot(page, "admin-request-change")
+
+    history = page.locator("#history-group")
+    expect(history).to_contain_text("Status changed from Submitted to Processed.")
+    expect(history).to_contain_text("Delivered “file_000.mov”.")
+    expect(history).to_contain_text("System")
+    expect(history).not_to_contain_text('{"size"')
+    expect(history).not_to_contain_text("submitted")
+    # Once: the row's sentence, not the entry's name above it again.
+    expect(history.get_by_text("Submitted → Processed")).to_be_hidden()
+    history.scroll_into_view_if_needed()
+    shoot(page, "admin-request-history")
+
+    accept.click()
+    expect(page.locator(".messagelist")).to_contain_text("The request is now Accepted.")
