@@ -188,12 +188,14 @@ def _store(request: DeliveryRequest, lease: Lease, result: FileResult) -> bool:
     with transaction.atomic():
         # The request row first, then the file: the order in which a rerun and every
         # partner action lock them. The other order could deadlock with a rerun.
-        counted = counters.processed(request, failed=not result.passed, while_held=still_ours)
+        worst = result.worst_severity
+        counted = counters.processed(request, worst_severity=worst, while_held=still_ours)
         stored = counted and still_ours.update(
             processing_status=status,
             processed_at=timezone.now(),
             metadata=result.metadata,
             errors=result.stored_errors(),
+            worst_severity=worst,
             md5=result.md5,
             xxh64=result.xxh64,
         )
@@ -251,7 +253,9 @@ def process_request(
     `come_back_later(rerun=…)` enqueues this again, deferred by one lease period: the
     watchdog (deliveries/tasks.py owns the task)."""
     request = (
-        DeliveryRequest.objects.select_related("checksum_manifest").filter(pk=request_id).first()
+        DeliveryRequest.objects.select_related("checksum_manifest", "spec")
+        .filter(pk=request_id)
+        .first()
     )
     if request is None or request.status != Status.SUBMITTED:
         return {"request": request_id, "skipped": "not submitted"}
