@@ -10,8 +10,10 @@ from django_fsm.admin import FSMAdminMixin
 
 from ..files.models import ProcessingStatus
 from ..numbers import grouped
+from .forms import DeliveryRequestAdminForm
 from .history import HistoryEntry
 from .models import ActionRefused, DeliveryRequest, Redelivery, RedeliveryReason, Title
+from .specs import DeliverySpec
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -68,10 +70,12 @@ class HistoryInline(ReadOnlyInline):
 @admin.register(DeliveryRequest)
 class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
     fsm_fields = ["status"]
+    form = DeliveryRequestAdminForm
     list_display = [
         "__str__",
         "organization",
         "asset_type",
+        "spec",
         "language",
         "due_date",
         "status",
@@ -79,7 +83,7 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["status", "organization", "asset_type", "due_date"]
     search_fields = ["name", "title__name", "organization__name"]
-    list_select_related = ["title", "organization"]
+    list_select_related = ["title", "organization", "spec"]
     autocomplete_fields = ["title", "organization"]
     readonly_fields = [
         "delivered_files",
@@ -123,6 +127,8 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:
+            if obj.spec is None:
+                obj.spec = DeliverySpec.default_for(obj.asset_type)
             super().save_model(request, obj, form, change)
             return
         if not form.changed_data:
@@ -173,6 +179,28 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
             messages.SUCCESS,
         )
         return True
+
+
+@admin.register(DeliverySpec)
+class DeliverySpecAdmin(admin.ModelAdmin):
+    list_display = ["name", "asset_type", "is_default"]
+    list_filter = ["asset_type", "is_default"]
+    search_fields = ["name"]
+    fieldsets = [
+        (None, {"fields": ["name", "asset_type", "is_default"]}),
+        (gettext_lazy("Picture"), {"fields": ["width", "height", "frame_rate", "video_codecs"]}),
+        (
+            gettext_lazy("Running time"),
+            {"fields": ["runtime_seconds", "runtime_tolerance_seconds"]},
+        ),
+        (gettext_lazy("Audio"), {"fields": ["channel_layout", "sample_rate", "bit_depth"]}),
+        (gettext_lazy("Timed text"), {"fields": ["timed_text_format"]}),
+        (gettext_lazy("Image sequence"), {"fields": ["frame_count"]}),
+        (
+            gettext_lazy("Artwork"),
+            {"fields": ["min_width", "min_height", "image_formats"]},
+        ),
+    ]
 
 
 @admin.register(Title)

@@ -125,6 +125,17 @@ class DeliverySpec(models.Model):
     class Meta:
         app_label = "deliveries"
         ordering = ["asset_type", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset_type"],
+                condition=models.Q(is_default=True),
+                name="one_default_spec_per_asset_type",
+                violation_error_message=gettext_lazy(
+                    "Another spec is already the default for this asset type. Untick it "
+                    "there first."
+                ),
+            )
+        ]
         verbose_name = gettext_lazy("delivery spec")
         verbose_name_plural = gettext_lazy("delivery specs")
 
@@ -134,6 +145,10 @@ class DeliverySpec(models.Model):
     @property
     def rate(self) -> Fraction | None:
         return parse_rate(self.frame_rate) if self.frame_rate else None
+
+    @classmethod
+    def default_for(cls, asset_type: str) -> DeliverySpec | None:
+        return cls.objects.filter(asset_type=asset_type, is_default=True).first()
 
     def with_overrides(self, overrides: dict[str, Any]) -> DeliverySpec:
         """An unsaved copy of this template with a request's overrides applied."""

@@ -6,8 +6,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from ..files.models import DeliveredFile
+from ..files.models import SEVERITY_ORDER, DeliveredFile, Severity
 from ..numbers import grouped
+from ..processing.codes import CODES
 from ..processing.result import more_of_a_kind
 from ..requests.history import HistoryEntry
 from ..requests.models import DeliveryRequest, RedeliveryReason, Status
@@ -117,7 +118,16 @@ def history_text(context: template.Context, entry: HistoryEntry) -> str:
     return str(entry)
 
 
-EDITABLE_FIELDS = {"title", "name", "asset_type", "language", "due_date", "auto_submit"}
+EDITABLE_FIELDS = {
+    "title",
+    "name",
+    "asset_type",
+    "language",
+    "due_date",
+    "auto_submit",
+    "spec",
+    "spec_overrides",
+}
 
 
 def _reason_names(context: template.Context) -> dict[str, str]:
@@ -192,3 +202,35 @@ def technical_details(delivered: DeliveredFile) -> list[tuple[str, str]]:
         for key, label in TECHNICAL_LABELS.items()
         if metadata.get(key) not in (None, "")
     ]
+
+
+SEVERITY_LABELS = dict(Severity.choices)
+
+
+def stored_severity(error: dict) -> str:
+    """A stored finding's severity; one stored before severities existed takes its
+    code's default, and an unknown code is a blocker (its file failed)."""
+    severity = error.get("severity")
+    if severity in SEVERITY_LABELS:
+        return severity
+    code = CODES.get(error.get("code", ""))
+    return code.severity if code else Severity.BLOCKER
+
+
+def worst_severity(errors: list[dict]) -> str:
+    return min((stored_severity(e) for e in errors), key=SEVERITY_ORDER.__getitem__, default="")
+
+
+@register.filter
+def severity(error: dict) -> str:
+    return stored_severity(error)
+
+
+@register.filter
+def severity_label(value: str) -> str:
+    return str(SEVERITY_LABELS.get(value, ""))
+
+
+@register.filter
+def worst_of(delivered: DeliveredFile) -> str:
+    return worst_severity(delivered.errors or [])
