@@ -9,6 +9,7 @@ Rename one only with a data migration of the stored findings.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from django.utils.functional import Promise
@@ -330,3 +331,22 @@ def severity_of(code: str) -> Severity:
     """The default severity of `code`; a code missing from the table is a bug of the
     check that wrote it (KeyError), so that its test fails."""
     return CODES[code].severity
+
+
+def stored_severity(finding: dict) -> str:
+    """A stored finding's severity; one stored before severities existed takes its
+    code's default, and an unknown code is a blocker (its file failed)."""
+    severity = finding.get("severity")
+    if severity in Severity.values:
+        return severity
+    code = CODES.get(finding.get("code", ""))
+    return code.severity if code else Severity.BLOCKER
+
+
+def reasons_for(findings: Iterable[dict]) -> set[str]:
+    """The redelivery reasons (their codes) that the blockers among `findings` map to."""
+    return {
+        CODES[f["code"]].reason
+        for f in findings
+        if f.get("code") in CODES and stored_severity(f) == Severity.BLOCKER
+    }

@@ -24,9 +24,11 @@ from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
 from ..files import naming
+from ..files.models import ProcessingStatus
 from ..files.storage import left_to_delete
 from ..partners.access import capabilities
 from ..partners.roles import Can
+from ..processing.codes import reasons_for
 from ..processing.runner import live_leases, place_in_queue
 from .access import get_file_in_request, get_request_for_user, requests_visible_to
 from .models import DeliveryRequest, RedeliveryReason, Status
@@ -184,6 +186,18 @@ def verdict(delivery_request: DeliveryRequest) -> dict[str, int] | None:
     }
 
 
+# Ask for Redelivery pre-selects the reasons of the blockers of this many failed files
+# at most: the first hundred of 250,000 frames name the same few reasons.
+BLOCKERS_SAMPLED = 100
+
+
+def blocker_reasons(delivery_request: DeliveryRequest) -> set[str]:
+    """The codes of the redelivery reasons that the request's blockers map to."""
+    failed = delivery_request.files.filter(processing_status=ProcessingStatus.FAILED)
+    sampled = failed.order_by().values_list("errors", flat=True)[:BLOCKERS_SAMPLED]
+    return reasons_for(finding for errors in sampled for finding in errors)
+
+
 def detail_context(
     request: HtmxHttpRequest, delivery_request: DeliveryRequest, **extra: Any
 ) -> dict[str, Any]:
@@ -220,7 +234,12 @@ def detail_context(
         ),
         "redelivery": redelivery,
         "progress": processing_progress(delivery_request) if status == Status.SUBMITTED else None,
-        "verdict": verdict(delivery_request),
+        "verdict": (found := verdict(delivery_request)),
+        "preselected_reasons": (
+            blocker_reasons(delivery_request)
+            if found and found["blockers"] and can_redeliver_role
+            else set()
+        ),
         "expected": expected_parts(spec) if (spec := delivery_request.effective_spec) else [],
         "cleanup_left": files_left_to_clean(delivery_request),
         **_history_page(delivery_request, request),

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from ..files.models import SEVERITY_ORDER, DeliveredFile, Severity
 from ..numbers import grouped
-from ..processing.codes import CODES
+from ..processing.codes import stored_severity
 from ..processing.result import more_of_a_kind
 from ..requests.history import HistoryEntry
 from ..requests.models import DeliveryRequest, RedeliveryReason, Status
@@ -205,16 +205,6 @@ def technical_details(delivered: DeliveredFile) -> list[tuple[str, str]]:
 
 
 SEVERITY_LABELS = dict(Severity.choices)
-
-
-def stored_severity(error: dict) -> str:
-    """A stored finding's severity; one stored before severities existed takes its
-    code's default, and an unknown code is a blocker (its file failed)."""
-    severity = error.get("severity")
-    if severity in SEVERITY_LABELS:
-        return severity
-    code = CODES.get(error.get("code", ""))
-    return code.severity if code else Severity.BLOCKER
 
 
 def worst_severity(errors: list[dict]) -> str:
