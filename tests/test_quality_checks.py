@@ -180,11 +180,34 @@ def test_sequence_frames_of_another_size_and_depth_are_blockers(deliver):
     assert findings(matching, "f_0000001.png") == {}
 
 
+IMSC = samples.IMSC1_1_TEXT
+
+
 def test_a_ttml_in_another_language_than_the_requests_is_a_blocker(deliver):
-    request = deliver("IMSC1.1 subtitles", {"subs.ttml": samples.ttml("en-US")}, language="es-419")
+    wrong = samples.ttml("en-US", profile=IMSC)
+    request = deliver("IMSC1.1 subtitles", {"subs.ttml": wrong}, language="es-419")
     assert findings(request, "subs.ttml")["TIMEDTEXT-LangMismatch"]["severity"] == "blocker"
-    right = deliver("IMSC1.1 subtitles", {"subs.ttml": samples.ttml("es-419")}, language="es-419")
-    assert findings(right, "subs.ttml") == {}
+    right = samples.ttml("es-419", profile=IMSC)
+    request = deliver("IMSC1.1 subtitles", {"subs.ttml": right}, language="es-419")
+    assert findings(request, "subs.ttml") == {}
+
+
+def test_a_ttml_without_the_imsc_1_1_profile_is_an_issue_where_the_spec_asks_for_it(deliver):
+    request = deliver("IMSC1.1 subtitles", {"subs.ttml": samples.ttml("es-419")}, language="es-419")
+    profile = findings(request, "subs.ttml")["TIMEDTEXT-Profile"]
+    assert (profile["expected"], profile["found"], profile["severity"]) == (
+        "IMSC 1.1 Text",
+        "—",
+        "issue",
+    )
+    assert DeliveredFile.objects.get(request=request).processing_status == "passed"
+    plain = deliver(
+        "IMSC1.1 subtitles",
+        {"subs.ttml": samples.ttml("es-419")},
+        {"timed_text_format": "ttml"},
+        language="es-419",
+    )
+    assert findings(plain, "subs.ttml") == {}
 
 
 def test_a_decode_error_is_a_blocker(deliver):

@@ -126,6 +126,17 @@ _TABLE = (
         _("The image is in a format the spec does not list."),
         _("Save the artwork in one of the formats the spec lists."),
     ),
+    Code(
+        "TIMEDTEXT-Profile",
+        ISSUE,
+        True,
+        "timed-text-errors",
+        _("The document does not declare the TTML profile the spec asks for."),
+        _(
+            "Export the subtitles in the spec's profile; an IMSC 1.1 Text document "
+            'declares ttp:contentProfiles="http://www.w3.org/ns/ttml/profile/imsc1.1/text".'
+        ),
+    ),
     # What every file is checked for -----------------------------------------------
     Code(
         "ASSET-TypeMismatch",

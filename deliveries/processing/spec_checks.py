@@ -43,7 +43,10 @@ WHAT = {
     "SEQUENCE-BitDepth": gettext_noop("the bit depth"),
     "ARTWORK-TooSmall": gettext_noop("the image size"),
     "ARTWORK-Format": gettext_noop("the image format"),
+    "TIMEDTEXT-Profile": gettext_noop("the declared profile"),
 }
+# The profile designators a TTML document declares itself with (IMSC 1.1, section 6).
+PROFILES = {"imsc1.1": ("IMSC 1.1 Text", "http://www.w3.org/ns/ttml/profile/imsc1.1/text")}
 # FFmpeg's names for the layouts of LAYOUTS.
 _FFMPEG_LAYOUTS = {"mono": "1.0", "stereo": "2.0", "5.1": "5.1", "5.1(side)": "5.1", "7.1": "7.1"}
 # Two rates closer than this (relative) are the same rate written with a rounded time
@@ -68,7 +71,21 @@ def check(
         return _frame(metadata, spec, name)
     if asset_type == AssetType.ARTWORK:
         return _artwork(metadata, spec, name)
+    if asset_type == AssetType.TIMED_TEXT:
+        return _timed_text(metadata, spec, name)
     return []
+
+
+def _timed_text(metadata: dict[str, Any], spec: DeliverySpec, name: str) -> list[Finding]:
+    """The language is checked while the document is read (timedtext.py), against the
+    request's; here, the profile the spec names."""
+    if spec.timed_text_format not in PROFILES or metadata.get("format") != "TTML":
+        return []
+    label, designator = PROFILES[spec.timed_text_format]
+    declared = metadata.get("profiles", [])
+    if designator in declared:
+        return []
+    return [_mismatch("TIMEDTEXT-Profile", name, label, " ".join(declared) or "—")]
 
 
 def _size(metadata: dict[str, Any]) -> str:

@@ -211,7 +211,7 @@ class Command(BaseCommand):
                 AssetType.TIMED_TEXT,
                 "es-419",
                 due(9),
-                {"LongTide_es-419.ttml": samples.ttml("es-419")},
+                {"LongTide_es-419.ttml": samples.ttml("es-419", profile=samples.IMSC1_1_TEXT)},
                 "open",
                 None,
             ),
