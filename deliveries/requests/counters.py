@@ -90,9 +90,9 @@ def processed(request: DeliveryRequest, *, worst_severity: str, while_held: Quer
         .filter(Exists(while_held))
         .update(
             files_processed=F("files_processed") + 1,
-            files_failed=F("files_failed") + (worst_severity == "blocker"),
-            files_with_issues=F("files_with_issues") + (worst_severity == "issue"),
-            files_with_fyi=F("files_with_fyi") + (worst_severity == "fyi"),
+            files_failed=F("files_failed") + int(worst_severity == "blocker"),
+            files_with_issues=F("files_with_issues") + int(worst_severity == "issue"),
+            files_with_fyi=F("files_with_fyi") + int(worst_severity == "fyi"),
         )
     )
     return bool(counted)
