@@ -267,3 +267,45 @@ def test_only_one_spec_per_asset_type_may_be_the_default(studio_client):
     assert response.status_code == 200
     assert "already the default for this asset type" in response.content.decode()
     assert not DeliverySpec.objects.filter(name="Another audio spec").exists()
+
+
+def test_a_resubmit_keeps_the_counts_of_the_files_it_does_not_redo(
+    org, title, staff, django_capture_on_commit_callbacks
+):
+    from deliveries.models import RedeliveryReason
+
+    request = DeliveryRequest.objects.create(
+        organization=org,
+        title=title,
+        name="Audio 5.1",
+        asset_type="audio",
+        due_date=datetime.date(2026, 12, 24),
+        spec=DeliverySpec.objects.get(name="5.1 printmaster 48 kHz 24-bit"),
+    )
+    # 16-bit in a 24-bit request: an issue, the file passes.
+    request.add_file("mix.wav", ContentFile(samples.wav_audio(channels=6)), by=None)
+    request.act(request.submit, by=None)
+    process_request.call(request.pk)
+    request = DeliveryRequest.objects.get(pk=request.pk)
+    assert request.files_with_issues == 1
+    request.act(request.ask_for_redelivery, by=staff, reasons=RedeliveryReason.objects.all()[:1])
+    request.add_file("stereo.wav", ContentFile(samples.wav_audio(channels=2)), by=None)
+    request.act(request.submit, by=None)
+    process_request.call(request.pk)
+    request = DeliveryRequest.objects.get(pk=request.pk)
+    assert request.status == "processed"
+    assert (request.files_processed, request.files_failed, request.files_with_issues) == (2, 1, 1)
+
+
+def test_a_finding_stored_before_severities_shows_its_codes_default(
+    client, admin_user, make_request
+):
+    request = make_request(status="processed", files=1)
+    request.files.update(
+        processing_status="failed",
+        errors=[{"code": "MEDIA-DecodeError", "message": "file_000.mov: damaged."}],
+    )
+    client.force_login(admin_user)
+    delivered = request.files.get()
+    html = page_of(client, request, file=delivered.pk)
+    assert '<span class="sev sev-blocker">Blocker</span>' in html
