@@ -115,5 +115,10 @@ class Migration(migrations.Migration):
             name='spec',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='deliveries.deliveryspec', verbose_name='spec'),
         ),
+        migrations.AddField(
+            model_name="deliveryrequest",
+            name="delivery_findings",
+            field=models.JSONField(blank=True, default=list, editable=False),
+        ),
         migrations.RunPython(add_specs, remove_specs),
     ]

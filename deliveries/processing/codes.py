@@ -111,6 +111,25 @@ _TABLE = (
         _("Render every frame at the spec's bit depth and deliver the frames again."),
     ),
     Code(
+        "SEQUENCE-MissingFrames",
+        BLOCKER,
+        False,
+        "missing-asset",
+        _("Frame numbers of the image sequence are missing: the sequence has gaps."),
+        _("Deliver the missing frames listed, named like the others."),
+    ),
+    Code(
+        "SEQUENCE-FrameCount",
+        BLOCKER,
+        True,
+        "missing-asset",
+        _(
+            "The sequence does not have the number of frames the spec asks for (its frame "
+            "count, or its runtime × frame rate)."
+        ),
+        _("Deliver every frame of the programme, and only those."),
+    ),
+    Code(
         "ARTWORK-TooSmall",
         BLOCKER,
         True,

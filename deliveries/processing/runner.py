@@ -46,6 +46,7 @@ from django_tasks_db.models import DBTaskResult
 from ..files.models import DeliveredFile, ProcessingStatus
 from ..requests import counters
 from ..requests.models import ActionRefused, DeliveryRequest, Status
+from . import sequence_checks
 from .inspection import examine
 from .result import FileResult, Finding
 
@@ -238,8 +239,9 @@ def process_file(request: DeliveryRequest, lease: Lease) -> bool:
 def finish_if_done(request: DeliveryRequest) -> bool:
     if not request.all_files_processed():
         return False
+    findings = [finding.as_json() for finding in sequence_checks.check(request)]
     try:
-        request.act(request.finish_processing, by=None)
+        request.act(request.finish_processing, by=None, findings=findings)
     except ActionRefused:
         return False  # another worker finished it, or the state moved on
     return True

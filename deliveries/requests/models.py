@@ -133,6 +133,9 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
     files_failed = models.PositiveIntegerField(default=0, editable=False)
     files_with_issues = models.PositiveIntegerField(default=0, editable=False)
     files_with_fyi = models.PositiveIntegerField(default=0, editable=False)
+    # Findings about the delivery as a whole (an image sequence's gaps), set when
+    # processing finishes.
+    delivery_findings = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(gettext_lazy("created"), auto_now_add=True)
     updated_at = models.DateTimeField(gettext_lazy("updated"), auto_now=True)
 
@@ -234,8 +237,16 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         permission=_is_system,
         custom={"admin": False, "label": gettext_lazy("Finish processing")},
     )
-    def finish_processing(self, by: AnyUser | None = None) -> dict[str, Any]:
+    def finish_processing(
+        self, by: AnyUser | None = None, findings: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        self.delivery_findings = findings or []
+        type(self).objects.filter(pk=self.pk).update(delivery_findings=self.delivery_findings)
         return {}
+
+    @property
+    def delivery_blockers(self) -> int:
+        return sum(f.get("severity") == Severity.BLOCKER for f in self.delivery_findings)
 
     def why_not_finish_processing(self) -> str:
         return _(

@@ -183,6 +183,8 @@ def verdict(delivery_request: DeliveryRequest) -> dict[str, int] | None:
         "blockers": delivery_request.files_failed,
         "issues": delivery_request.files_with_issues,
         "fyi": delivery_request.files_with_fyi,
+        "delivery_blockers": delivery_request.delivery_blockers,
+        "delivery_findings": delivery_request.delivery_findings,
     }
 
 
@@ -195,7 +197,8 @@ def blocker_reasons(delivery_request: DeliveryRequest) -> set[str]:
     """The codes of the redelivery reasons that the request's blockers map to."""
     failed = delivery_request.files.filter(processing_status=ProcessingStatus.FAILED)
     sampled = failed.order_by().values_list("errors", flat=True)[:BLOCKERS_SAMPLED]
-    return reasons_for(finding for errors in sampled for finding in errors)
+    found = [finding for errors in sampled for finding in errors]
+    return reasons_for([*found, *delivery_request.delivery_findings])
 
 
 def detail_context(
@@ -237,7 +240,7 @@ def detail_context(
         "verdict": (found := verdict(delivery_request)),
         "preselected_reasons": (
             blocker_reasons(delivery_request)
-            if found and found["blockers"] and can_redeliver_role
+            if found and (found["blockers"] or found["delivery_blockers"]) and can_redeliver_role
             else set()
         ),
         "expected": expected_parts(spec) if (spec := delivery_request.effective_spec) else [],

@@ -224,3 +224,10 @@ def severity_label(value: str) -> str:
 @register.filter
 def worst_of(delivered: DeliveredFile) -> str:
     return worst_severity(delivered.errors or [])
+
+
+@register.filter
+def translated(value: str) -> str:
+    """A word a finding stores in English (marked with gettext_noop), in the viewer's
+    language; technical values ("3840×2160") pass unchanged."""
+    return _(value) if isinstance(value, str) and value else value
