@@ -309,3 +309,27 @@ def test_a_finding_stored_before_severities_shows_its_codes_default(
     delivered = request.files.get()
     html = page_of(client, request, file=delivered.pk)
     assert '<span class="sev sev-blocker">Blocker</span>' in html
+
+
+def test_files_with_blockers_can_be_listed_alone(client, admin_user, org, title):
+    request = DeliveryRequest.objects.create(
+        organization=org,
+        title=title,
+        name="Audio 5.1",
+        asset_type="audio",
+        due_date=datetime.date(2026, 12, 24),
+        spec=DeliverySpec.objects.get(name="5.1 printmaster 48 kHz 24-bit"),
+        spec_overrides={"bit_depth": 16},
+    )
+    request.add_file("a_surround.wav", ContentFile(samples.wav_audio(channels=6)), by=None)
+    request.add_file("b_stereo.wav", ContentFile(samples.wav_audio(channels=2)), by=None)
+    request.act(request.submit, by=None)
+    process_request.call(request.pk)
+    client.force_login(admin_user)
+    everything = page_of(client, request)
+    assert "a_surround.wav" in everything and "b_stereo.wav" in everything
+    assert "?severity=blocker" in everything
+    blocked = page_of(client, request, severity="blocker")
+    rows = blocked[blocked.index('id="file-rows"') : blocked.index("</tbody>")]
+    assert "b_stereo.wav" in rows and "a_surround.wav" not in rows
+    assert 'id="all-files-link"' in blocked

@@ -109,7 +109,9 @@ class DeliveredFile(models.Model):
         # The few files a worker holds, and whether any wait, without reading the
         # other 250,000 (the Submitted banner asks every 3 seconds).
         indexes = [
-            models.Index(fields=["request", "processing_status"], name="file_processing_state")
+            models.Index(fields=["request", "processing_status"], name="file_processing_state"),
+            # "Files with blockers" pages through a 250,000-file request by name.
+            models.Index(fields=["request", "worst_severity", "name"], name="file_worst_severity"),
         ]
         verbose_name = gettext_lazy("delivered file")
         verbose_name_plural = gettext_lazy("delivered files")

@@ -120,5 +120,11 @@ class Migration(migrations.Migration):
             name="delivery_findings",
             field=models.JSONField(blank=True, default=list, editable=False),
         ),
+        migrations.AddIndex(
+            model_name="deliveredfile",
+            index=models.Index(
+                fields=["request", "worst_severity", "name"], name="file_worst_severity"
+            ),
+        ),
         migrations.RunPython(add_specs, remove_specs),
     ]

@@ -24,7 +24,7 @@ from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
 from ..files import naming
-from ..files.models import ProcessingStatus
+from ..files.models import ProcessingStatus, Severity
 from ..files.storage import left_to_delete
 from ..partners.access import capabilities
 from ..partners.roles import Can
@@ -127,13 +127,25 @@ def _file_page(delivery_request: DeliveryRequest, request: HttpRequest) -> dict[
             name__gte=name_filter,
             name__lt=name_filter + "\U0010ffff",
         )
+    # ?severity=blocker: the files whose worst finding is a blocker, by the
+    # (request, worst_severity, name) index.
+    severity = request.GET.get("severity", "")
+    if severity in Severity.values:
+        files = files.filter(worst_severity=severity)
+    else:
+        severity = ""
     after = request.GET.get("after", "")
     if after:
         files = files.filter(name__gt=after)
     # Nothing to list: skip the scan over removed rows the worker has yet to purge.
     rows = list(files[: PAGE_SIZE + 1]) if delivery_request.file_count else []
     next_after = rows[PAGE_SIZE - 1].name if len(rows) > PAGE_SIZE else ""
-    return {"files": rows[:PAGE_SIZE], "next_after": next_after, "name_filter": name_filter}
+    return {
+        "files": rows[:PAGE_SIZE],
+        "next_after": next_after,
+        "name_filter": name_filter,
+        "severity_filter": severity,
+    }
 
 
 def processing_progress(delivery_request: DeliveryRequest) -> dict[str, int | None]:
