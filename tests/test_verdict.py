@@ -333,3 +333,11 @@ def test_files_with_blockers_can_be_listed_alone(client, admin_user, org, title)
     rows = blocked[blocked.index('id="file-rows"') : blocked.index("</tbody>")]
     assert "b_stereo.wav" in rows and "a_surround.wav" not in rows
     assert 'id="all-files-link"' in blocked
+
+
+def test_the_admin_change_page_sums_up_the_verdict(client, staff, processed):
+    request = processed({"Feature_UHD.mp4": samples.h264_aac_mp4()})
+    client.force_login(staff)
+    url = reverse("admin:deliveries_deliveryrequest_change", args=[request.pk])
+    page = text(client.get(url).content.decode())
+    assert "Files with blockers: 1 · with issues: 0 · with FYIs: 0" in page

@@ -12,7 +12,7 @@ from ..files.models import ProcessingStatus
 from ..numbers import grouped
 from .forms import DeliveryRequestAdminForm
 from .history import HistoryEntry
-from .models import ActionRefused, DeliveryRequest, Redelivery, RedeliveryReason, Title
+from .models import ActionRefused, DeliveryRequest, Redelivery, RedeliveryReason, Status, Title
 from .specs import DeliverySpec
 
 
@@ -111,11 +111,24 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
             for value, label in ProcessingStatus.choices
             if states.get(value)
         )
+        verdict = ""
+        if obj.status in (Status.PROCESSED, Status.ACCEPTED):
+            # The counters of the last processing run: what to weigh before accepting.
+            verdict = _(
+                "Files with blockers: %(blockers)s · with issues: %(issues)s · with FYIs: "
+                "%(fyi)s · blockers of the delivery as a whole: %(whole)s."
+            ) % {
+                "blockers": grouped(obj.files_failed),
+                "issues": grouped(obj.files_with_issues),
+                "fyi": grouped(obj.files_with_fyi),
+                "whole": grouped(obj.delivery_blockers),
+            }
         return format_html(
-            '{} — <a href="{}">{}</a>',
+            '{} — <a href="{}">{}</a>{}',
             summary or _("no files"),
             obj.get_absolute_url(),
             _("Open the Details Page"),
+            format_html("<br>{}", verdict) if verdict else "",
         )
 
     @admin.display(description=gettext_lazy("history"))
