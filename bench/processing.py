@@ -39,7 +39,13 @@ from django.core.files.storage import default_storage  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from deliveries.management import samples  # noqa: E402
-from deliveries.models import AssetType, DeliveryRequest, Organization, Title  # noqa: E402
+from deliveries.models import (  # noqa: E402
+    AssetType,
+    DeliveryRequest,
+    DeliverySpec,
+    Organization,
+    Title,
+)
 from deliveries.tasks import process_request  # noqa: E402
 
 CHUNK = 4 * 1024 * 1024
@@ -94,6 +100,8 @@ def main() -> None:
         name="Bench",
         asset_type=AssetType.AUDIO,
         due_date="2030-01-01",
+        # The checks against the default audio spec run on every file, as they would.
+        spec=DeliverySpec.default_for(AssetType.AUDIO),
     )
     # Every file is audio/video in an audio request except the PNGs, which fail as the
     # wrong kind after being hashed: hashing and the type check still run on them.

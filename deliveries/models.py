@@ -1,7 +1,13 @@
 """Every model of the app, for Django (which loads this module) and the migrations.
 Each lives in its feature's package; this module only gathers them."""
 
-from .files.models import DeliveredFile, ManifestEntry, ProcessingStatus, StorageDeletion
+from .files.models import (
+    DeliveredFile,
+    ManifestEntry,
+    ProcessingStatus,
+    Severity,
+    StorageDeletion,
+)
 from .partners.models import Membership, Organization, Preference
 from .partners.roles import Role
 from .requests.errors import ActionRefused
@@ -13,6 +19,7 @@ from .requests.models import (
     RedeliveryReason,
     Title,
 )
+from .requests.specs import DeliverySpec
 from .requests.states import AssetType, Status
 from .uploads.models import Upload
 
@@ -21,6 +28,7 @@ __all__ = [
     "ActionRefused",
     "AssetType",
     "DeliveredFile",
+    "DeliverySpec",
     "DeliveryRequest",
     "HistoryEntry",
     "ManifestEntry",
@@ -31,6 +39,7 @@ __all__ = [
     "Redelivery",
     "RedeliveryReason",
     "Role",
+    "Severity",
     "Status",
     "StorageDeletion",
     "Title",

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from deliveries import glossary
 from deliveries.partners import views as partner_views
 from deliveries.partners.signin import SlowingLoginView
 from deliveries.requests import actions, views
@@ -26,6 +27,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("i18n/setlang/", partner_views.set_language, name="set_language"),
+    path("help/codes/", glossary.finding_codes, name="finding-codes"),
     path("uploads/", include("deliveries.uploads.urls")),
     path("requests/", views.request_list, name="request-list"),
     path("requests/<int:pk>/", views.request_detail, name="request-detail"),

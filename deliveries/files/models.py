@@ -26,6 +26,18 @@ class ProcessingStatus(models.TextChoices):
 UNPROCESSED = (ProcessingStatus.PENDING, ProcessingStatus.PROCESSING)
 
 
+class Severity(models.TextChoices):
+    """How much a finding of processing matters, worst first. A file with a blocker
+    fails; issues and FYIs leave it passed, with notes for the studio to weigh."""
+
+    BLOCKER = "blocker", gettext_lazy("Blocker")
+    ISSUE = "issue", gettext_lazy("Issue")
+    FYI = "fyi", gettext_lazy("FYI")
+
+
+SEVERITY_ORDER: dict[str, int] = {Severity.BLOCKER: 0, Severity.ISSUE: 1, Severity.FYI: 2}
+
+
 def storage_key(request_id: int, name: str) -> str:
     # A random folder per file: renaming never moves stored bytes, and two deliveries
     # of the same name never collide.
@@ -75,6 +87,16 @@ class DeliveredFile(models.Model):
     metadata = models.JSONField(gettext_lazy("technical metadata"), default=dict, blank=True)
     # [{"code": "MEDIA-DecodeError", "message": "..."}]
     errors = models.JSONField(gettext_lazy("errors"), default=list, blank=True)
+    # The worst severity among `errors` ('' without any), kept beside them so that a
+    # submit can count the kept results by severity in one aggregate.
+    worst_severity = models.CharField(
+        gettext_lazy("worst severity"),
+        max_length=10,
+        choices=Severity.choices,
+        blank=True,
+        default="",
+        editable=False,
+    )
 
     objects = VisibleFileManager()
 
@@ -87,7 +109,9 @@ class DeliveredFile(models.Model):
         # The few files a worker holds, and whether any wait, without reading the
         # other 250,000 (the Submitted banner asks every 3 seconds).
         indexes = [
-            models.Index(fields=["request", "processing_status"], name="file_processing_state")
+            models.Index(fields=["request", "processing_status"], name="file_processing_state"),
+            # "Files with blockers" pages through a 250,000-file request by name.
+            models.Index(fields=["request", "worst_severity", "name"], name="file_worst_severity"),
         ]
         verbose_name = gettext_lazy("delivered file")
         verbose_name_plural = gettext_lazy("delivered files")

@@ -153,12 +153,16 @@ def wav_audio(seconds: float = 1.0, channels: int = 2, sample_rate: int = 48000)
     return buffer.getvalue()
 
 
-def ttml(lang: str = "en-US", cues: int = 3) -> bytes:
+IMSC1_1_TEXT = "http://www.w3.org/ns/ttml/profile/imsc1.1/text"
+
+
+def ttml(lang: str = "en-US", cues: int = 3, profile: str = "") -> bytes:
     """A well-formed, valid TTML subtitle document with ``cues`` timed paragraphs.
 
     The root is ``tt`` in the TTML namespace with ``xml:lang``; each ``p`` carries a unique
     ``xml:id`` and ``begin``/``end`` clock times (two seconds each, back to back), which is
-    what the subtitle checks in the pipeline expect of a good delivery.
+    what the subtitle checks in the pipeline expect of a good delivery. ``profile`` (such as
+    ``IMSC1_1_TEXT``) is declared as the root's ``ttp:contentProfiles``.
     """
     if cues < 0:
         raise ValueError("cues must not be negative")
@@ -167,7 +171,7 @@ def ttml(lang: str = "en-US", cues: int = 3) -> bytes:
         f"Sample subtitle line {n}.</p>"
         for n in range(1, cues + 1)
     )
-    return _ttml_document(_xml_attr(lang), paragraphs).encode("utf-8")
+    return _ttml_document(_xml_attr(lang), paragraphs, profile).encode("utf-8")
 
 
 def broken_ttml() -> bytes:
@@ -355,10 +359,15 @@ def _xml_attr(value: str) -> str:
     )
 
 
-def _ttml_document(lang: str, paragraphs: str) -> str:
+def _ttml_document(lang: str, paragraphs: str, profile: str = "") -> str:
+    declared = (
+        f' xmlns:ttp="{TTML_NS}#parameter" ttp:contentProfiles="{_xml_attr(profile)}"'
+        if profile
+        else ""
+    )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<tt xmlns="{TTML_NS}" xmlns:tts="{TTML_NS}#styling" xml:lang="{lang}">\n'
+        f'<tt xmlns="{TTML_NS}" xmlns:tts="{TTML_NS}#styling"{declared} xml:lang="{lang}">\n'
         "  <head>\n"
         "    <styling>\n"
         '      <style xml:id="default" tts:color="white" tts:textAlign="center"/>\n'

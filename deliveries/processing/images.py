@@ -27,6 +27,7 @@ def inspect(source: Any, name: str, *, extension: str) -> tuple[dict[str, Any], 
                 if limits.too_large(image.width, image.height):
                     return {}, [limits.too_large_finding("IMAGE-TooLarge", name, *image.size)]
                 metadata = _metadata(image.format or "", image.width, image.height, image.mode)
+                metadata["bit_depth"] = _bit_depth(image, source)
                 image.verify()
     except UnidentifiedImageError:
         return _inspect_with_ffmpeg(source, name, extension)
@@ -43,6 +44,37 @@ def inspect(source: Any, name: str, *, extension: str) -> tuple[dict[str, Any], 
             )
         ]
     return metadata, []
+
+
+_MODE_BITS = {"1": 1, "I": 32, "F": 32}
+_PNG_BIT_DEPTH_AT = 24  # signature (8), IHDR length and type (8), width and height (8)
+
+
+def _bit_depth(image: Image.Image, source: Any) -> int:
+    """Bits per channel. Pillow's mode says 8 for a 16-bit RGB PNG or TIFF (it reads
+    them down), so those formats are asked their header: PNG's IHDR, TIFF's tag 258."""
+    if image.format == "PNG":
+        header = _first_bytes(source, _PNG_BIT_DEPTH_AT + 1)
+        if len(header) > _PNG_BIT_DEPTH_AT:
+            return header[_PNG_BIT_DEPTH_AT]
+    tags = getattr(image, "tag_v2", None)
+    if tags is not None and 258 in tags:
+        bits = tags[258]
+        return max(bits) if isinstance(bits, tuple) else int(bits)
+    if image.mode.startswith("I;16"):
+        return 16
+    return _MODE_BITS.get(image.mode, 8)
+
+
+def _first_bytes(source: Any, count: int) -> bytes:
+    if hasattr(source, "read"):
+        position = source.tell()
+        source.seek(0)
+        data = source.read(count)
+        source.seek(position)
+        return data
+    with open(source, "rb") as handle:
+        return handle.read(count)
 
 
 def _metadata(fmt: str, width: int, height: int, mode: str) -> dict[str, Any]:
@@ -76,7 +108,9 @@ def _inspect_with_ffmpeg(
                 ]
             frame = next(container.decode(stream))
             fmt = stream.codec_context.name.upper()
-            return _metadata(fmt, frame.width, frame.height, frame.format.name), []
+            metadata = _metadata(fmt, frame.width, frame.height, frame.format.name)
+            metadata["bit_depth"] = max(c.bits for c in frame.format.components)
+            return metadata, []
     except (av.FFmpegError, IndexError, StopIteration, ValueError, OSError):
         return {}, [
             Finding(

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_noop
 from ..files import manifests, naming
 from ..files.models import DeliveredFile, ManifestEntry
 from ..requests.models import AssetType, DeliveryRequest
-from . import images, media, timedtext
+from . import images, media, spec_checks, timedtext
 from .checksums import ALGORITHM_NAMES, digests
 from .result import FileResult, Finding
 
@@ -104,6 +104,9 @@ def examine(
         metadata, findings = _inspect(source, handle, name, kind, request, tick)
     result.metadata = metadata
     result.errors.extend(findings)
+    spec = request.effective_spec
+    if spec is not None and metadata:
+        result.errors.extend(spec_checks.check(metadata, spec, request.asset_type, name))
     return result
 
 

@@ -68,6 +68,14 @@ def rate_text(rate: Fraction | None) -> str:
     return f"{text} fps"
 
 
+def _pcm_bits(codec: str) -> int | None:
+    """24 for pcm_s24le: the bit depth of uncompressed audio (None for compressed)."""
+    if not codec.startswith("pcm_"):
+        return None
+    digits = "".join(ch for ch in codec[5:] if ch.isdigit())
+    return int(digits) if digits else None
+
+
 def bit_rate_text(bits: int) -> str:
     if bits >= 1_000_000:
         return f"{bits / 1_000_000:.1f} Mb/s"
@@ -155,10 +163,14 @@ def _inspect_open(
         rate = video.average_rate or video.guessed_rate or video.base_rate
         metadata.update(
             video_codec=f"{codec} ({context.profile})" if context.profile else codec,
+            video_codec_id=context.name,
             resolution=f"{context.width}×{context.height}",
             width=context.width,
             height=context.height,
             frame_rate=rate_text(rate),
+            # Exact, for the spec's check: r_frame_rate first, which FFmpeg keeps as
+            # the stream declares it (24000/1001), where the average may be rounded.
+            frame_rate_exact=str(video.base_rate or rate or ""),
             pixel_format=context.pix_fmt or "",
         )
         video_part = " ".join(
@@ -171,6 +183,8 @@ def _inspect_open(
         layout = context.layout.name if context.layout else ""
         metadata.update(
             audio_codec=codec,
+            audio_codec_id=context.name,
+            bits_per_sample=_pcm_bits(context.name),
             channels=context.channels,
             channel_layout=layout,
             sample_rate=f"{context.sample_rate / 1000:g} kHz",

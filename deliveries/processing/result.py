@@ -17,6 +17,9 @@ from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.translation import ngettext
 
+from ..files.models import SEVERITY_ORDER, Severity
+from .codes import severity_of
+
 EXCERPT_CHARS = 80
 FINDINGS_PER_CODE = 20
 # Parameters the portal writes itself (a sentence of media.py's decode check), never
@@ -45,15 +48,27 @@ class Finding(NamedTuple):
 
     The message is kept as its English template (marked with gettext_noop) and its
     parameters, so that each viewer reads it in their own language later.
+
+    A check against the request's spec also says what it `expected` and what it
+    `found`, in technical notation that needs no translation ("3840×2160", "5.1 (L R C
+    LFE Ls Rs)"). The severity is the code's default (deliveries/processing/codes.py)
+    unless the check names one.
     """
 
     code: str
     template: str
     params: dict[str, Any] = {}
+    expected: str = ""
+    found: str = ""
+    severity_given: str = ""
 
     @property
     def message(self) -> str:
         return self.template % self.params if self.params else self.template
+
+    @property
+    def severity(self) -> str:
+        return self.severity_given or severity_of(self.code)
 
     def excerpted(self) -> Finding:
         params = {
@@ -70,6 +85,8 @@ class Finding(NamedTuple):
             "message": self.message,
             "template": self.template,
             "params": self.params,
+            "severity": self.severity,
+            **({"expected": self.expected, "found": self.found} if self.expected else {}),
         }
 
 
@@ -82,7 +99,17 @@ class FileResult:
 
     @property
     def passed(self) -> bool:
-        return not self.errors
+        """A file fails on a blocker; issues and FYIs leave it passed, with notes."""
+        return self.worst_severity != Severity.BLOCKER
+
+    @property
+    def worst_severity(self) -> str:
+        """The worst severity among the findings, '' without any."""
+        return min(
+            (finding.severity for finding in self.errors),
+            key=SEVERITY_ORDER.__getitem__,
+            default="",
+        )
 
     def stored_errors(self) -> list[dict[str, Any]]:
         """The findings as the database keeps them: excerpted, at most
@@ -96,7 +123,11 @@ class FileResult:
             if seen[finding.code] <= FINDINGS_PER_CODE:
                 stored.append(finding.excerpted().as_json())
             elif finding.code not in summaries:
-                summaries[finding.code] = {"code": finding.code, "params": {}}
+                summaries[finding.code] = {
+                    "code": finding.code,
+                    "params": {},
+                    "severity": finding.severity,
+                }
                 stored.append(summaries[finding.code])
         for code, summary in summaries.items():
             left_off = seen[code] - FINDINGS_PER_CODE

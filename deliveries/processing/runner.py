@@ -46,6 +46,7 @@ from django_tasks_db.models import DBTaskResult
 from ..files.models import DeliveredFile, ProcessingStatus
 from ..requests import counters
 from ..requests.models import ActionRefused, DeliveryRequest, Status
+from . import sequence_checks
 from .inspection import examine
 from .result import FileResult, Finding
 
@@ -188,12 +189,14 @@ def _store(request: DeliveryRequest, lease: Lease, result: FileResult) -> bool:
     with transaction.atomic():
         # The request row first, then the file: the order in which a rerun and every
         # partner action lock them. The other order could deadlock with a rerun.
-        counted = counters.processed(request, failed=not result.passed, while_held=still_ours)
+        worst = result.worst_severity
+        counted = counters.processed(request, worst_severity=worst, while_held=still_ours)
         stored = counted and still_ours.update(
             processing_status=status,
             processed_at=timezone.now(),
             metadata=result.metadata,
             errors=result.stored_errors(),
+            worst_severity=worst,
             md5=result.md5,
             xxh64=result.xxh64,
         )
@@ -236,8 +239,9 @@ def process_file(request: DeliveryRequest, lease: Lease) -> bool:
 def finish_if_done(request: DeliveryRequest) -> bool:
     if not request.all_files_processed():
         return False
+    findings = [finding.as_json() for finding in sequence_checks.check(request)]
     try:
-        request.act(request.finish_processing, by=None)
+        request.act(request.finish_processing, by=None, findings=findings)
     except ActionRefused:
         return False  # another worker finished it, or the state moved on
     return True
@@ -251,7 +255,9 @@ def process_request(
     `come_back_later(rerun=…)` enqueues this again, deferred by one lease period: the
     watchdog (deliveries/tasks.py owns the task)."""
     request = (
-        DeliveryRequest.objects.select_related("checksum_manifest").filter(pk=request_id).first()
+        DeliveryRequest.objects.select_related("checksum_manifest", "spec")
+        .filter(pk=request_id)
+        .first()
     )
     if request is None or request.status != Status.SUBMITTED:
         return {"request": request_id, "skipped": "not submitted"}

@@ -78,6 +78,8 @@ class _State:
     extra_findings: int = 0
     root_seen: bool = False
     language: str = ""
+    # The profiles the root declares (ttp:contentProfiles, or TTML1's ttp:profile).
+    profiles: list[str] = field(default_factory=list)
     ids: dict[str, int] = field(default_factory=dict)
     cues: int = 0
     last_end: float = 0.0
@@ -187,6 +189,8 @@ def validate(
     metadata: dict[str, Any] = {"format": "TTML", "cues": state.cues}
     if state.language:
         metadata["language"] = state.language
+    if state.profiles:
+        metadata["profiles"] = state.profiles
     if state.last_end:
         metadata["duration"] = clock_time(state.last_end)
         metadata["duration_seconds"] = round(state.last_end, 3)
@@ -224,6 +228,10 @@ def _check_root(
     ticks = attributes.get(f"{TTP_NS} tickRate", "")
     if ticks.isdigit() and int(ticks) > 0:
         state.tick_rate = float(ticks)
+    state.profiles = [
+        *attributes.get(f"{TTP_NS} contentProfiles", "").split(),
+        *attributes.get(f"{TTP_NS} profile", "").split(),
+    ]
     language = attributes.get(f"{XML_NS} lang")
     if language is None or not language.strip():
         state.add(

@@ -38,7 +38,9 @@ def requests_visible_to(user: User) -> QuerySet[DeliveryRequest]:
 
 
 def get_request_for_user(user: AnyUser, pk: int, needs: Can = Can.VIEW) -> DeliveryRequest:
-    requests = DeliveryRequest.objects.select_related("title", "organization", "checksum_manifest")
+    requests = DeliveryRequest.objects.select_related(
+        "title", "organization", "checksum_manifest", "spec"
+    )
     if user.is_authenticated:
         # The viewer's role, read with the request: who may do what on its page.
         requests = requests.annotate(viewer_role=role_subquery(user, OuterRef("organization_id")))

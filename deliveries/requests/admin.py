@@ -18,9 +18,11 @@ from django_fsm.admin import FSMAdminMixin
 
 from ..files.models import ProcessingStatus
 from ..numbers import grouped
+from .forms import DeliveryRequestAdminForm
 from .history import HistoryEntry
 from .history_text import describe, reason_names
-from .models import ActionRefused, DeliveryRequest, Redelivery, RedeliveryReason, Title
+from .models import ActionRefused, DeliveryRequest, Redelivery, RedeliveryReason, Status, Title
+from .specs import DeliverySpec
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -107,10 +109,12 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
     # The transition buttons (Accept, Ask for redelivery) above the fields, not under
     # the files and fifty history entries.
     change_form_template = "admin/deliveries/deliveryrequest/change_form.html"
+    form = DeliveryRequestAdminForm
     list_display = [
         "__str__",
         "organization",
         "asset_type",
+        "spec",
         "language",
         "due_date",
         "status",
@@ -118,7 +122,7 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["status", "organization", "asset_type", "due_date"]
     search_fields = ["name", "title__name", "organization__name"]
-    list_select_related = ["title", "organization"]
+    list_select_related = ["title", "organization", "spec"]
     autocomplete_fields = ["title", "organization"]
     readonly_fields = [
         "delivered_files",
@@ -146,11 +150,24 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
             for value, label in ProcessingStatus.choices
             if states.get(value)
         )
+        verdict = ""
+        if obj.status in (Status.PROCESSED, Status.ACCEPTED):
+            # The counters of the last processing run: what to weigh before accepting.
+            verdict = _(
+                "Files with blockers: %(blockers)s · with issues: %(issues)s · with FYIs: "
+                "%(fyi)s · blockers of the delivery as a whole: %(whole)s."
+            ) % {
+                "blockers": grouped(obj.files_failed),
+                "issues": grouped(obj.files_with_issues),
+                "fyi": grouped(obj.files_with_fyi),
+                "whole": grouped(obj.delivery_blockers),
+            }
         return format_html(
-            '{} — <a href="{}">{}</a>',
+            '{} — <a href="{}">{}</a>{}',
             summary or _("no files"),
             obj.get_absolute_url(),
             _("Open the Details Page"),
+            format_html("<br>{}", verdict) if verdict else "",
         )
 
     @admin.display(description=gettext_lazy("history"))
@@ -170,6 +187,8 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
         change: bool,
     ) -> None:
         if not change:
+            if obj.spec is None:
+                obj.spec = DeliverySpec.default_for(obj.asset_type)
             super().save_model(request, obj, form, change)
             return
         if not form.changed_data:
@@ -233,6 +252,28 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
             messages.SUCCESS,
         )
         return True
+
+
+@admin.register(DeliverySpec)
+class DeliverySpecAdmin(admin.ModelAdmin):
+    list_display = ["name", "asset_type", "is_default"]
+    list_filter = ["asset_type", "is_default"]
+    search_fields = ["name"]
+    fieldsets = [
+        (None, {"fields": ["name", "asset_type", "is_default"]}),
+        (gettext_lazy("Picture"), {"fields": ["width", "height", "frame_rate", "video_codecs"]}),
+        (
+            gettext_lazy("Running time"),
+            {"fields": ["runtime_seconds", "runtime_tolerance_seconds"]},
+        ),
+        (gettext_lazy("Audio"), {"fields": ["channel_layout", "sample_rate", "bit_depth"]}),
+        (gettext_lazy("Timed text"), {"fields": ["timed_text_format"]}),
+        (gettext_lazy("Image sequence"), {"fields": ["frame_count"]}),
+        (
+            gettext_lazy("Artwork"),
+            {"fields": ["min_width", "min_height", "image_formats"]},
+        ),
+    ]
 
 
 @admin.register(Title)

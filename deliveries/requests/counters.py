@@ -8,7 +8,10 @@ Page, so the page and the Submitted banner read these instead:
 * ``file_count``: files delivered and not removed;
 * ``files_removed_through``: removing every file hides those with an id up to this
   one at once; ``files_to_purge``: how many of those the worker has still to delete;
-* ``files_processed`` / ``files_failed``: progress of the current processing run.
+* ``files_processed`` / ``files_failed``: progress of the current processing run;
+  a file fails on a blocker, so ``files_failed`` is also the verdict's "files with
+  blockers", and ``files_with_issues`` / ``files_with_fyi`` count the passed files by
+  their worst finding (deliveries/processing/codes.py).
 
 Each function takes the request it counts for; the model is its class, so this module
 needs no import of the model module, which calls it.
@@ -62,22 +65,34 @@ def purged(request: DeliveryRequest, count: int, *, all_of_them: bool = False) -
     request.files_to_purge = 0 if all_of_them else max(request.files_to_purge - count, 0)
 
 
-def processing_started(request: DeliveryRequest, processed: int = 0, failed: int = 0) -> None:
+def processing_started(
+    request: DeliveryRequest, processed: int = 0, failed: int = 0, issues: int = 0, fyi: int = 0
+) -> None:
     """A processing run starts with these files already processed (a submit keeps the
-    results of files it does not redo; a rerun starts from none)."""
-    _row(request).update(files_processed=processed, files_failed=failed)
+    results of files it does not redo; a rerun starts from none), `issues` and `fyi`
+    of them passed with that worst finding."""
+    _row(request).update(
+        files_processed=processed,
+        files_failed=failed,
+        files_with_issues=issues,
+        files_with_fyi=fyi,
+    )
     request.files_processed, request.files_failed = processed, failed
+    request.files_with_issues, request.files_with_fyi = issues, fyi
 
 
-def processed(request: DeliveryRequest, *, failed: bool, while_held: QuerySet[Any]) -> bool:
-    """One file's result is counted, only while `while_held` (the file, still leased
-    to this worker) exists. Returns whether it was counted."""
+def processed(request: DeliveryRequest, *, worst_severity: str, while_held: QuerySet[Any]) -> bool:
+    """One file's result, whose worst finding has `worst_severity` ('' for none; a
+    blocker fails the file), is counted, only while `while_held` (the file, still
+    leased to this worker) exists. Returns whether it was counted."""
     counted = (
         _row(request)
         .filter(Exists(while_held))
         .update(
             files_processed=F("files_processed") + 1,
-            files_failed=F("files_failed") + (1 if failed else 0),
+            files_failed=F("files_failed") + int(worst_severity == "blocker"),
+            files_with_issues=F("files_with_issues") + int(worst_severity == "issue"),
+            files_with_fyi=F("files_with_fyi") + int(worst_severity == "fyi"),
         )
     )
     return bool(counted)

@@ -1,7 +1,11 @@
+from typing import Any
+
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import RedeliveryReason
+from .models import DeliveryRequest, RedeliveryReason
+from .specs import clean_overrides
 
 
 class RedeliveryForm(forms.Form):
@@ -29,3 +33,49 @@ class AdminRedeliveryForm(RedeliveryForm):
 class RenameForm(forms.Form):
     # No length limit here: the model's naming rule explains a too-long name itself.
     name = forms.CharField(label=_("File name"), required=False, strip=False)
+
+
+class DeliveryRequestAdminForm(forms.ModelForm):
+    """The studio admin's request form: a spec of the request's asset type, and its
+    overrides checked field by field before anything is stored."""
+
+    class Meta:
+        model = DeliveryRequest
+        fields = [
+            "organization",
+            "title",
+            "name",
+            "asset_type",
+            "language",
+            "due_date",
+            "auto_submit",
+            "spec",
+            "spec_overrides",
+        ]
+        help_texts = {
+            "spec": _("Left empty on a new request, the default spec of its asset type is taken."),
+            "spec_overrides": _(
+                'Fields of the spec that differ for this request, as JSON: {"runtime_seconds": '
+                '2530, "frame_rate": "25/1"}.'
+            ),
+        }
+
+    def clean_spec_overrides(self) -> dict[str, Any]:
+        overrides = self.cleaned_data.get("spec_overrides") or {}
+        clean_overrides(overrides)
+        return overrides
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        spec, asset_type = cleaned.get("spec"), cleaned.get("asset_type")
+        if spec is not None and asset_type and spec.asset_type != asset_type:
+            self.add_error(
+                "spec",
+                gettext("“%(spec)s” is a spec for %(type)s; choose one for %(wanted)s.")
+                % {
+                    "spec": spec,
+                    "type": spec.get_asset_type_display(),
+                    "wanted": DeliveryRequest(asset_type=asset_type).get_asset_type_display(),
+                },
+            )
+        return cleaned

@@ -84,7 +84,16 @@ def names_and_more(names: list[str], total: int) -> str:
     }
 
 
-EDITABLE_FIELDS = {"title", "name", "asset_type", "language", "due_date", "auto_submit"}
+EDITABLE_FIELDS = {
+    "title",
+    "name",
+    "asset_type",
+    "language",
+    "due_date",
+    "auto_submit",
+    "spec",
+    "spec_overrides",
+}
 
 
 def reason_names() -> dict[str, str]:

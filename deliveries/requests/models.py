@@ -10,14 +10,15 @@ rules and records the change. Operations on files are in ``file_changes``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django_fsm import (
     ConcurrentTransition,
     ConcurrentTransitionMixin,
@@ -27,7 +28,7 @@ from django_fsm import (
     transition,
 )
 
-from ..files.models import UNPROCESSED, DeliveredFile, ProcessingStatus
+from ..files.models import UNPROCESSED, DeliveredFile, ProcessingStatus, Severity
 from ..partners.access import capabilities
 from ..partners.models import Organization
 from ..partners.roles import Can
@@ -35,6 +36,8 @@ from . import counters, removal
 from .errors import ActionRefused
 from .file_changes import FILE_CHANGES_ALLOWED, FileChanges
 from .history import HistoryEntry
+from .reasons import RedeliveryReason
+from .specs import DeliverySpec
 from .states import AssetType, Status
 
 if TYPE_CHECKING:
@@ -42,7 +45,7 @@ if TYPE_CHECKING:
 
     from ..partners.roles import AnyUser
 
-__all__ = ["ActionRefused", "AssetType", "FILE_CHANGES_ALLOWED", "Status"]
+__all__ = ["ActionRefused", "AssetType", "FILE_CHANGES_ALLOWED", "RedeliveryReason", "Status"]
 
 
 class Title(models.Model):
@@ -122,12 +125,22 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         verbose_name=gettext_lazy("checksum manifest"),
         help_text=gettext_lazy("Set when a checksum.txt or MHL file is delivered."),
     )
+    spec = models.ForeignKey(
+        DeliverySpec, models.PROTECT, null=True, blank=True, verbose_name=gettext_lazy("spec")
+    )
+    spec_overrides = models.JSONField(gettext_lazy("spec overrides"), default=dict, blank=True)
     # The counters of deliveries/requests/counters.py, which alone changes them.
+    # files_failed: files with a blocker; files_with_issues/_fyi: by worst severity.
     file_count = models.PositiveIntegerField(gettext_lazy("files"), default=0, editable=False)
     files_removed_through = models.BigIntegerField(default=0, editable=False)
     files_to_purge = models.PositiveIntegerField(default=0, editable=False)
     files_processed = models.PositiveIntegerField(default=0, editable=False)
     files_failed = models.PositiveIntegerField(default=0, editable=False)
+    files_with_issues = models.PositiveIntegerField(default=0, editable=False)
+    files_with_fyi = models.PositiveIntegerField(default=0, editable=False)
+    # Findings about the delivery as a whole (an image sequence's gaps), set when
+    # processing finishes.
+    delivery_findings = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(gettext_lazy("created"), auto_now_add=True)
     updated_at = models.DateTimeField(gettext_lazy("updated"), auto_now=True)
 
@@ -146,6 +159,14 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         return reverse("request-detail", args=[self.pk])
 
     # Conditions ---------------------------------------------------------------------
+
+    @cached_property
+    def effective_spec(self) -> DeliverySpec | None:
+        """The request's template with its overrides, what its files are checked against
+        (once per request: the worker asks it for each of 250,000 frames)."""
+        if self.spec is None:
+            return None
+        return self.spec.with_overrides(self.spec_overrides or {})
 
     def has_delivered_files(self) -> bool:
         # The edge as a constant, not the visible manager's join: after "remove all"
@@ -182,8 +203,10 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         ).aggregate(
             processed=models.Count("pk"),
             failed=models.Count("pk", filter=models.Q(processing_status=ProcessingStatus.FAILED)),
+            issues=models.Count("pk", filter=models.Q(worst_severity=Severity.ISSUE)),
+            fyi=models.Count("pk", filter=models.Q(worst_severity=Severity.FYI)),
         )
-        counters.processing_started(self, done["processed"], done["failed"])
+        counters.processing_started(self, **done)
         return {}
 
     def why_not_submit(self) -> str:
@@ -219,8 +242,16 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         permission=_is_system,  # type: ignore[arg-type]
         custom={"admin": False, "label": gettext_lazy("Finish processing")},
     )
-    def finish_processing(self, by: User | None = None) -> dict[str, Any]:
+    def finish_processing(
+        self, by: User | None = None, findings: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        self.delivery_findings = findings or []
+        type(self).objects.filter(pk=self.pk).update(delivery_findings=self.delivery_findings)
         return {}
+
+    @property
+    def delivery_blockers(self) -> int:
+        return sum(f.get("severity") == Severity.BLOCKER for f in self.delivery_findings)
 
     def why_not_finish_processing(self) -> str:
         return _(
@@ -415,6 +446,8 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
             "files_to_purge",
             "files_processed",
             "files_failed",
+            "files_with_issues",
+            "files_with_fyi",
             "updated_at",
         ):
             setattr(self, name, getattr(current, name))
@@ -438,37 +471,6 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         if self.uploads.receiving().exists():
             return None
         return self.act(self.submit, by=None)
-
-
-class RedeliveryReason(models.Model):
-    code = models.SlugField(gettext_lazy("code"), max_length=60, unique=True)
-    name = models.CharField(gettext_lazy("name"), max_length=120)
-    description = models.TextField(gettext_lazy("description"))
-    name_es = models.CharField(gettext_lazy("name (Español)"), max_length=120, blank=True)
-    description_es = models.TextField(gettext_lazy("description (Español)"), blank=True)
-    active = models.BooleanField(gettext_lazy("active"), default=True)
-    order = models.PositiveSmallIntegerField(gettext_lazy("order"), default=0)
-
-    class Meta:
-        app_label = "deliveries"
-        ordering = ["order", "name"]
-        verbose_name = gettext_lazy("redelivery reason")
-        verbose_name_plural = gettext_lazy("redelivery reasons")
-
-    def __str__(self) -> str:
-        return self.localized_name
-
-    @property
-    def localized_name(self) -> str:
-        if (get_language() or "").startswith("es") and self.name_es:
-            return self.name_es
-        return self.name
-
-    @property
-    def localized_description(self) -> str:
-        if (get_language() or "").startswith("es") and self.description_es:
-            return self.description_es
-        return self.description
 
 
 class Redelivery(models.Model):

@@ -23,13 +23,16 @@ from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
 from ..files import naming
+from ..files.models import ProcessingStatus, Severity
 from ..files.storage import left_to_delete
 from ..partners.access import capabilities
 from ..partners.roles import Can
+from ..processing.codes import reasons_for
 from ..processing.runner import live_leases, place_in_queue
 from .access import get_file_in_request, get_request_for_user, requests_visible_to
 from .history import NAMES_NAMED
 from .models import DeliveryRequest, RedeliveryReason, Status
+from .specs import expected_parts
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -47,6 +50,8 @@ FILE_ROW_FIELDS = (
     "metadata",
     "errors",
 )
+# Where the counters of a processing run are final: files can't change there.
+VERDICT_STATUSES = (Status.PROCESSED, Status.ACCEPTED)
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -131,13 +136,25 @@ def _file_page(delivery_request: DeliveryRequest, request: HttpRequest) -> dict[
             name__gte=name_filter,
             name__lt=name_filter + "\U0010ffff",
         )
+    # ?severity=blocker: the files whose worst finding is a blocker, by the
+    # (request, worst_severity, name) index.
+    severity = request.GET.get("severity", "")
+    if severity in Severity.values:
+        files = files.filter(worst_severity=severity)
+    else:
+        severity = ""
     after = request.GET.get("after", "")
     if after:
         files = files.filter(name__gt=after)
     # Nothing to list: skip the scan over removed rows the worker has yet to purge.
     rows = list(files[: PAGE_SIZE + 1]) if delivery_request.file_count else []
     next_after = rows[PAGE_SIZE - 1].name if len(rows) > PAGE_SIZE else ""
-    return {"files": rows[:PAGE_SIZE], "next_after": next_after, "name_filter": name_filter}
+    return {
+        "files": rows[:PAGE_SIZE],
+        "next_after": next_after,
+        "name_filter": name_filter,
+        "severity_filter": severity,
+    }
 
 
 def processing_progress(delivery_request: DeliveryRequest) -> dict[str, int | None]:
@@ -178,6 +195,33 @@ def _history_page(delivery_request: DeliveryRequest, request: HttpRequest) -> di
     return {"history": rows[:HISTORY_SHOWN], "history_older": older, "history_paged": bool(before)}
 
 
+def verdict(delivery_request: DeliveryRequest) -> dict[str, int] | None:
+    """The request's verdict after processing, from its counters: as cheap at 250,000
+    files as at one. None before processing has finished, or while files may change."""
+    if delivery_request.status not in VERDICT_STATUSES:
+        return None
+    return {
+        "blockers": delivery_request.files_failed,
+        "issues": delivery_request.files_with_issues,
+        "fyi": delivery_request.files_with_fyi,
+        "delivery_blockers": delivery_request.delivery_blockers,
+        "delivery_findings": delivery_request.delivery_findings,
+    }
+
+
+# Ask for Redelivery pre-selects the reasons of the blockers of this many failed files
+# at most: the first hundred of 250,000 frames name the same few reasons.
+BLOCKERS_SAMPLED = 100
+
+
+def blocker_reasons(delivery_request: DeliveryRequest) -> set[str]:
+    """The codes of the redelivery reasons that the request's blockers map to."""
+    failed = delivery_request.files.filter(processing_status=ProcessingStatus.FAILED)
+    sampled = failed.order_by().values_list("errors", flat=True)[:BLOCKERS_SAMPLED]
+    found = [finding for errors in sampled for finding in errors]
+    return reasons_for([*found, *delivery_request.delivery_findings])
+
+
 def detail_context(
     request: HtmxHttpRequest, delivery_request: DeliveryRequest, **extra: Any
 ) -> dict[str, Any]:
@@ -214,6 +258,13 @@ def detail_context(
         ),
         "redelivery": redelivery,
         "progress": processing_progress(delivery_request) if status == Status.SUBMITTED else None,
+        "verdict": (found := verdict(delivery_request)),
+        "preselected_reasons": (
+            blocker_reasons(delivery_request)
+            if found and (found["blockers"] or found["delivery_blockers"]) and can_redeliver_role
+            else set()
+        ),
+        "expected": expected_parts(spec) if (spec := delivery_request.effective_spec) else [],
         "cleanup_left": cleanup_to_show(delivery_request),
         **_history_page(delivery_request, request),
         "reasons": (RedeliveryReason.objects.filter(active=True) if can_redeliver_role else []),

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ..files.models import DeliveredFile, ProcessingStatus
-from .portal import finding_message, technical_summary
+from .portal import SEVERITY_LABELS, finding_message, technical_summary, worst_severity
 
 register = template.Library()
 
@@ -69,6 +69,9 @@ def processing_cell(f: DeliveredFile, status_labels: dict[str, str]) -> str:
     busy = ' aria-busy="true"' if status == "processing" else ""
     label = status_labels.get(status) or f.get_processing_status_display()
     html = f'<span class="proc proc-{escape(status)}"{busy}>{escape(label)}</span>'
+    worst = worst_severity(f.errors) if f.errors else ""
+    if worst:
+        html += f' <span class="sev sev-{worst}">{escape(str(SEVERITY_LABELS[worst]))}</span>'
     summary = technical_summary(f)
     if summary:
         html += f' <span class="tech">{escape(summary)}</span>'
@@ -80,7 +83,7 @@ def processing_cell(f: DeliveredFile, status_labels: dict[str, str]) -> str:
             for error in f.errors[:3]
         )
         more = ", …" if count > 3 else ""
-        label = ngettext("%(counter)s error", "%(counter)s errors", count) % {"counter": count}
+        label = ngettext("%(counter)s finding", "%(counter)s findings", count) % {"counter": count}
         html += f' <span class="proc-errors">{escape(label)}: {errors}{more}</span>'
     return html
 

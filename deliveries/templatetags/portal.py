@@ -9,8 +9,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from ..files.models import DeliveredFile
+from ..files.models import SEVERITY_ORDER, DeliveredFile, Severity
 from ..numbers import grouped
+from ..processing.codes import stored_severity
 from ..processing.result import more_of_a_kind
 from ..requests.history import HistoryEntry
 from ..requests.history_text import describe, names_and_more, reason_names
@@ -161,3 +162,32 @@ def technical_details(delivered: DeliveredFile) -> list[tuple[str, str]]:
         for key, label in TECHNICAL_LABELS.items()
         if metadata.get(key) not in (None, "")
     ]
+
+
+SEVERITY_LABELS = dict(Severity.choices)
+
+
+def worst_severity(errors: list[dict]) -> str:
+    return min((stored_severity(e) for e in errors), key=SEVERITY_ORDER.__getitem__, default="")
+
+
+@register.filter
+def severity(error: dict) -> str:
+    return stored_severity(error)
+
+
+@register.filter
+def severity_label(value: str) -> str:
+    return str(SEVERITY_LABELS.get(value, ""))
+
+
+@register.filter
+def worst_of(delivered: DeliveredFile) -> str:
+    return worst_severity(delivered.errors or [])
+
+
+@register.filter
+def translated(value: str) -> str:
+    """A word a finding stores in English (marked with gettext_noop), in the viewer's
+    language; technical values ("3840×2160") pass unchanged."""
+    return _(value) if isinstance(value, str) and value else value

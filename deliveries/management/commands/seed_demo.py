@@ -16,6 +16,7 @@ from deliveries.management import samples
 from deliveries.models import (
     AssetType,
     DeliveryRequest,
+    DeliverySpec,
     Membership,
     Organization,
     RedeliveryReason,
@@ -32,6 +33,11 @@ PARTNER_USERS = [
     ("other-admin", "Harbor Subtitles", Role.ADMIN),
 ]
 STAFF_USER = "studio-contact"
+# The demo's clip is H.264 320×180 at 24 fps, its WAVs 16-bit: requests whose files
+# should pass override their UHD / 24-bit templates to match.
+CLIP = {"width": 320, "height": 180, "frame_rate": "24/1", "video_codecs": "h264"}
+SIXTEEN_BIT = {"bit_depth": 16}
+STEREO = {"channel_layout": "2.0", "bit_depth": 16}
 
 
 class Command(BaseCommand):
@@ -97,7 +103,8 @@ class Command(BaseCommand):
             return today + datetime.timedelta(days=days)
 
         specs = [
-            # (organization, title, name, asset type, language, due, files, final status)
+            # (organization, title, name, asset type, language, due, files, final status,
+            # spec overrides: None takes the asset type's default spec as it is)
             (
                 lumen,
                 tide,
@@ -107,8 +114,19 @@ class Command(BaseCommand):
                 due(7),
                 {"LongTide_Feature_UHD.mp4": video, "LongTide_Feature_Reel2.mp4": video},
                 "open",
+                CLIP,
             ),
-            (lumen, tide, "Audio 5.1 Spanish", AssetType.AUDIO, "es-419", due(10), {}, "open"),
+            (
+                lumen,
+                tide,
+                "Audio 5.1 Spanish",
+                AssetType.AUDIO,
+                "es-419",
+                due(10),
+                {},
+                "open",
+                SIXTEEN_BIT,
+            ),
             (
                 lumen,
                 lights1,
@@ -118,6 +136,7 @@ class Command(BaseCommand):
                 due(3),
                 {"NL_S01E01_Main.mp4": video},
                 "submitted",
+                CLIP,
             ),
             (
                 lumen,
@@ -128,6 +147,7 @@ class Command(BaseCommand):
                 due(5),
                 {"NL_S01E01_51.wav": surround, "NL_S01E01_Stereo.wav": stereo},
                 "processed",
+                SIXTEEN_BIT,
             ),
             (
                 lumen,
@@ -138,6 +158,7 @@ class Command(BaseCommand):
                 due(-2),
                 {"NL_S01E02_Main.mp4": video},
                 "accepted",
+                CLIP,
             ),
             (
                 lumen,
@@ -148,6 +169,7 @@ class Command(BaseCommand):
                 due(4),
                 {"NL_S01E02_Stereo.wav": stereo},
                 "redelivery",
+                STEREO,
             ),
             (
                 lumen,
@@ -158,6 +180,7 @@ class Command(BaseCommand):
                 due(12),
                 {"PaperMoons_KeyArt.png": samples.png_image(1280, 720)},
                 "open",
+                None,
             ),
             (
                 lumen,
@@ -168,6 +191,18 @@ class Command(BaseCommand):
                 due(14),
                 None,
                 "open",
+                {"width": 64, "height": 36, "bit_depth": 8},
+            ),
+            (
+                lumen,
+                moons,
+                "Trailer UHD",
+                AssetType.PRIMARY_VIDEO,
+                "en",
+                due(6),
+                {"PaperMoons_Trailer_UHD.mp4": video},
+                "processed",
+                None,
             ),
             (
                 harbor,
@@ -176,12 +211,13 @@ class Command(BaseCommand):
                 AssetType.TIMED_TEXT,
                 "es-419",
                 due(9),
-                {"LongTide_es-419.ttml": samples.ttml("es-419")},
+                {"LongTide_es-419.ttml": samples.ttml("es-419", profile=samples.IMSC1_1_TEXT)},
                 "open",
+                None,
             ),
         ]
         created = 0
-        for org, title, name, asset_type, language, due_date, files, final in specs:
+        for org, title, name, asset_type, language, due_date, files, final, overrides in specs:
             request, is_new = DeliveryRequest.objects.get_or_create(
                 organization=org,
                 title=title,
@@ -190,6 +226,8 @@ class Command(BaseCommand):
                     "asset_type": asset_type,
                     "language": language,
                     "due_date": due_date,
+                    "spec": DeliverySpec.default_for(asset_type),
+                    "spec_overrides": overrides or {},
                 },
             )
             if not is_new:
