@@ -112,6 +112,8 @@ def server(
         "PORTAL_VAR_DIR": str(var),
         "PORTAL_LOG_LEVEL": "WARNING",
         "GUNICORN_THREADS": "8",
+        # As production runs (README): a thread keeps its connection between requests.
+        "DATABASE_CONN_MAX_AGE": "60",
     }
     # Pages name their static files through the manifest collectstatic writes.
     subprocess.run(
@@ -196,19 +198,24 @@ class Answer:
         return [text for tag, text in MESSAGE.findall(self.text) if tag == "success"]
 
 
+# Generous: on a loaded two-core machine 24 parallel actions of one kind, each with a
+# few SQLite write transactions taken in turn, have taken over a minute to answer.
+TIMEOUT = 180
+
+
 def post_action(base_url: str, headers: dict[str, str], path: str, data: Any, htmx: bool) -> Answer:
     """POST an action as the page's form does, with htmx or as a plain form."""
     url = base_url + path
     if htmx:
         answer = requests.post(
-            url, data=data, headers={**headers, "HX-Request": "true"}, timeout=60
+            url, data=data, headers={**headers, "HX-Request": "true"}, timeout=TIMEOUT
         )
         return Answer(answer.status_code, html.unescape(answer.text))
-    answer = requests.post(url, data=data, headers=headers, allow_redirects=False, timeout=60)
+    answer = requests.post(url, data=data, headers=headers, allow_redirects=False, timeout=TIMEOUT)
     if answer.status_code not in (302, 303):
         return Answer(answer.status_code, html.unescape(answer.text))
     # The message the action left waits in this browser's session: the page shows it.
-    page = requests.get(base_url + answer.headers["Location"], headers=headers, timeout=60)
+    page = requests.get(base_url + answer.headers["Location"], headers=headers, timeout=TIMEOUT)
     assert page.status_code == 200, page.status_code
     return Answer(answer.status_code, html.unescape(page.text), redirected=True)
 
@@ -427,7 +434,7 @@ def tus_deliver(
             "Upload-Metadata": _metadata(request_id, name),
             "Content-Type": "application/offset+octet-stream",
         },
-        timeout=60,
+        timeout=TIMEOUT,
     )
 
 
@@ -577,7 +584,7 @@ def test_a_partner_acts_without_an_error_while_the_worker_stores_results(
         )
     finally:
         stop.set()
-        thread.join(timeout=60)
+        thread.join(timeout=TIMEOUT)
     assert worker_errors == []
     assert [a for a in answers if a[1] not in (200, 201)] == []
     assert submit.status == 200, submit.text[:2000]
