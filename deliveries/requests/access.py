@@ -37,10 +37,14 @@ def requests_visible_to(user: User) -> QuerySet[DeliveryRequest]:
     return requests.filter(organization__in=organizations_of(user))
 
 
-def get_request_for_user(user: AnyUser, pk: int, needs: Can = Can.VIEW) -> DeliveryRequest:
-    requests = DeliveryRequest.objects.select_related(
-        "title", "organization", "checksum_manifest", "spec"
-    )
+def get_request_for_user(
+    user: AnyUser, pk: int, needs: Can = Can.VIEW, *, with_related: bool = True
+) -> DeliveryRequest:
+    """`with_related=False`: the request's own row only, for what reads no more (a
+    poll); its title, partner, manifest and spec are then read when asked for."""
+    requests = DeliveryRequest.objects.all()
+    if with_related:
+        requests = requests.select_related("title", "organization", "checksum_manifest", "spec")
     if user.is_authenticated:
         # The viewer's role, read with the request: who may do what on its page.
         requests = requests.annotate(viewer_role=role_subquery(user, OuterRef("organization_id")))

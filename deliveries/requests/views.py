@@ -346,7 +346,7 @@ def _progress_state(request: HttpRequest, pk: int) -> dict[str, Any]:
     fragment both come from it)."""
     cached: dict[str, Any] | None = getattr(request, "_portal_progress", None)
     if cached is None:
-        delivery_request = get_request_for_user(request.user, pk)
+        delivery_request = get_request_for_user(request.user, pk, with_related=False)
         submitted = delivery_request.status == Status.SUBMITTED
         cached = {
             "req": delivery_request,
