@@ -15,6 +15,7 @@ from typing import Any
 import av
 from django.utils.translation import gettext_noop
 
+from ..files.codecs import CODEC_NAMES
 from . import formats, limits
 from .result import Finding
 
@@ -22,32 +23,13 @@ FRAMES_TO_DECODE = 3
 _SMALL_PROBE = {"probesize": str(32 * 1024), **limits.DECODER_OPTIONS}
 PACKETS_TO_TRY = 300
 
-_CODEC_NAMES = {
-    "h264": "H.264",
-    "hevc": "HEVC",
-    "prores": "ProRes",
-    "mpeg4": "MPEG-4 Part 2",
-    "mpeg2video": "MPEG-2",
-    "dnxhd": "DNxHD/HR",
-    "av1": "AV1",
-    "vp9": "VP9",
-    "jpeg2000": "JPEG 2000",
-    "aac": "AAC",
-    "ac3": "Dolby Digital",
-    "eac3": "Dolby Digital Plus",
-    "truehd": "Dolby TrueHD",
-    "mp3": "MP3",
-    "flac": "FLAC",
-    "opus": "Opus",
-}
-
 
 def codec_name(name: str) -> str:
     if name.startswith("pcm_"):
         # pcm_s24le → PCM 24-bit
         digits = "".join(ch for ch in name[5:] if ch.isdigit())
         return f"PCM {digits}-bit" if digits else "PCM"
-    return _CODEC_NAMES.get(name, name.upper())
+    return CODEC_NAMES.get(name, name.upper())
 
 
 def clock(seconds: float) -> str:

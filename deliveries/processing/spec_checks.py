@@ -92,22 +92,19 @@ def _size(metadata: dict[str, Any]) -> str:
     return f"{metadata['width']}×{metadata['height']}"
 
 
+def _resolution(
+    code: str, metadata: dict[str, Any], spec: DeliverySpec, name: str
+) -> list[Finding]:
+    expected = (spec.width, spec.height)
+    if not (spec.width and spec.height) or (metadata["width"], metadata["height"]) == expected:
+        return []
+    return [_mismatch(code, name, f"{spec.width}×{spec.height}", _size(metadata))]
+
+
 def _video(metadata: dict[str, Any], spec: DeliverySpec, name: str) -> list[Finding]:
     if not metadata.get("width"):
         return []
-    findings = []
-    if (
-        spec.width
-        and spec.height
-        and (metadata["width"], metadata["height"])
-        != (
-            spec.width,
-            spec.height,
-        )
-    ):
-        findings.append(
-            _mismatch("VIDEO-Resolution", name, f"{spec.width}×{spec.height}", _size(metadata))
-        )
+    findings = _resolution("VIDEO-Resolution", metadata, spec, name)
     found_rate = metadata.get("frame_rate_exact")
     if spec.rate and found_rate:
         rate = parse_rate(found_rate)
@@ -177,19 +174,7 @@ def _audio(metadata: dict[str, Any], spec: DeliverySpec, name: str) -> list[Find
 def _frame(metadata: dict[str, Any], spec: DeliverySpec, name: str) -> list[Finding]:
     if not metadata.get("width"):
         return []
-    findings = []
-    if (
-        spec.width
-        and spec.height
-        and (metadata["width"], metadata["height"])
-        != (
-            spec.width,
-            spec.height,
-        )
-    ):
-        findings.append(
-            _mismatch("SEQUENCE-Resolution", name, f"{spec.width}×{spec.height}", _size(metadata))
-        )
+    findings = _resolution("SEQUENCE-Resolution", metadata, spec, name)
     bits = metadata.get("bit_depth")
     if spec.bit_depth and bits and bits != spec.bit_depth:
         findings.append(

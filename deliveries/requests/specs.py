@@ -21,6 +21,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ..files.codecs import CODEC_NAMES
 from ..numbers import grouped
 from .states import AssetType
 
@@ -215,20 +216,6 @@ def rate_text(rate: Fraction) -> str:
 
 def sample_rate_text(hertz: int) -> str:
     return f"{hertz / 1000:g} kHz"
-
-
-# FFmpeg's codec names as people write them (the worker's inspection uses the same).
-CODEC_NAMES = {
-    "h264": "H.264",
-    "hevc": "HEVC",
-    "prores": "ProRes",
-    "mpeg4": "MPEG-4 Part 2",
-    "mpeg2video": "MPEG-2",
-    "dnxhd": "DNxHD/HR",
-    "av1": "AV1",
-    "vp9": "VP9",
-    "jpeg2000": "JPEG 2000",
-}
 
 
 def codec_text(codec: str) -> str:
