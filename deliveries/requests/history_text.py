@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ..numbers import grouped
+from .forms import DeliveryRequestAdminForm
 from .history import NAMES_NAMED, HistoryEntry, status_label
 from .models import DeliveryRequest, RedeliveryReason
 
@@ -84,16 +85,8 @@ def names_and_more(names: list[str], total: int) -> str:
     }
 
 
-EDITABLE_FIELDS = {
-    "title",
-    "name",
-    "asset_type",
-    "language",
-    "due_date",
-    "auto_submit",
-    "spec",
-    "spec_overrides",
-}
+# What a studio contact can edit in the admin (the partner is fixed once created).
+EDITABLE_FIELDS = frozenset(DeliveryRequestAdminForm.Meta.fields) - {"organization"}
 
 
 def reason_names() -> dict[str, str]:
