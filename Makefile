@@ -27,12 +27,8 @@ run: setup
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST)
 
 # Installs and runs the whole test suite (browser tests need Debian's chromium).
-# The parallel-action tests run in a process of their own: in the same process as the
-# browser tests (whose live server and Chromium live for the whole session), one of
-# their requests hung in about one run of five; alone they never did (README, notes).
 test: setup
-	$(BIN)/pytest --ignore=tests/test_parallel_actions.py
-	$(BIN)/pytest tests/test_parallel_actions.py
+	$(BIN)/pytest
 
 # Every benchmark in bench/, each printing its figures; DATABASE_URL=postgres://... runs
 # them on PostgreSQL (in a scratch database they create and drop).

@@ -15,7 +15,9 @@ worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # A worker takes no more connections than it has threads. By default it accepts up
 # to 1,000 and queues them: a page view could then wait behind uploads in one worker
-# while another worker had threads free.
+# while another worker had threads free. (gunicorn 23's gthread loop spun without
+# accepting, for good, once this many connections waited for their first bytes at
+# once: pyproject asks for 27.)
 worker_connections = threads
 # So no thread is kept for an idle keep-alive connection (the proxy in front keeps
 # the browsers' connections open).
