@@ -341,3 +341,29 @@ def test_the_admin_change_page_sums_up_the_verdict(client, staff, processed):
     url = reverse("admin:deliveries_deliveryrequest_change", args=[request.pk])
     page = text(client.get(url).content.decode())
     assert "Files with blockers: 1 · with issues: 0 · with FYIs: 0" in page
+
+
+def test_each_row_says_its_worst_finding_in_words_with_its_glossary_link(
+    client, admin_user, processed
+):
+    request = processed({"Feature_UHD.mp4": samples.h264_aac_mp4()})
+    delivered = request.files.get()
+    worst = min(delivered.errors, key=lambda e: ["blocker", "issue", "fyi"].index(e["severity"]))
+    client.force_login(admin_user)
+    html = page_of(client, request)
+    row = html[html.index(f'id="file-{delivered.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert f'href="/help/codes/#{worst["code"]}"' in row
+    assert f"Expected {worst['expected']}, found {worst['found']}." in text(row)
+    others = len(delivered.errors) - 1
+    if others:
+        assert f"and {others} more finding" in text(row)
+    # In Spanish, the same row in words.
+    spanish = client.get(
+        reverse("request-detail", args=[request.pk]), HTTP_ACCEPT_LANGUAGE=SPANISH
+    ).content.decode()
+    row = spanish[spanish.index(f'id="file-{delivered.pk}"') :]
+    row = text(row[: row.index("</tr>")])
+    assert f"Se esperaba {worst['expected']}; se encontró {worst['found']}." in row
+    if others:
+        assert f"y {others} hallazgos más" in row

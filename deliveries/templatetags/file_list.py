@@ -19,8 +19,17 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ..files.models import DeliveredFile, ProcessingStatus
-from .portal import SEVERITY_LABELS, finding_message, technical_summary, worst_severity
+from ..files.models import SEVERITY_ORDER, DeliveredFile, ProcessingStatus
+from ..numbers import grouped
+from ..processing.codes import stored_severity
+from .portal import (
+    SEVERITY_LABELS,
+    finding_message,
+    glossary_url,
+    technical_summary,
+    translated,
+    worst_severity,
+)
 
 register = template.Library()
 
@@ -63,29 +72,57 @@ REMOVE = (
 )
 
 
-def processing_cell(f: DeliveredFile, status_labels: dict[str, str]) -> str:
-    """The same markup as deliveries/_processing_cell.html (the side panel uses that)."""
+def first_finding(errors: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The finding a row shows in words: the first of the worst severity."""
+    shown = [error for error in errors if "left_off" not in error]
+    if not shown:
+        return None
+    return min(shown, key=lambda error: SEVERITY_ORDER.get(stored_severity(error), 3))
+
+
+@register.filter
+def processing_state(f: DeliveredFile) -> SafeString:
+    """The side panel's line: the row's cell but the finding (the panel lists them all)."""
+    return processing_cell(f, with_finding=False)
+
+
+def processing_cell(
+    f: DeliveredFile, status_labels: dict[str, str] | None = None, *, with_finding: bool = True
+) -> SafeString:
+    """A file's processing state in its row: its worst severity as a badge, its
+    technical summary, and its worst finding in words ("Expected 5.1 (L R C LFE Ls
+    Rs), found 2 channels") with the code linked to its glossary entry."""
     status = f.processing_status
     busy = ' aria-busy="true"' if status == "processing" else ""
-    label = status_labels.get(status) or f.get_processing_status_display()
-    html = f'<span class="proc proc-{escape(status)}"{busy}>{escape(label)}</span>'
-    worst = worst_severity(f.errors) if f.errors else ""
+    label = (status_labels or {}).get(status) or f.get_processing_status_display()
+    html = f'<span class="proc proc-{escape(status)}"{busy}>{escape(str(label))}</span>'
+    errors = f.errors or []
+    worst = worst_severity(errors) if errors else ""
     if worst:
         html += f' <span class="sev sev-{worst}">{escape(str(SEVERITY_LABELS[worst]))}</span>'
     summary = technical_summary(f)
     if summary:
         html += f' <span class="tech">{escape(summary)}</span>'
-    if f.errors:
-        count = len(f.errors)
-        errors = ", ".join(
-            f'<span class="proc-error" title="{escape(finding_message(error))}">'
-            f"{escape(error.get('code', ''))}</span>"
-            for error in f.errors[:3]
+    first = first_finding(errors) if with_finding else None
+    if first is not None:
+        code = escape(first.get("code", ""))
+        words = finding_message(first)
+        if first.get("expected"):
+            words += " " + _("Expected %(expected)s, found %(found)s.") % {
+                "expected": translated(first["expected"]),
+                "found": translated(first.get("found", "")),
+            }
+        html += (
+            f' <span class="row-finding"><a class="code" href="{glossary_url()}#{code}">'
+            f"<code>{code}</code></a> {escape(words)}</span>"
         )
-        more = ", …" if count > 3 else ""
-        label = ngettext("%(counter)s finding", "%(counter)s findings", count) % {"counter": count}
-        html += f' <span class="proc-errors">{escape(label)}: {errors}{more}</span>'
-    return html
+        others = sum(error.get("left_off", 1) for error in errors) - 1
+        if others:
+            more = ngettext("and %(count)s more finding", "and %(count)s more findings", others) % {
+                "count": grouped(others)
+            }
+            html += f' <span class="more-findings">{escape(more)}</span>'
+    return mark_safe(html)
 
 
 @register.simple_tag(takes_context=True)

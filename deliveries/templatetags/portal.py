@@ -4,6 +4,7 @@ import re
 from typing import Any
 
 from django import template
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -184,6 +185,10 @@ def severity_label(value: str) -> str:
 @register.filter
 def worst_of(delivered: DeliveredFile) -> str:
     return worst_severity(delivered.errors or [])
+
+
+def glossary_url() -> str:
+    return reverse("finding-codes")
 
 
 @register.filter
