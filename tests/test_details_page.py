@@ -16,8 +16,9 @@ def detail_url(request):
 
 
 def row(name: str) -> str:
-    """The file list's link for a file (history entries name files too)."""
-    return f'">{name}</a></td>'
+    """The file list's link for a file (history entries name files too). A long name
+    may break after "_", "-" and ".": each is followed by <wbr>."""
+    return '">' + re.sub(r"([_.\-])", r"\1<wbr>", name) + "</a></td>"
 
 
 def status_of(request) -> str:

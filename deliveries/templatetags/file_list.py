@@ -24,6 +24,7 @@ from ..numbers import grouped
 from ..processing.codes import stored_severity
 from .portal import (
     SEVERITY_LABELS,
+    breakable,
     finding_message,
     glossary_url,
     technical_summary,
@@ -37,7 +38,7 @@ ROW = (
     '<tr id="file-{pk}" class="file-row">\n'
     "{check}"
     '<td class="name"><a class="file-link" href="{page}?file={pk}" hx-get="{page}?file={pk}">'
-    "{name}</a></td>\n"
+    "{shown_name}</a></td>\n"
     "<td>{extension}</td>\n"
     '<td class="num">{size}</td>\n'
     '<td><span>{by}</span> <time class="muted" datetime="{iso}">{when}</time></td>\n'
@@ -170,6 +171,7 @@ def file_rows(context: template.Context) -> SafeString:
                 pk=pk,
                 page=page,
                 name=name,
+                shown_name=breakable(name),
                 check=(
                     CHECK.format(pk=pk, name=name, label=escape(select_label % {"name": f.name}))
                     if can_remove

@@ -76,10 +76,20 @@ def removal_names(names: list[str], total: int) -> str:
     after "_", "-" and "." (never inside a word) on a narrow screen."""
     if total <= 1:
         return ""
-    return mark_safe(_BREAK_AFTER.sub(r"\1<wbr>", escape(names_and_more(names, total))))
+    return mark_safe(breakable(escape(names_and_more(names, total))))
 
 
 _BREAK_AFTER = re.compile(r"([_.\-])")  # escape() writes none of these
+
+
+def breakable(escaped: str) -> str:
+    """Escaped text of file names that may break after "_", "-" and "." only."""
+    return _BREAK_AFTER.sub(r"\1<wbr>", escaped)
+
+
+@register.filter
+def breakable_name(name: str) -> SafeString:
+    return mark_safe(breakable(escape(name)))
 
 
 @register.simple_tag

@@ -172,11 +172,28 @@
       if (link) link.click();
     }
     if (target.closest(".file-link")) panelOpener = target.closest(".file-link");
+    // A choice made closes its menu (Download leaves the page where it is, and the
+    // open menu would cover the next row's).
+    const item = target.closest("details.menu .menu-item");
+    if (item && !item.matches('[aria-disabled="true"]')) item.closest("details").open = false;
     if (!target.closest("details")) closeMenus(null);
   });
 
+  // A menu opens upward when the window has no room for it below its button.
+  function placeMenu(menu) {
+    const items = menu.querySelector(".menu-items");
+    if (!items) return;
+    menu.classList.remove("opens-up");
+    const below = window.innerHeight - menu.getBoundingClientRect().bottom;
+    const above = menu.getBoundingClientRect().top;
+    const height = items.getBoundingClientRect().height;
+    if (height > below && above > below) menu.classList.add("opens-up");
+  }
+
   document.addEventListener("toggle", function (event) {
-    if (event.target.matches && event.target.matches("details.menu") && event.target.open) closeMenus(event.target);
+    if (!(event.target.matches && event.target.matches("details.menu") && event.target.open)) return;
+    closeMenus(event.target);
+    placeMenu(event.target);
   }, true);
 
   document.addEventListener("change", function (event) {

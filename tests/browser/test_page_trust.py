@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from .pages import (
     file_row,
+    file_rows,
     messages,
     open_details,
     redelivery_dialog,
@@ -214,3 +215,67 @@ def test_the_uploader_and_the_file_list_write_sizes_alike(
         upload = page.locator("#uploader .upload-row").filter(has_text=name)
         expect(upload.locator(".upload-detail")).to_have_text(size, timeout=20_000)
         expect(file_row(page, name)).to_contain_text(size)
+
+
+def test_a_row_menu_closes_on_its_choice_and_opens_upward_at_the_bottom(partner_page, make_request):
+    page = partner_page
+    delivery_request = make_request(status="open", files=30)
+    open_details(page, delivery_request)
+    first = file_rows(page).first
+    first.hover()
+    first.locator("summary").click()
+    menu = first.locator("details.row-menu")
+    expect(menu).to_have_attribute("open", "")
+    with page.expect_download():
+        first.get_by_role("link", name="Download").click()
+    expect(menu).not_to_have_attribute("open", "")
+
+    # The last row sits at the bottom of the window: its menu opens above its button.
+    last = file_rows(page).last
+    last.evaluate("row => row.scrollIntoView({block: 'end'})")
+    last.hover()
+    last.locator("summary").click()
+    items = last.locator(".menu-items")
+    expect(items).to_be_visible()
+    box = items.bounding_box()
+    assert box is not None
+    height = page.viewport_size["height"] if page.viewport_size else 0
+    assert box["y"] + box["height"] <= height, (box, height)
+    # Esc closes it; another row's menu opening closes the first.
+    page.keyboard.press("Escape")
+    expect(last.locator("details.row-menu")).not_to_have_attribute("open", "")
+
+
+# The characters after which a line of the link's text starts anew.
+LINE_STARTS = """link => {
+  const text = link.textContent, starts = [];
+  const node = document.createTreeWalker(link, NodeFilter.SHOW_TEXT);
+  let top = null, offset = 0;
+  for (let current = node.nextNode(); current; current = node.nextNode()) {
+    for (let i = 0; i < current.length; i++, offset++) {
+      const range = document.createRange();
+      range.setStart(current, i); range.setEnd(current, i + 1);
+      const rect = range.getBoundingClientRect();
+      if (top !== null && rect.top > top + 2) starts.push(offset);
+      top = rect.top;
+    }
+  }
+  return starts.map(i => text[i - 1]);
+}"""
+
+
+def test_long_names_break_after_separators_and_times_never_wrap(partner_page, make_request):
+    from django.core.files.base import ContentFile
+
+    page = partner_page
+    page.set_viewport_size({"width": 700, "height": 800})
+    delivery_request = make_request(status="open", files=0)
+    name = "LongTide_Feature_UHD_Reel2_Printmaster_Final_v3.mp4"
+    delivery_request.add_file(name, ContentFile(b"x"), by=None)
+    open_details(page, delivery_request)
+    link = file_row(page, name).locator(".file-link")
+    breaks = link.evaluate(LINE_STARTS)
+    assert breaks, "the name fits on one line: the window is not narrow enough to tell"
+    assert set(breaks) <= {"_", "-", "."}, breaks
+    time = file_row(page, name).locator("time")
+    assert time.evaluate("t => t.getClientRects().length") == 1
