@@ -6,6 +6,14 @@
   "use strict";
 
   document.documentElement.classList.add("js");
+
+  // The side panel opens below the header, whose height changes when it wraps.
+  const topbar = document.querySelector(".topbar");
+  if (topbar && window.ResizeObserver) {
+    new ResizeObserver(function () {
+      document.documentElement.style.setProperty("--topbar-height", topbar.offsetHeight + "px");
+    }).observe(topbar);
+  }
   let lastOpener = null;
 
   function openDialog(dialog, opener) {

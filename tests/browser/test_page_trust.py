@@ -268,7 +268,7 @@ def test_long_names_break_after_separators_and_times_never_wrap(partner_page, ma
     from django.core.files.base import ContentFile
 
     page = partner_page
-    page.set_viewport_size({"width": 700, "height": 800})
+    page.set_viewport_size({"width": 760, "height": 800})
     delivery_request = make_request(status="open", files=0)
     name = "LongTide_Feature_UHD_Reel2_Printmaster_Final_v3.mp4"
     delivery_request.add_file(name, ContentFile(b"x"), by=None)
@@ -279,3 +279,48 @@ def test_long_names_break_after_separators_and_times_never_wrap(partner_page, ma
     assert set(breaks) <= {"_", "-", "."}, breaks
     time = file_row(page, name).locator("time")
     assert time.evaluate("t => t.getClientRects().length") == 1
+
+
+def _on_top(locator) -> bool:
+    """Nothing covers the middle of this element: a click there reaches it."""
+    return locator.evaluate(
+        """el => { const r = el.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+        return hit !== null && (hit === el || el.contains(hit)); }"""
+    )
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_side_panel_leaves_the_header_usable(partner_page, make_request, width):
+    page = partner_page
+    page.set_viewport_size({"width": width, "height": 800})
+    delivery_request = make_request(status="open", files=3)
+    open_details(page, delivery_request)
+    page.get_by_role("link", name="file_001.mov", exact=True).click()
+    panel = page.locator("#side-panel")
+    expect(panel).to_have_class(re.compile("is-open"))
+    sign_out = page.get_by_role("button", name="Sign out")
+    for control in (
+        sign_out,
+        page.locator("#language-select"),
+        panel.locator("[data-close-panel]"),
+    ):
+        expect(control).to_be_visible()
+        assert _on_top(control), control
+    # Scrolled down, the header is still there, and the panel still below it.
+    page.mouse.wheel(0, 2_000)
+    assert _on_top(sign_out)
+    header = page.locator(".topbar").bounding_box()
+    box = panel.bounding_box()
+    assert header and box and box["y"] >= header["y"] + header["height"] - 1
+
+
+def test_no_page_scrolls_sideways_on_a_phone(partner_page, make_request):
+    page = partner_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    delivery_request = make_request(status="open", files=3)
+    for url in ("/requests/", f"/requests/{delivery_request.pk}/"):
+        page.goto(url)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (url, width)
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
