@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from deliveries.models import RedeliveryReason
 
@@ -136,6 +137,7 @@ def request_data(delivery_request, user) -> list[str]:
         user.get_username(),
         *(f.name for f in files),
         *(f.extension.upper() for f in files if f.extension),
+        timezone.get_default_timezone_name(),  # the zone the page's times are in
     ]
 
 

@@ -24,7 +24,11 @@ class ViewerTimeZoneMiddleware:
             timezone.activate(zoneinfo.ZoneInfo(name)) if name else timezone.deactivate()
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            # The thread's next work (another request, a test) starts in the default.
+            timezone.deactivate()
 
 
 class RememberedLanguageMiddleware:

@@ -5,6 +5,7 @@ from typing import Any
 
 from django import template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -16,6 +17,7 @@ from ..processing.codes import stored_severity
 from ..processing.result import more_of_a_kind
 from ..requests.history import HistoryEntry
 from ..requests.history_text import describe, names_and_more, reason_names
+from ..requests.states import Status
 
 register = template.Library()
 
@@ -206,3 +208,36 @@ def translated(value: str) -> str:
     """A word a finding stores in English (marked with gettext_noop), in the viewer's
     language; technical values ("3840×2160") pass unchanged."""
     return _(value) if isinstance(value, str) and value else value
+
+
+# The statuses in which a request waits on the partner: only then is its due date news.
+WAITING_ON_PARTNER = frozenset({Status.OPEN, Status.REDELIVERY})
+SOON_DAYS = 7
+
+
+@register.filter
+def due(delivery_request: Any) -> SafeString:
+    """How far the due date is, for a request that waits on the partner: "in 3 days",
+    "due today", "2 days overdue"; the viewer's today, in their time zone."""
+    if delivery_request.status not in WAITING_ON_PARTNER or not delivery_request.due_date:
+        return mark_safe("")
+    days = (delivery_request.due_date - timezone.localdate()).days
+    if days < 0:
+        text = ngettext("%(count)s day overdue", "%(count)s days overdue", -days)
+        kind = "overdue"
+    elif days == 0:
+        text, kind = _("due today"), "soon"
+    elif days == 1:
+        text, kind = _("due tomorrow"), "soon"
+    else:
+        text = ngettext("in %(count)s day", "in %(count)s days", days)
+        kind = "soon" if days <= SOON_DAYS else "later"
+    shown = text % {"count": grouped(abs(days))} if "%(count)s" in text else text
+    return mark_safe(f'<span class="due due-{kind}">{escape(shown)}</span>')
+
+
+@register.simple_tag
+def time_zone() -> str:
+    """The zone the page's times are in (the browser's, static/js/timezone.js), said
+    once on the page."""
+    return timezone.get_current_timezone_name()
