@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 from deliveries import glossary
 from deliveries.partners import views as partner_views
 from deliveries.partners.signin import SlowingLoginView
-from deliveries.requests import actions, views
+from deliveries.requests import actions, listing, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="request-list", permanent=False)),
@@ -29,7 +29,7 @@ urlpatterns = [
     path("i18n/setlang/", partner_views.set_language, name="set_language"),
     path("help/codes/", glossary.finding_codes, name="finding-codes"),
     path("uploads/", include("deliveries.uploads.urls")),
-    path("requests/", views.request_list, name="request-list"),
+    path("requests/", listing.request_list, name="request-list"),
     path("requests/<int:pk>/", views.request_detail, name="request-detail"),
     path("requests/<int:pk>/progress/", views.request_progress, name="request-progress"),
     path("requests/<int:pk>/submit/", actions.submit, name="request-submit"),

@@ -27,7 +27,7 @@ def detail(request: DeliveryRequest) -> str:
 
 GET_WITH_NUL = {
     "list search": lambda r: reverse("request-list") + "?q=%00",
-    "list page": lambda r: reverse("request-list") + "?before=1%00",
+    "list page": lambda r: reverse("request-list") + "?page=1%00",
     "list status": lambda r: reverse("request-list") + "?status=open%00",
     "file filter": lambda r: detail(r) + "?q=a%00",
     "file page": lambda r: detail(r) + "?after=%00",
@@ -81,7 +81,7 @@ def test_a_nul_in_the_sign_in_form_is_refused(client, uploader):
 OVERSIZED = "9" * 30  # past any database integer
 
 GET_OVERSIZED = {
-    "list page": lambda r: reverse("request-list") + f"?before={OVERSIZED}",
+    "list page": lambda r: reverse("request-list") + f"?page={OVERSIZED}",
     "history page": lambda r: detail(r) + f"?history_before={OVERSIZED}",
     "panel file": lambda r: detail(r) + f"?file={OVERSIZED}",
     "remove confirmation": lambda r: detail(r) + f"?confirm=remove&file={OVERSIZED}",

@@ -1,6 +1,7 @@
 """The request list and the Details Page: what partners see, and every action as a
 plain form and through htmx."""
 
+import datetime
 import re
 
 import pytest
@@ -150,8 +151,8 @@ def test_the_list_query_count_does_not_grow_with_requests(
         make_request(name=f"Request {n}", files=1)
     client.force_login(admin_user)
     client.get(reverse("request-list"))
-    # session, user, the requests with their file counts
-    with django_assert_num_queries(3):
+    # session, user, the count of each status, the requests with their file counts
+    with django_assert_num_queries(4):
         page = client.get(reverse("request-list")).content.decode()
     assert page.count('<span class="badge status-open">') == 5
 
@@ -471,19 +472,24 @@ def test_older_history_entries_are_one_link_away(client, admin_user, make_reques
     assert "Newest entries" in page
 
 
-def test_the_request_list_pages_to_older_requests(client, admin_user, make_request, monkeypatch):
-    from deliveries.requests import views
+def test_the_request_list_pages_by_due_date(client, admin_user, make_request, monkeypatch):
+    from deliveries.requests import listing
 
-    monkeypatch.setattr(views, "LIST_LIMIT", 3)
-    made = [make_request(name=f"Request {n}", files=0) for n in range(5)]
+    monkeypatch.setattr(listing, "LIST_LIMIT", 3)
+    for n in range(5):
+        request = make_request(name=f"Request {n}", files=0)
+        DeliveryRequest.objects.filter(pk=request.pk).update(
+            due_date=datetime.date(2027, 1, 10 - n)  # Request 4 is due first
+        )
     client.force_login(admin_user)
     page = client.get(reverse("request-list")).content.decode()
-    assert "Request 4" in page and "Request 2" in page and "Request 1" not in page
-    older = re.search(r'before=(\d+)">Older requests', page)
-    assert older and int(older.group(1)) == made[2].pk
-    page = client.get(reverse("request-list"), {"before": older.group(1)}).content.decode()
-    assert "Request 1" in page and "Request 0" in page and "Request 2" not in page
-    assert "Newest requests" in page and "Older requests" not in page
+    assert [n for n in range(5) if f"Request {n}<" in page] == [2, 3, 4]
+    assert page.index("Request 4<") < page.index("Request 3<") < page.index("Request 2<")
+    following = re.search(r'sort=due&amp;q=&amp;page=(\d+)">Next page', page)
+    assert following and following.group(1) == "2"
+    page = client.get(reverse("request-list"), {"page": "2"}).content.decode()
+    assert [n for n in range(5) if f"Request {n}<" in page] == [0, 1]
+    assert "Previous page" in page and "Next page" not in page
 
 
 def test_htmx_restoring_the_page_from_history_gets_all_of_it(client, admin_user, make_request):

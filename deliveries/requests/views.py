@@ -29,7 +29,7 @@ from ..partners.access import capabilities
 from ..partners.roles import Can
 from ..processing.codes import reasons_for
 from ..processing.runner import live_leases, place_in_queue
-from .access import get_file_in_request, get_request_for_user, requests_visible_to
+from .access import get_file_in_request, get_request_for_user
 from .history import NAMES_NAMED
 from .models import DeliveryRequest, RedeliveryReason, Status
 from .specs import expected_parts
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 PAGE_SIZE = 100
-LIST_LIMIT = 500
 DETAIL_TEMPLATE = "deliveries/request_detail.html"
 HISTORY_SHOWN = 30
 FILE_ROW_FIELDS = (
@@ -63,54 +62,6 @@ def ids_from(values: list[str]) -> list[int]:
     """The object ids among a form's values; anything else is ignored. An id of more
     digits than 64 bits hold exists nowhere, and SQLite can't even compare it."""
     return [int(value) for value in values if value.isdecimal() and len(value) <= 18]
-
-
-# The list ---------------------------------------------------------------------------
-
-
-@login_required
-@require_GET
-def request_list(request: HtmxHttpRequest) -> HttpResponse:
-    requests = (
-        requests_visible_to(request.user)
-        .select_related("title", "organization")
-        .order_by("-created_at", "-id")
-    )
-    status = request.GET.get("status", "")
-    if status in Status.values:
-        requests = requests.filter(status=status)
-    query = request.GET.get("q", "").strip()
-    if query:
-        requests = requests.filter(Q(title__name__icontains=query) | Q(name__icontains=query))
-    # Older pages by keyset: ?before=<id of the last request shown>.
-    before = ids_from(request.GET.getlist("before")[:1])
-    anchor = None
-    if before:
-        # Only a request the viewer may see anchors a page: a cursor reveals nothing
-        # of the others, not even whether they exist.
-        visible = requests_visible_to(request.user).filter(pk=before[0])
-        anchor = visible.values("created_at", "pk").first()
-    if anchor:
-        requests = requests.filter(
-            Q(created_at__lt=anchor["created_at"])
-            | Q(created_at=anchor["created_at"], pk__lt=anchor["pk"])
-        )
-    shown = list(requests[: LIST_LIMIT + 1])
-    template = "deliveries/request_list.html"
-    if request.htmx:
-        template += "#request-table"
-    return render(
-        request,
-        template,
-        {
-            "requests": shown[:LIST_LIMIT],
-            "older_than": shown[LIST_LIMIT - 1].pk if len(shown) > LIST_LIMIT else None,
-            "paged": anchor is not None,
-            "statuses": Status.choices,
-            "status": status,
-            "query": query,
-        },
-    )
 
 
 # The Details Page ---------------------------------------------------------------------
