@@ -64,7 +64,7 @@ def main() -> None:
         ]
         for what, params in views:
 
-            def get(params: dict[str, str] = params) -> None:
+            def get(params: dict[str, str] = params, client: Client = client) -> None:
                 response = client.get("/requests/", params)
                 assert response.status_code == 200, response.status_code
 
