@@ -14,7 +14,11 @@ from . import formats, limits
 from .result import Finding
 
 
-def inspect(source: Any, name: str, *, extension: str) -> tuple[dict[str, Any], list[Finding]]:
+def inspect(
+    source: Any, name: str, *, extension: str, whole: bool = True
+) -> tuple[dict[str, Any], list[Finding]]:
+    """(metadata, findings); not `whole`: only the header is there (the first bytes of
+    an upload), so the pixels are not verified."""
     try:
         with warnings.catch_warnings():
             # Our own limit, lower than Pillow's warning, is checked below.
@@ -28,7 +32,8 @@ def inspect(source: Any, name: str, *, extension: str) -> tuple[dict[str, Any], 
                     return {}, [limits.too_large_finding("IMAGE-TooLarge", name, *image.size)]
                 metadata = _metadata(image.format or "", image.width, image.height, image.mode)
                 metadata["bit_depth"] = _bit_depth(image, source)
-                image.verify()
+                if whole:
+                    image.verify()
     except UnidentifiedImageError:
         return _inspect_with_ffmpeg(source, name, extension)
     except Image.DecompressionBombError:
