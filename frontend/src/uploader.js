@@ -243,6 +243,7 @@ function setup(root) {
       const code = document.createElement("a");
       code.className = "code";
       code.href = finding.url;
+      // In a new tab: leaving this page would stop its uploads.
       code.target = "_blank";
       code.rel = "noopener";
       const codeText = document.createElement("code");
@@ -266,7 +267,8 @@ function setup(root) {
     for (let attempt = 0; attempt < EARLY_POLLS; attempt += 1) {
       const current = uppy.getFile(file.id);
       const url = current && current.tus && current.tus.uploadUrl;
-      if (!rows.has(file.id) || row.earlyDone || ["delivered", "failed"].includes(row.item.dataset.state)) break;
+      const finished = ["delivered", "failed"].includes(row.item.dataset.state);
+      if (!rows.has(file.id) || row.earlyDone || finished) break;
       if (url) {
         try {
           const response = await fetch(url, {
