@@ -293,3 +293,13 @@ def test_a_sequence_frame_of_the_wrong_size_is_told_from_its_dpx_header(
         "SEQUENCE-Resolution",
         "Expected 4096×2160, found 2048×1080.",
     )
+
+
+def test_a_wav_in_a_primary_video_request_is_told_it_has_no_picture(
+    live_server, spec_request, uploader, tmp_path
+):
+    delivery_request = spec_request("UHD primary video, 23.976p")
+    data = wav_file(tmp_path / "feature.wav", channels=2, seconds=4)
+    url = start(live_server, uploader, delivery_request, "feature.wav", data)
+    [finding] = told(patch(url, uploader, data[:MIB], 0))
+    assert (finding["code"], finding["severity"]) == ("MEDIA-NoVideoStream", "blocker")

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from ..processing.codes import stored_severity
 from ..processing.inspection import inspect_start
-from ..processing.result import FileResult
+from ..processing.result import FileResult, Finding
 from ..templatetags.portal import finding_message, severity_label
 from . import staging
 from .models import Upload
@@ -41,7 +41,8 @@ FIRST_LOOK = 64 * 1024
 LAST_LOOK = 4 * 1024 * 1024
 # What a header shows as it is: the spec's parameters, the format, the asset type,
 # the start of a TTML document. Other codes (decoding, streams, sequences, checks that
-# measure the whole file) are left to the full check.
+# measure the whole file, codes added since) are left to the full check; _trusted adds
+# the few that hold for some containers only.
 HEADER_CODES = frozenset(
     {
         "ASSET-TypeMismatch",
@@ -141,13 +142,8 @@ def look(upload: Upload, staged: int) -> int | None:
         logger.exception("early look at upload %s failed", upload.pk)
         metadata, findings = {}, []
     container = str(metadata.get("container", "")).upper()
-    trusted = [
-        finding
-        for finding in findings
-        if finding.code in HEADER_CODES
-        or (finding.code == "MEDIA-Runtime" and (whole or container in HEADER_DURATION_CONTAINERS))
-    ]
-    settled = whole or size >= LAST_LOOK or bool(metadata) or bool(trusted)
+    trusted = [finding for finding in findings if _trusted(finding, container, whole)]
+    settled = whole or size >= LAST_LOOK or _described(metadata) or bool(trusted)
     upload.early_check = {
         "bytes": size,
         "settled": settled,
@@ -155,6 +151,29 @@ def look(upload: Upload, staged: int) -> int | None:
     }
     Upload.objects.filter(pk=upload.pk).update(early_check=upload.early_check)
     return next_look(upload)
+
+
+def _trusted(finding: Finding, container: str, whole: bool) -> bool:
+    if finding.code.endswith("TooLarge") and "megapixels" not in finding.params:
+        # "Its size can't be read": from a prefix, more often not yet than not at all.
+        return False
+    if finding.code in HEADER_CODES:
+        return True
+    if finding.code == "MEDIA-Runtime":
+        return whole or container in HEADER_DURATION_CONTAINERS
+    if finding.code in ("MEDIA-NoVideoStream", "MEDIA-NoAudioStream"):
+        # A WAV or AIFF holds one audio stream and nothing else, whatever follows.
+        return whole or container in ("WAV", "AIFF")
+    return False
+
+
+def _described(metadata: dict[str, Any]) -> bool:
+    """The prefix told what its streams are: a later look would read the same."""
+    if "video_codec" in metadata and not metadata.get("width"):
+        return False
+    if "audio_codec" in metadata and not metadata.get("channels"):
+        return False
+    return bool(metadata)
 
 
 def watcher(upload: Upload) -> dict[str, Any]:
