@@ -303,3 +303,40 @@ def test_a_wav_in_a_primary_video_request_is_told_it_has_no_picture(
     url = start(live_server, uploader, delivery_request, "feature.wav", data)
     [finding] = told(patch(url, uploader, data[:MIB], 0))
     assert (finding["code"], finding["severity"]) == ("MEDIA-NoVideoStream", "blocker")
+
+
+def mxf_clip(path: Path, frames: int = 10) -> bytes:
+    """MPEG-2 1080p at 25 fps with 24-bit stereo PCM, in MXF (FFmpeg's OP1a muxer)."""
+    with av.open(str(path), "w", format="mxf") as container:
+        video = container.add_stream("mpeg2video", rate=25)
+        video.width, video.height, video.pix_fmt = 1920, 1080, "yuv422p"
+        video.bit_rate = 50_000_000
+        audio = container.add_stream("pcm_s24le", rate=48000)
+        audio.layout = "stereo"
+        for index in range(frames):
+            picture = av.VideoFrame(1920, 1080, "yuv422p")
+            picture.pts = index
+            for packet in video.encode(picture):
+                container.mux(packet)
+        sound = av.AudioFrame(format="s32", layout="stereo", samples=1920 * frames)
+        sound.sample_rate, sound.pts = 48000, 0
+        for plane in sound.planes:
+            plane.update(bytes(plane.buffer_size))
+        for packet in [*video.encode(None), *audio.encode(sound), *audio.encode(None)]:
+            container.mux(packet)
+    return path.read_bytes()
+
+
+def test_an_mxf_header_partition_shows_the_wrong_picture_early(
+    live_server, spec_request, uploader, tmp_path
+):
+    delivery_request = spec_request("UHD primary video, 23.976p")
+    data = mxf_clip(tmp_path / "master.mxf")
+    assert len(data) > 2 * early.FIRST_LOOK
+    url = start(live_server, uploader, delivery_request, "master.mxf", data)
+    first = patch(url, uploader, data[: early.FIRST_LOOK], 0)
+    assert {f["code"]: f["text"] for f in told(first)} == {
+        "VIDEO-Resolution": "Expected 3840×2160, found 1920×1080.",
+        "VIDEO-FrameRate": "Expected 23.976 fps (24000/1001), found 25 fps (25/1).",
+        "VIDEO-Codec": "Expected ProRes, JPEG 2000, found MPEG-2.",
+    }
