@@ -14,7 +14,11 @@ from . import formats, limits
 from .result import Finding
 
 
-def inspect(source: Any, name: str, *, extension: str) -> tuple[dict[str, Any], list[Finding]]:
+def inspect(
+    source: Any, name: str, *, extension: str, whole: bool = True
+) -> tuple[dict[str, Any], list[Finding]]:
+    """(metadata, findings); not `whole`: only the header is there (the first bytes of
+    an upload), so the pixels are not verified."""
     try:
         with warnings.catch_warnings():
             # Our own limit, lower than Pillow's warning, is checked below.
@@ -28,9 +32,10 @@ def inspect(source: Any, name: str, *, extension: str) -> tuple[dict[str, Any], 
                     return {}, [limits.too_large_finding("IMAGE-TooLarge", name, *image.size)]
                 metadata = _metadata(image.format or "", image.width, image.height, image.mode)
                 metadata["bit_depth"] = _bit_depth(image, source)
-                image.verify()
+                if whole:
+                    image.verify()
     except UnidentifiedImageError:
-        return _inspect_with_ffmpeg(source, name, extension)
+        return _inspect_with_ffmpeg(source, name, extension, whole=whole)
     except Image.DecompressionBombError:
         # Pillow refuses to open it at twice its own limit, far above ours.
         pixels = 2 * (Image.MAX_IMAGE_PIXELS or 0)
@@ -90,7 +95,7 @@ def _metadata(fmt: str, width: int, height: int, mode: str) -> dict[str, Any]:
 
 
 def _inspect_with_ffmpeg(
-    source: Any, name: str, extension: str
+    source: Any, name: str, extension: str, *, whole: bool = True
 ) -> tuple[dict[str, Any], list[Finding]]:
     if hasattr(source, "seek"):
         source.seek(0)
@@ -106,6 +111,11 @@ def _inspect_with_ffmpeg(
                 return {}, [
                     limits.too_large_finding("IMAGE-TooLarge", name, context.width, context.height)
                 ]
+            if not whole:
+                # A frame's first bytes: DPX and EXR headers give the size, and the
+                # pixel format only once the whole frame decodes.
+                fmt = context.name.upper()
+                return _metadata(fmt, context.width, context.height, context.pix_fmt or ""), []
             frame = next(container.decode(stream))
             fmt = stream.codec_context.name.upper()
             metadata = _metadata(fmt, frame.width, frame.height, frame.format.name)

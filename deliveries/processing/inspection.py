@@ -110,6 +110,23 @@ def examine(
     return result
 
 
+def inspect_start(
+    handle: BinaryIO, name: str, request: DeliveryRequest, *, whole: bool
+) -> tuple[dict[str, Any], list[Finding]]:
+    """The same inspection and spec checks as `examine`, of a file's first bytes (an
+    upload under way, deliveries/uploads/early.py): what its header says, nothing
+    decoded. `whole`: the handle holds the entire file. Which of these findings a
+    prefix can be trusted with is the caller's to judge."""
+    kind = kind_of(name)
+    if kind == "manifest":
+        return {}, []
+    metadata, findings = _inspect(handle, handle, name, kind, request, None, whole=whole)
+    spec = request.effective_spec
+    if spec is not None and metadata:
+        findings = [*findings, *spec_checks.check(metadata, spec, request.asset_type, name)]
+    return metadata, findings
+
+
 def _verify(
     delivered: DeliveredFile, request: DeliveryRequest, result: FileResult
 ) -> list[Finding]:
@@ -154,6 +171,8 @@ def _inspect(
     kind: str,
     request: DeliveryRequest,
     tick: Callable[[], None] | None,
+    *,
+    whole: bool = True,
 ) -> tuple[dict[str, Any], list[Finding]]:
     asset_type = request.asset_type
     expected = EXPECTED_KIND.get(asset_type, kind)
@@ -174,10 +193,14 @@ def _inspect(
             )
         ]
     if kind == "timed text":
-        return timedtext.validate(handle, expected_language=request.language, tick=tick)
+        return timedtext.validate(
+            handle, expected_language=request.language, tick=tick, partial=not whole
+        )
     if kind == "image":
-        return images.inspect(source, name, extension=naming.extension_of(name))
-    metadata, findings = media.inspect(source, name, extension=naming.extension_of(name))
+        return images.inspect(source, name, extension=naming.extension_of(name), whole=whole)
+    metadata, findings = media.inspect(
+        source, name, extension=naming.extension_of(name), decode=whole
+    )
     if findings:
         return metadata, findings
     if asset_type == AssetType.PRIMARY_VIDEO and not metadata.get("video_codec"):

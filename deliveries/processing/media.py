@@ -74,8 +74,11 @@ def _reason(error: Exception) -> str:
     return text.rstrip(".")
 
 
-def inspect(source: Any, name: str, *, extension: str) -> tuple[dict[str, Any], list[Finding]]:
-    """(metadata, findings) for the file at `source` (a path or a binary file object)."""
+def inspect(
+    source: Any, name: str, *, extension: str, decode: bool = True
+) -> tuple[dict[str, Any], list[Finding]]:
+    """(metadata, findings) for the file at `source` (a path or a binary file object).
+    Without `decode`, only what the header says (the first bytes of an upload)."""
     try:
         container = _open(source)
     except (av.FFmpegError, ValueError, OSError) as error:
@@ -90,7 +93,7 @@ def inspect(source: Any, name: str, *, extension: str) -> tuple[dict[str, Any], 
             )
         ]
     with container:
-        return _inspect_open(container, name, extension)
+        return _inspect_open(container, name, extension, decode)
 
 
 def _open(source: Any) -> Any:
@@ -117,7 +120,7 @@ def _described(stream: Any) -> bool:
 
 
 def _inspect_open(
-    container: Any, name: str, extension: str
+    container: Any, name: str, extension: str, decode: bool = True
 ) -> tuple[dict[str, Any], list[Finding]]:
     found = container.format
     mismatch = formats.mismatch(name, extension, found.name, found.long_name)
@@ -195,6 +198,8 @@ def _inspect_open(
                 "MEDIA-FrameTooLarge", name, metadata["width"], metadata["height"]
             )
         ]
+    if not decode:
+        return metadata, []
     problem = _decode_check(container, [*videos[:1], *audios[:1]], duration)
     if problem:
         return metadata, [

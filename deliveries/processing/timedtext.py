@@ -99,9 +99,15 @@ def _split(name: str) -> tuple[str, str]:
 
 
 def validate(
-    handle: BinaryIO, *, expected_language: str = "", tick: Callable[[], None] | None = None
+    handle: BinaryIO,
+    *,
+    expected_language: str = "",
+    tick: Callable[[], None] | None = None,
+    partial: bool = False,
 ) -> tuple[dict[str, Any], list[Finding]]:
-    """(metadata, findings) for a TTML document read from `handle`."""
+    """(metadata, findings) for a TTML document read from `handle`; `partial`: the
+    handle holds only the document's start (an upload under way), whose end is not an
+    error."""
     state = _State()
     parser = expat.ParserCreate(namespace_separator=" ")
     # No DTD tricks: external entities are never fetched, internal ones are refused.
@@ -153,6 +159,8 @@ def validate(
     try:
         while True:
             data = handle.read(_CHUNK)
+            if not data and partial:
+                break
             parser.Parse(data, not data)
             if not data:
                 break

@@ -29,6 +29,7 @@ from ..partners.access import capabilities
 from ..partners.roles import Can
 from ..processing.codes import reasons_for
 from ..processing.runner import live_leases, place_in_queue
+from ..uploads.early import FIRST_LOOK
 from .access import get_file_in_request, get_request_for_user
 from .history import NAMES_NAMED
 from .models import DeliveryRequest, RedeliveryReason, Status
@@ -220,6 +221,7 @@ def detail_context(
         **_history_page(delivery_request, request),
         "reasons": (RedeliveryReason.objects.filter(active=True) if can_redeliver_role else []),
         "name_pattern": naming.ALLOWED_NAME_PATTERN,
+        "early_look": FIRST_LOOK,
         "names_named": NAMES_NAMED,
         **_file_page(delivery_request, request),
     }

@@ -56,6 +56,10 @@ class Upload(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
+    # What the first bytes already told (deliveries/uploads/early.py): {} until they
+    # were looked at, then {"bytes": how many were read, "settled": whether a later
+    # look could tell more, "findings": the findings as DeliveredFile.errors keeps them}.
+    early_check = models.JSONField(default=dict, blank=True)
 
     objects = UploadQuerySet.as_manager()
 

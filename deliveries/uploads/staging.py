@@ -207,6 +207,8 @@ def append(
     digests: Digests,
     chunk_hash: Any = None,
     keepalive: Callable[[], None] | None = None,
+    look_at: int | None = None,
+    look: Callable[[int], int | None] | None = None,
 ) -> int:
     """Copy up to `length` bytes from `stream` to the staged data at `offset`.
 
@@ -217,6 +219,10 @@ def append(
     Hashing runs in a second thread, overlapping the reads and writes of this one
     (hashlib and the file and socket calls release the GIL); the queue between them
     holds at most HASH_QUEUE reads, so memory stays flat however large the upload.
+
+    Once `look_at` bytes are staged and written out, `look(staged)` reads them (the
+    early verdict, early.py) and returns the size of its next look, or None. Reads stop
+    at that size, so a header is looked at as soon as it arrived, not a READ_SIZE later.
     """
     hashers = [digests.update]
     if chunk_hash is not None:
@@ -237,8 +243,11 @@ def append(
             handle.truncate(offset)
             handle.seek(offset)
             while received < length:
+                wanted = min(READ_SIZE, length - received)
+                if look is not None and look_at is not None and look_at > offset + received:
+                    wanted = min(wanted, look_at - offset - received)
                 try:
-                    chunk = stream.read(min(READ_SIZE, length - received))
+                    chunk = stream.read(wanted)
                 except OSError:  # the connection broke; keep what arrived
                     break
                 if not chunk:
@@ -246,6 +255,9 @@ def append(
                 handle.write(chunk)
                 pending.put(chunk)
                 received += len(chunk)
+                if look is not None and look_at is not None and offset + received >= look_at:
+                    handle.flush()
+                    look_at = look(offset + received)
                 if keepalive is not None and time.monotonic() >= next_keepalive:
                     # A single PATCH can last hours: show the upload is alive meanwhile.
                     keepalive()

@@ -32,7 +32,7 @@ from ..files.models import DeliveredFile
 from ..partners.roles import Can
 from ..requests.access import get_request_for_user
 from ..requests.models import FILE_CHANGES_ALLOWED, ActionRefused, DeliveryRequest
-from . import staging
+from . import early, staging
 from .models import Upload
 
 if TYPE_CHECKING:
@@ -280,6 +280,7 @@ def _create(request: HttpRequest) -> HttpResponse:
                 _discard_quietly(upload)
                 raise
             headers["Upload-Offset"] = response["Upload-Offset"]
+            headers.update((k, v) for k, v in response.items() if k.startswith("Portal-"))
     return _answer(201, Upload_Expires=_expires(upload), **headers)
 
 
@@ -339,6 +340,7 @@ def upload(request: HttpRequest, upload_id: UUID) -> HttpResponse:
                 Upload_Offset=str(found.offset),
                 Upload_Length=str(found.length),
                 Upload_Expires=_expires(found),
+                **early.answer_headers(found),
             )
         if method == "DELETE":
             return _terminate(found)
@@ -402,6 +404,7 @@ def _append(request: HttpRequest, found: Upload, *, offset: int) -> HttpResponse
                 digests=digests,
                 chunk_hash=checksum[0] if checksum else None,
                 keepalive=lambda: _keep_alive(found),
+                **early.watcher(found),
             )
             if (
                 checksum
@@ -411,6 +414,7 @@ def _append(request: HttpRequest, found: Upload, *, offset: int) -> HttpResponse
                 # An unverified chunk is never kept, whole or in part.
                 staging.truncate(found.pk, offset)
                 staging.remember(found.pk, offset, before)
+                early.forget_beyond(found, offset)
                 if received < length:
                     raise TusError(400, _("The chunk arrived incomplete and was discarded."))
                 raise TusError(
@@ -430,7 +434,8 @@ def _append(request: HttpRequest, found: Upload, *, offset: int) -> HttpResponse
         raise TusError(423, _locked_message()) from None
     except staging.UploadGone:
         raise TusError(404, _("No such upload.")) from None
-    return _answer(204, Upload_Offset=str(found.offset), Upload_Expires=_expires(found))
+    headers = early.answer_headers(found)
+    return _answer(204, Upload_Offset=str(found.offset), Upload_Expires=_expires(found), **headers)
 
 
 def _offset_mismatch(sent: int, have: int) -> str:

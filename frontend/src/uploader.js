@@ -8,6 +8,10 @@ import DragDrop from "@uppy/drag-drop";
 import Tus from "@uppy/tus";
 
 const MIN_SAMPLE_MS = 500;
+// While one long PATCH carries a file, its answer (and the early verdict in it) comes
+// only at the end: the row asks HEAD instead, this often, this many times at most.
+const EARLY_POLL_MS = 1000;
+const EARLY_POLLS = 60;
 
 function csrfToken() {
   // The token is on <body hx-headers>, where htmx finds it for every other action.
@@ -72,6 +76,23 @@ function serverMessage(error) {
   const body = response && typeof response.getBody === "function" ? response.getBody() : "";
   if (body && body.length < 1000) return body;
   return (error && error.message) || "";
+}
+
+// The early verdict (deliveries/uploads/early.py): the server looks at a file's first
+// bytes and says what they already show, in two headers of its tus answers.
+function earlyVerdict(headerOf) {
+  const check = headerOf("Portal-Early-Check");
+  if (!check) return null;
+  let findings = [];
+  const told = headerOf("Portal-Early-Findings");
+  if (told) {
+    try {
+      findings = JSON.parse(decodeURIComponent(told));
+    } catch (error) {
+      findings = [];
+    }
+  }
+  return { done: check === "done", findings };
 }
 
 function setup(root) {
@@ -165,8 +186,23 @@ function setup(root) {
     actions.append(pause, retry, cancel);
     item.append(name, bar, state, detail, actions);
     list.appendChild(item);
-    const row = { item, bar, state, detail, pause, retry, cancel, samples: [] };
+    const early = document.createElement("div");
+    early.className = "upload-early";
+    early.setAttribute("role", "status");
+    early.hidden = true;
+    item.append(early);
+    const row = { item, bar, state, detail, pause, retry, cancel, early, samples: [] };
     rows.set(file.id, row);
+    // Every tus answer for this file may carry the early verdict (a chunked upload's
+    // PATCHes, creation-with-upload); per-file tus options reach only this file.
+    uppy.setFileState(file.id, {
+      tus: {
+        ...(uppy.getFile(file.id).tus || {}),
+        onAfterResponse(request, response) {
+          showEarly(row, earlyVerdict((name) => response.getHeader(name)));
+        },
+      },
+    });
 
     pause.addEventListener("click", () => {
       const paused = uppy.pauseResume(file.id);
@@ -186,6 +222,70 @@ function setup(root) {
       // Removing a file that is uploading terminates its upload on the server.
       uppy.removeFile(file.id);
     });
+  }
+
+  function showEarly(row, verdict) {
+    if (!verdict || row.earlyDone) return;
+    row.earlyDone = verdict.done;
+    if (!verdict.findings.length) return;
+    row.early.replaceChildren();
+    const intro = document.createElement("p");
+    intro.className = "upload-early-intro";
+    intro.textContent = text.textEarly;
+    row.early.append(intro);
+    verdict.findings.forEach((finding) => {
+      const line = document.createElement("p");
+      line.className = "upload-early-finding";
+      line.title = finding.message || "";
+      const badge = document.createElement("span");
+      badge.className = `sev sev-${finding.severity}`;
+      badge.textContent = finding.label;
+      const code = document.createElement("a");
+      code.className = "code";
+      code.href = finding.url;
+      // In a new tab: leaving this page would stop its uploads.
+      code.target = "_blank";
+      code.rel = "noopener";
+      const codeText = document.createElement("code");
+      codeText.textContent = finding.code;
+      code.append(codeText);
+      line.append(badge, ` ${finding.text} `, code);
+      row.early.append(line);
+    });
+    row.early.hidden = false;
+    row.item.dataset.early = verdict.findings.some((f) => f.severity === "blocker")
+      ? "blocker"
+      : "noted";
+  }
+
+  async function askEarly(file) {
+    // HEAD answers at once while the PATCH still runs: the early look happened inside
+    // it, as soon as the first bytes were on the server's disk.
+    const row = rows.get(file.id);
+    if (!row || row.earlyPolling || row.earlyDone) return;
+    row.earlyPolling = true;
+    for (let attempt = 0; attempt < EARLY_POLLS; attempt += 1) {
+      const current = uppy.getFile(file.id);
+      const url = current && current.tus && current.tus.uploadUrl;
+      const finished = ["delivered", "failed"].includes(row.item.dataset.state);
+      if (!rows.has(file.id) || row.earlyDone || finished) break;
+      if (url) {
+        try {
+          const response = await fetch(url, {
+            method: "HEAD",
+            headers: { "Tus-Resumable": "1.0.0" },
+            credentials: "same-origin",
+            cache: "no-store",
+          });
+          if (response.ok) showEarly(row, earlyVerdict((name) => response.headers.get(name)));
+        } catch (error) {
+          // Offline for a moment: the upload's own retries handle that; ask again.
+        }
+        if (row.earlyDone) break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, EARLY_POLL_MS));
+    }
+    row.earlyPolling = false;
   }
 
   function setState(row, state) {
@@ -246,8 +346,12 @@ function setup(root) {
     if (row && row.item.dataset.state !== "delivered") row.item.remove();
     rows.delete(file.id);
   });
+  const earlyLook = Number(text.earlyLook || 65536);
   uppy.on("upload-progress", (file, progress) => {
-    if (file) showProgress(file, progress);
+    if (!file) return;
+    showProgress(file, progress);
+    const total = progress.bytesTotal || file.size || 0;
+    if ((progress.bytesUploaded || 0) >= Math.min(earlyLook, total)) askEarly(file);
   });
   uppy.on("upload-success", (file) => {
     const row = rows.get(file.id);
