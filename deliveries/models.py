@@ -21,6 +21,7 @@ from .requests.models import (
 )
 from .requests.specs import DeliverySpec
 from .requests.states import AssetType, Status
+from .requests.waivers import Waiver
 from .uploads.models import Upload
 
 __all__ = [
@@ -44,4 +45,5 @@ __all__ = [
     "StorageDeletion",
     "Title",
     "Upload",
+    "Waiver",
 ]

@@ -77,8 +77,13 @@ def processing_cell(f: DeliveredFile, status_labels: dict[str, str]) -> str:
         html += f' <span class="tech">{escape(summary)}</span>'
     if f.errors:
         count = len(f.errors)
+        waived = escape(_("Waived"))
         errors = ", ".join(
-            f'<span class="proc-error" title="{escape(finding_message(error))}">'
+            # A waived finding stays named, struck through: the studio let it stand.
+            f'<span class="proc-error is-waived" title="{waived}: '
+            f'{escape(finding_message(error))}"><s>{escape(error.get("code", ""))}</s></span>'
+            if "waiver" in error
+            else f'<span class="proc-error" title="{escape(finding_message(error))}">'
             f"{escape(error.get('code', ''))}</span>"
             for error in f.errors[:3]
         )
