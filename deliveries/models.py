@@ -8,6 +8,7 @@ from .files.models import (
     Severity,
     StorageDeletion,
 )
+from .files.waivers import Waiver
 from .partners.models import Membership, Organization, Preference
 from .partners.roles import Role
 from .requests.errors import ActionRefused
@@ -21,7 +22,6 @@ from .requests.models import (
 )
 from .requests.specs import DeliverySpec
 from .requests.states import AssetType, Status
-from .requests.waivers import Waiver
 from .uploads.models import Upload
 
 __all__ = [

@@ -175,6 +175,10 @@ def test_a_studio_contact_waives_a_finding_and_everything_follows(
     assert entry.actor == staff
     admin_page = text(studio_client.get(change_url(request)).content.decode())
     assert f"Waived VIDEO-Resolution on “Main.mp4”: {REASON}" in admin_page
+    # The waived finding stays in the change page's list, with its waiver.
+    listed = admin_page[admin_page.index("Expected / found") :]
+    assert "Main.mp4 VIDEO-Resolution Blocker" in listed
+    assert "Waived by studio-contact on" in listed
 
     # The partner's Details Page: no blockers, none listed, the waiver on the file.
     client.force_login(admin_user)
@@ -434,3 +438,20 @@ def test_a_waived_blocker_beside_another_on_one_file_preselects_only_the_other(s
     delivered = DeliveredFile.objects.get(request=request)
     waive(request, delivered.pk, "VIDEO-Resolution", by=staff, reason=REASON)
     assert blocker_reasons(request) == {"video-decode-errors"}
+
+
+def test_a_waived_file_removed_with_a_redelivery_takes_its_waiver_along(staff, processed):
+    from deliveries.models import RedeliveryReason
+    from deliveries.requests.cleanup import purge_removed_files
+
+    request = processed({"Main.mp4": samples.h264_aac_mp4()}, ONLY_RESOLUTION)
+    waive(request, request.files.get().pk, "VIDEO-Resolution", by=staff, reason=REASON)
+    request.act(
+        request.ask_for_redelivery,
+        by=staff,
+        reasons=RedeliveryReason.objects.filter(code="other"),
+        clear_files=True,
+    )
+    purge_removed_files()
+    assert not DeliveredFile._base_manager.filter(request=request).exists()
+    assert not Waiver.objects.exists()

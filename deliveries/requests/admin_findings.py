@@ -54,13 +54,17 @@ class FindingsAdminMixin(_Base):
     def findings(self, obj: DeliveryRequest) -> str:
         if obj.pk is None:
             return "—"
+        listed = obj.files.only("request_id", "name", "errors").order_by("name")
         files = [
             delivered
             for severity in Severity.values
-            for delivered in obj.files.filter(worst_severity=severity)
-            .only("request_id", "name", "errors")
-            .order_by("name")[:FILES_LISTED]
+            for delivered in listed.filter(worst_severity=severity)[:FILES_LISTED]
         ][:FILES_LISTED]
+        # And the files whose every finding is waived: their waivers stay in view.
+        if len(files) < FILES_LISTED:
+            files += listed.filter(worst_severity="", waivers__isnull=False).distinct()[
+                : FILES_LISTED - len(files)
+            ]
         waivers = {
             (w.file_id, w.code): w
             for w in Waiver.objects.filter(file__in=files).select_related("waived_by")
@@ -146,6 +150,9 @@ class FindingsAdminMixin(_Base):
     ) -> HttpResponse:
         obj = self.get_object(request, object_id)
         if obj is None or not self.has_change_permission(request, obj):
+            self.message_user(
+                request, _("You may not waive findings of this request."), messages.ERROR
+            )
             return HttpResponseRedirect(reverse("admin:deliveries_deliveryrequest_changelist"))
         change_url = reverse("admin:deliveries_deliveryrequest_change", args=[obj.pk])
         delivered = obj.files.filter(pk=file_pk).first()

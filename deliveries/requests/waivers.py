@@ -1,6 +1,7 @@
 """Waivers: a studio contact lets a waivable finding of a file stand, with a reason.
 
-A waiver is a row (who, when, why, file, code: one per file and code) and a mark on
+A waiver is a row (deliveries/files/waivers.py: who, when, why, file, code; one per
+file and code) and a mark on
 the findings it covers, ``"waiver": <its id>`` in the file's ``errors``: the rows of
 the Details Page and its filter then read the file's effective worst severity
 without a query per row, and a new processing run of the file, which stores its
@@ -12,14 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
-from django.db import IntegrityError, models, transaction
-from django.utils import timezone
-from django.utils.formats import date_format
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from ..files.models import SEVERITY_ORDER, DeliveredFile, ProcessingStatus, Severity
+from ..files.waivers import Waiver
 from ..processing.codes import CODES, stored_severity
 from . import counters
 from .errors import ActionRefused
@@ -30,47 +28,10 @@ from .states import Status
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+__all__ = ["Waiver"]
+
 # Where a waiver can be given: where accepting is possible.
 WAIVABLE_IN = (Status.PROCESSED,)
-
-
-class Waiver(models.Model):
-    file = models.ForeignKey(
-        DeliveredFile,
-        on_delete=models.CASCADE,
-        related_name="waivers",
-        verbose_name=gettext_lazy("file"),
-    )
-    code = models.CharField(gettext_lazy("code"), max_length=60)
-    reason = models.TextField(gettext_lazy("reason"))
-    waived_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        verbose_name=gettext_lazy("waived by"),
-    )
-    waived_at = models.DateTimeField(gettext_lazy("waived at"), default=timezone.now)
-
-    class Meta:
-        app_label = "deliveries"
-        ordering = ["-waived_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["file", "code"], name="one_waiver_per_finding")
-        ]
-        verbose_name = gettext_lazy("waiver")
-        verbose_name_plural = gettext_lazy("waivers")
-
-    def __str__(self) -> str:
-        return f"{self.code} · {self.file}"
-
-    def sentence(self) -> str:
-        """ "Waived by studio-contact on 2 Dec 2026, 10:04: <reason>", for the partner."""
-        return _("Waived by %(who)s on %(when)s: %(reason)s") % {
-            "who": self.waived_by or _("the studio"),
-            "when": date_format(timezone.localtime(self.waived_at), "DATETIME_FORMAT"),
-            "reason": self.reason,
-        }
 
 
 def is_waived(finding: dict[str, Any]) -> bool:
