@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django_fsm.admin import FSMAdminMixin
 
 from ..files.models import ProcessingStatus
+from ..files.waivers import Waiver
 from ..numbers import grouped
 from .admin_findings import FindingsAdminMixin
 from .forms import DeliveryRequestAdminForm
@@ -24,7 +25,6 @@ from .history import HistoryEntry
 from .history_text import describe, reason_names
 from .models import ActionRefused, DeliveryRequest, Redelivery, RedeliveryReason, Status, Title
 from .specs import DeliverySpec
-from .waivers import Waiver
 
 
 class ReadOnlyInline(admin.TabularInline):

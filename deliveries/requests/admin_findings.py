@@ -15,12 +15,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..files.models import DeliveredFile, Severity
+from ..files.waivers import Waiver
 from ..processing.codes import CODES, stored_severity
 from ..templatetags.portal import SEVERITY_LABELS, finding_message, translated
 from .errors import ActionRefused
 from .forms import WaiverForm
 from .models import DeliveryRequest
-from .waivers import Waiver, is_waived, waive, why_no_waiver, why_not_waivable
+from .waivers import is_waived, waive, why_no_waiver, why_not_waivable
 
 if TYPE_CHECKING:
     _Base = admin.ModelAdmin[DeliveryRequest]

@@ -1,11 +1,11 @@
 """Waivers: a studio contact lets a waivable finding of a file stand, with a reason.
 
 A waiver is a row (deliveries/files/waivers.py: who, when, why, file, code; one per
-file and code) and a mark on
-the findings it covers, ``"waiver": <its id>`` in the file's ``errors``: the rows of
-the Details Page and its filter then read the file's effective worst severity
-without a query per row, and a new processing run of the file, which stores its
-findings anew, leaves no mark behind on findings nobody has weighed yet.
+file and code) and a mark on the findings it covers, ``"waiver": <its id>`` in the
+file's ``errors``: the rows of the Details Page and its filter then read the file's
+effective worst severity without a query per row, and a new processing run of the
+file, which stores its findings anew, leaves no mark behind on findings nobody has
+weighed yet (the earlier waiver's row then gives way to the next waiver of its code).
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ from .states import Status
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-
-__all__ = ["Waiver"]
 
 # Where a waiver can be given: where accepting is possible.
 WAIVABLE_IN = (Status.PROCESSED,)

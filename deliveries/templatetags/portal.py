@@ -10,12 +10,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from ..files.models import DeliveredFile, Severity
+from ..files.waivers import Waiver
 from ..numbers import grouped
 from ..processing.codes import stored_severity
 from ..processing.result import more_of_a_kind
 from ..requests.history import HistoryEntry
 from ..requests.history_text import describe, names_and_more, reason_names
-from ..requests.waivers import Waiver, effective_worst, waivers_of
+from ..requests.waivers import effective_worst, waivers_of
 
 register = template.Library()
 
