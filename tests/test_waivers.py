@@ -455,3 +455,27 @@ def test_a_waived_file_removed_with_a_redelivery_takes_its_waiver_along(staff, p
     purge_removed_files()
     assert not DeliveredFile._base_manager.filter(request=request).exists()
     assert not Waiver.objects.exists()
+
+
+def test_a_studio_user_who_may_not_change_requests_is_refused_and_nothing_changes(
+    client, django_user_model, processed
+):
+    request = processed({"Main.mp4": samples.h264_aac_mp4()}, ONLY_RESOLUTION)
+    delivered = request.files.get()
+    viewer = django_user_model.objects.create_user(username="studio-viewer", is_staff=True)
+    client.force_login(viewer)
+    for method in (client.get, client.post):
+        response = method(waive_url(request, delivered, "VIDEO-Resolution"), {"reason": REASON})
+        assert response.status_code == 403
+    assert not Waiver.objects.exists()
+    assert DeliveryRequest.objects.get(pk=request.pk).files_failed == 1
+
+
+def test_the_waiver_page_of_a_request_that_does_not_exist_leads_back(studio_client):
+    url = reverse(
+        "admin:deliveries_deliveryrequest_waive",
+        kwargs={"object_id": 999999, "file_pk": 1, "code": "VIDEO-Resolution"},
+    )
+    response = studio_client.get(url, follow=True)
+    assert response.status_code == 200
+    assert "doesn’t exist" in response.content.decode()

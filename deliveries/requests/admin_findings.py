@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
@@ -150,11 +151,14 @@ class FindingsAdminMixin(_Base):
         self, request: HttpRequest, object_id: str, file_pk: int, code: str
     ) -> HttpResponse:
         obj = self.get_object(request, object_id)
-        if obj is None or not self.has_change_permission(request, obj):
-            self.message_user(
-                request, _("You may not waive findings of this request."), messages.ERROR
+        if obj is None:
+            # The admin's own answer to a missing object; django-stubs does not list it.
+            return self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]
+                request, self.opts, object_id
             )
-            return HttpResponseRedirect(reverse("admin:deliveries_deliveryrequest_changelist"))
+        if not self.has_change_permission(request, obj):
+            # As the admin's own change view answers such a user.
+            raise PermissionDenied
         change_url = reverse("admin:deliveries_deliveryrequest_change", args=[obj.pk])
         delivered = obj.files.filter(pk=file_pk).first()
         findings = [f for f in (delivered.errors if delivered else []) if f.get("code") == code]

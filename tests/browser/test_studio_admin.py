@@ -68,9 +68,20 @@ def test_a_studio_contact_waives_a_finding_from_the_change_page(studio_page, org
     page.get_by_role("button", name="Waive", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("Waived VIDEO-Resolution on “Main.mp4”.")
     expect(page.locator("#findings")).to_contain_text("Waived by studio-contact on")
+    page.locator("#findings").scroll_into_view_if_needed()
+    shoot(page, "admin-request-findings")
     expect(page.locator("#history-group")).to_contain_text(
         "Waived VIDEO-Resolution on “Main.mp4”: Screener: the proxy is approved."
     )
+    # The Details Page (a studio contact opens any) says so on the file.
+    page.goto(f"/requests/{request.pk}/")
+    expect(page.locator("#verdict")).to_contain_text("Ready for review: no blockers")
+    page.get_by_role("link", name="Main.mp4").first.click()
+    panel = page.locator("#side-panel")
+    expect(panel).to_contain_text("Waived by studio-contact on")
+    expect(panel).to_contain_text("Screener: the proxy is approved.")
+    shoot(page, "details-page-waived-finding")
+    page.goto(f"/admin/deliveries/deliveryrequest/{request.pk}/change/")
     # Nothing left to explain: Accept takes one click.
     page.get_by_role("button", name="Accept", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("The request is now Accepted.")
