@@ -8,6 +8,7 @@ from .files.models import (
     Severity,
     StorageDeletion,
 )
+from .files.waivers import Waiver
 from .partners.models import Membership, Organization, Preference
 from .partners.roles import Role
 from .requests.errors import ActionRefused
@@ -44,4 +45,5 @@ __all__ = [
     "StorageDeletion",
     "Title",
     "Upload",
+    "Waiver",
 ]

@@ -241,6 +241,7 @@ def test_every_relation_to_a_file_is_handled_by_the_deletion_path():
     assert relations == {
         ("deliveries.ManifestEntry", "manifest", "CASCADE"),
         ("deliveries.DeliveryRequest", "checksum_manifest", "SET_NULL"),
+        ("deliveries.Waiver", "file", "CASCADE"),
     }, "handle the new relation in deliveries.requests.removal.purge()"
 
 

@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.db.models import Count, Model, QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -17,7 +17,9 @@ from django.utils.translation import gettext_lazy
 from django_fsm.admin import FSMAdminMixin
 
 from ..files.models import ProcessingStatus
+from ..files.waivers import Waiver
 from ..numbers import grouped
+from .admin_findings import FindingsAdminMixin
 from .forms import DeliveryRequestAdminForm
 from .history import HistoryEntry
 from .history_text import describe, reason_names
@@ -104,7 +106,7 @@ class HistoryInline(HistorySentences, ReadOnlyInline):
 
 
 @admin.register(DeliveryRequest)
-class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
+class DeliveryRequestAdmin(FindingsAdminMixin, FSMAdminMixin, admin.ModelAdmin):
     fsm_fields = ["status"]
     # The transition buttons (Accept, Ask for redelivery) above the fields, not under
     # the files and fifty history entries.
@@ -126,6 +128,7 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["title", "organization"]
     readonly_fields = [
         "delivered_files",
+        "findings",
         "checksum_manifest",
         "created_at",
         "updated_at",
@@ -177,9 +180,9 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
         url = reverse("admin:deliveries_historyentry_changelist") + f"?request__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("Every history entry of this request"))
 
-    # FSMAdminMixin types itself as the admin of any Model: the methods below that need
+    # FSMAdminMixin types itself as the admin of any Model: its own methods that need
     # this admin's DeliveryRequest override it with `ignore[override]`.
-    def save_model(  # type: ignore[override]
+    def save_model(
         self,
         request: HttpRequest,
         obj: DeliveryRequest,
@@ -226,6 +229,17 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
 
     fsm_transition_success_msg = gettext_lazy("“{transition_name}” done.")
 
+    def response_change(self, request: HttpRequest, obj: DeliveryRequest) -> HttpResponse:
+        if request.POST.get(self.fsm_post_param) == "accept":
+            needed = obj.why_accept_needs_reason()
+            if not needed:
+                # Nothing to explain: one click accepts, as it always has.
+                self._apply_fsm_transition(obj=obj, transition_name="accept", request=request)
+                return HttpResponseRedirect(request.path)
+            # Accept's form asks for the reason; it says why first.
+            self.message_user(request, needed, messages.WARNING)
+        return super().response_change(request, obj)
+
     def _apply_fsm_transition(  # type: ignore[override]
         self,
         *,
@@ -252,6 +266,25 @@ class DeliveryRequestAdmin(FSMAdminMixin, admin.ModelAdmin):
             messages.SUCCESS,
         )
         return True
+
+
+@admin.register(Waiver)
+class WaiverAdmin(admin.ModelAdmin):
+    """Every waiver, read only: they are given on the request's change page."""
+
+    list_display = ["waived_at", "code", "file", "waived_by", "reason"]
+    list_filter = ["code"]
+    list_select_related = ["file", "waived_by"]
+    search_fields = ["code", "file__name", "reason"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
 
 
 @admin.register(DeliverySpec)

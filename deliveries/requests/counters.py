@@ -96,3 +96,21 @@ def processed(request: DeliveryRequest, *, worst_severity: str, while_held: Quer
         )
     )
     return bool(counted)
+
+
+_BY_SEVERITY = {"blocker": "files_failed", "issue": "files_with_issues", "fyi": "files_with_fyi"}
+
+
+def waived(request: DeliveryRequest, *, was: str, now: str) -> None:
+    """A studio contact waived findings of one file, whose worst finding not waived
+    went from `was` to `now` ('' for none): it leaves the one count for the other."""
+    if was == now:
+        return
+    changes: dict[str, Any] = {}
+    if was in _BY_SEVERITY:
+        changes[_BY_SEVERITY[was]] = Greatest(F(_BY_SEVERITY[was]) - 1, 0)
+        setattr(request, _BY_SEVERITY[was], max(getattr(request, _BY_SEVERITY[was]) - 1, 0))
+    if now in _BY_SEVERITY:
+        changes[_BY_SEVERITY[now]] = F(_BY_SEVERITY[now]) + 1
+        setattr(request, _BY_SEVERITY[now], getattr(request, _BY_SEVERITY[now]) + 1)
+    _row(request).update(**changes)

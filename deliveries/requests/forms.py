@@ -30,6 +30,29 @@ class AdminRedeliveryForm(RedeliveryForm):
     )
 
 
+class AdminAcceptForm(forms.Form):
+    """Accept's form in the admin, asked for only while blockers nobody waived remain
+    (the model refuses to accept them without a reason, whatever the path)."""
+
+    reason = forms.CharField(
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Reason to accept with blockers"),
+        help_text=_("Recorded in the request's history, which the partner sees."),
+    )
+
+
+class WaiverForm(forms.Form):
+    reason = forms.CharField(
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Why this finding may stand"),
+        help_text=_("Recorded in the request's history and shown to the partner on the file."),
+        error_messages={"required": _("Give the reason for the waiver.")},
+    )
+
+
 class RenameForm(forms.Form):
     # No length limit here: the model's naming rule explains a too-long name itself.
     name = forms.CharField(label=_("File name"), required=False, strip=False)

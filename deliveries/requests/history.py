@@ -20,6 +20,7 @@ class HistoryEntry(models.Model):
         RENAMED = "renamed", gettext_lazy("File renamed")
         REMOVED = "removed", gettext_lazy("Files removed")
         EDITED = "edited", gettext_lazy("Request edited")
+        WAIVED = "waived", gettext_lazy("Finding waived")
 
     request = models.ForeignKey(
         "deliveries.DeliveryRequest", on_delete=models.CASCADE, related_name="history"

@@ -34,6 +34,8 @@ def describe(entry: HistoryEntry, reason_names: Callable[[], dict[str, str]]) ->
                 _("Reasons"),
                 ", ".join(names.get(code, code) for code in codes),
             )
+        if details.get("reason"):
+            text += format_html(" {}", accepted_despite(details))
         if details.get("cleared_files"):
             count = details.get("cleared_count", 0)
             text += format_html(
@@ -49,6 +51,13 @@ def describe(entry: HistoryEntry, reason_names: Callable[[], dict[str, str]]) ->
             if name in EDITABLE_FIELDS
         ]
         return format_html(_("Changed in the studio admin: {fields}."), fields=", ".join(labels))
+    if entry.action == HistoryEntry.Action.WAIVED:
+        return format_html(
+            _("Waived {code} on “{name}”: {reason}"),
+            code=details.get("code", entry.before),
+            name=details.get("file", entry.after),
+            reason=details.get("reason", ""),
+        )
     if entry.action == HistoryEntry.Action.DELIVERED:
         return format_html(_("Delivered “{name}”."), name=entry.after)
     if entry.action == HistoryEntry.Action.RENAMED:
@@ -70,6 +79,20 @@ def describe(entry: HistoryEntry, reason_names: Callable[[], dict[str, str]]) ->
             return summary
         return format_html("{} {}", summary, names_and_more(removed, count))
     return str(entry)
+
+
+def accepted_despite(details: dict) -> str:
+    """Why a request was accepted with blockers nobody waived, as its entry says."""
+    files = details.get("blocker_files", 0)
+    if files:
+        return ngettext(
+            "Accepted with %(count)s file with blockers: %(reason)s",
+            "Accepted with %(count)s files with blockers: %(reason)s",
+            files,
+        ) % {"count": grouped(files), "reason": details["reason"]}
+    return _("Accepted with blockers of the delivery as a whole: %(reason)s") % {
+        "reason": details["reason"]
+    }
 
 
 def names_and_more(names: list[str], total: int) -> str:

@@ -13,10 +13,8 @@ from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import models, transaction
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django_fsm import (
@@ -29,6 +27,7 @@ from django_fsm import (
 )
 
 from ..files.models import UNPROCESSED, DeliveredFile, ProcessingStatus, Severity
+from ..numbers import grouped
 from ..partners.access import capabilities
 from ..partners.models import Organization
 from ..partners.roles import Can
@@ -37,34 +36,25 @@ from .errors import ActionRefused
 from .file_changes import FILE_CHANGES_ALLOWED, FileChanges
 from .history import HistoryEntry
 from .reasons import RedeliveryReason
+from .redeliveries import Redelivery
 from .specs import DeliverySpec
 from .states import AssetType, Status
+from .titles import Title
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
     from ..partners.roles import AnyUser
 
-__all__ = ["ActionRefused", "AssetType", "FILE_CHANGES_ALLOWED", "RedeliveryReason", "Status"]
-
-
-class Title(models.Model):
-    name = models.CharField(gettext_lazy("name"), max_length=300)
-    season = models.PositiveSmallIntegerField(gettext_lazy("season"), null=True, blank=True)
-    episode = models.PositiveSmallIntegerField(gettext_lazy("episode"), null=True, blank=True)
-
-    class Meta:
-        app_label = "deliveries"
-        ordering = ["name", "season", "episode"]
-        verbose_name = gettext_lazy("title")
-        verbose_name_plural = gettext_lazy("titles")
-
-    def __str__(self) -> str:
-        if self.season is not None and self.episode is not None:
-            return f"{self.name} S{self.season:02d}E{self.episode:02d}"
-        if self.season is not None:
-            return f"{self.name} S{self.season:02d}"
-        return self.name
+__all__ = [
+    "ActionRefused",
+    "AssetType",
+    "FILE_CHANGES_ALLOWED",
+    "Redelivery",
+    "RedeliveryReason",
+    "Status",
+    "Title",
+]
 
 
 # django-fsm types a transition's conditions and permission as taking any Model (and a
@@ -267,10 +257,39 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         custom={
             "label": gettext_lazy("Accept"),
             "help_text": gettext_lazy("The delivery is complete: the partner is done."),
+            "form": "deliveries.requests.forms.AdminAcceptForm",
         },
     )
-    def accept(self, by: User | None = None) -> dict[str, Any]:
-        return {}
+    def accept(self, by: User | None = None, reason: str = "") -> dict[str, Any]:
+        # Blockers nobody waived may be accepted, but never silently: on any path.
+        needed = self.why_accept_needs_reason()
+        if not needed:
+            return {}
+        if not reason.strip():
+            raise ActionRefused(needed, field="reason")
+        return {
+            "blocker_files": self.files_failed,
+            "delivery_blockers": self.delivery_blockers,
+            "reason": reason.strip(),
+        }
+
+    def why_accept_needs_reason(self) -> str:
+        """'' when nothing unwaived blocks the request (waived findings no longer count:
+        counters.waived), else what accepting needs."""
+        if self.files_failed:
+            return ngettext(
+                "%(count)s file still has blockers nobody waived. Waive them, or give the "
+                "reason to accept the request anyway.",
+                "%(count)s files still have blockers nobody waived. Waive them, or give the "
+                "reason to accept the request anyway.",
+                self.files_failed,
+            ) % {"count": grouped(self.files_failed)}
+        if self.delivery_blockers:
+            return _(
+                "The delivery as a whole has blockers. Give the reason to accept the request "
+                "anyway."
+            )
+        return ""
 
     def why_not_accept(self) -> str:
         return _("Only a Processed request can be accepted; this one is %(status)s.") % {
@@ -471,26 +490,3 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         if self.uploads.receiving().exists():
             return None
         return self.act(self.submit, by=None)
-
-
-class Redelivery(models.Model):
-    request = models.ForeignKey(
-        DeliveryRequest, on_delete=models.CASCADE, related_name="redeliveries"
-    )
-    reasons = models.ManyToManyField(RedeliveryReason, related_name="+")
-    cleared_files = models.BooleanField(default=False)
-    cleared_count = models.PositiveIntegerField(default=0)
-    note = models.TextField(blank=True)
-    asked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    asked_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        app_label = "deliveries"
-        ordering = ["-asked_at", "-id"]
-        verbose_name = gettext_lazy("redelivery")
-        verbose_name_plural = gettext_lazy("redeliveries")
-
-    def __str__(self) -> str:
-        return f"{self.request} · {self.asked_at:%Y-%m-%d %H:%M}"

@@ -28,6 +28,7 @@ from django.db import connections
 from django.db.models import Max, QuerySet
 
 from ..files.models import DeliveredFile, ManifestEntry, StorageDeletion
+from ..files.waivers import Waiver
 from . import counters
 from .signals import files_removed
 
@@ -74,13 +75,13 @@ def free_name(request: DeliveryRequest, name: str) -> None:
 
 
 def purge(request: DeliveryRequest, rows: QuerySet[DeliveredFile]) -> int:
-    """Delete these file rows of the request in four set-based statements and queue
+    """Delete these file rows of the request in five set-based statements and queue
     their stored content for the worker. `rows` must come from
     ``DeliveredFile._base_manager``.
 
     Every relation to DeliveredFile is handled here, in SQL: the checksum manifest
-    (SET_NULL) and its entries (CASCADE). A new foreign key to DeliveredFile must be
-    handled here too (tests/test_scale.py checks the list).
+    (SET_NULL), its entries and the files' waivers (CASCADE). A new foreign key to
+    DeliveredFile must be handled here too (tests/test_scale.py checks the list).
     """
     rows = rows.order_by()
     db = rows.db
@@ -99,4 +100,5 @@ def purge(request: DeliveryRequest, rows: QuerySet[DeliveredFile]) -> int:
         pk=request.pk, checksum_manifest__in=rows.values("pk")
     ).update(checksum_manifest=None)
     ManifestEntry.objects.using(db).filter(manifest__in=rows.values("pk"))._raw_delete(db)
+    Waiver.objects.using(db).filter(file__in=rows.values("pk"))._raw_delete(db)
     return rows._raw_delete(db)

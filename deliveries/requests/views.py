@@ -34,6 +34,7 @@ from .access import get_file_in_request, get_request_for_user
 from .history import NAMES_NAMED
 from .models import DeliveryRequest, RedeliveryReason, Status
 from .specs import expected_parts
+from .waivers import unwaived
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -170,7 +171,8 @@ def blocker_reasons(delivery_request: DeliveryRequest) -> set[str]:
     """The codes of the redelivery reasons that the request's blockers map to."""
     failed = delivery_request.files.filter(processing_status=ProcessingStatus.FAILED)
     sampled = failed.order_by().values_list("errors", flat=True)[:BLOCKERS_SAMPLED]
-    found = [finding for errors in sampled for finding in errors]
+    # A waived blocker asks for nothing: the studio let it stand.
+    found = [finding for errors in sampled for finding in unwaived(errors)]
     return reasons_for([*found, *delivery_request.delivery_findings])
 
 

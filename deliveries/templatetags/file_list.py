@@ -74,8 +74,9 @@ REMOVE = (
 
 
 def first_finding(errors: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The finding a row shows in words: the first of the worst severity."""
-    shown = [error for error in errors if "left_off" not in error]
+    """The finding a row shows in words: the first of the worst severity that still
+    counts (a waived one does not)."""
+    shown = [error for error in errors if "left_off" not in error and "waiver" not in error]
     if not shown:
         return None
     return min(shown, key=lambda error: SEVERITY_ORDER.get(stored_severity(error), 3))
@@ -117,12 +118,17 @@ def processing_cell(
             f' <span class="row-finding"><a class="code" href="{glossary_url()}#{code}">'
             f"<code>{code}</code></a> {escape(words)}</span>"
         )
-        others = sum(error.get("left_off", 1) for error in errors) - 1
+        others = sum(error.get("left_off", 1) for error in errors if "waiver" not in error) - 1
         if others:
             more = ngettext("and %(count)s more finding", "and %(count)s more findings", others) % {
                 "count": grouped(others)
             }
             html += f' <span class="more-findings">{escape(more)}</span>'
+    waived = sum(1 for error in errors if "waiver" in error) if with_finding else 0
+    if waived:
+        # The studio let these stand: named in the side panel, counted here.
+        label = ngettext("%(count)s finding waived", "%(count)s findings waived", waived)
+        html += f' <span class="more-findings is-waived">{escape(label % {"count": waived})}</span>'
     return mark_safe(html)
 
 

@@ -11,13 +11,15 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from ..files.models import SEVERITY_ORDER, DeliveredFile, Severity
+from ..files.models import DeliveredFile, Severity
+from ..files.waivers import Waiver
 from ..numbers import grouped
 from ..processing.codes import stored_severity
 from ..processing.result import more_of_a_kind
 from ..requests.history import HistoryEntry
 from ..requests.history_text import describe, names_and_more, reason_names
 from ..requests.states import Status
+from ..requests.waivers import effective_worst, waivers_of
 
 register = template.Library()
 
@@ -181,7 +183,8 @@ SEVERITY_LABELS = dict(Severity.choices)
 
 
 def worst_severity(errors: list[dict]) -> str:
-    return min((stored_severity(e) for e in errors), key=SEVERITY_ORDER.__getitem__, default="")
+    """The worst finding that still counts: a waived one no longer does."""
+    return effective_worst(errors)
 
 
 @register.filter
@@ -241,3 +244,13 @@ def time_zone() -> str:
     """The zone the page's times are in (the browser's, static/js/timezone.js), said
     once on the page."""
     return timezone.get_current_timezone_name()
+
+
+@register.filter
+def findings_with_waivers(delivered: DeliveredFile) -> list[tuple[dict, Waiver | None]]:
+    """The side panel's findings, each with the waiver that lets it stand, if any."""
+    waivers = waivers_of(delivered)
+    return [
+        (error, waivers.get(error.get("code", "")) if "waiver" in error else None)
+        for error in delivered.errors or []
+    ]

@@ -51,3 +51,37 @@ def test_accept_and_ask_for_redelivery_are_at_the_top_and_the_history_reads_well
 
     accept.click()
     expect(page.locator(".messagelist")).to_contain_text("The request is now Accepted.")
+
+
+def test_a_studio_contact_waives_a_finding_from_the_change_page(studio_page, org, title, shoot):
+    from deliveries.management import samples
+    from tests.test_waivers import ONLY_RESOLUTION, make_processed
+
+    page = studio_page
+    request = make_processed(org, title, {"Main.mp4": samples.h264_aac_mp4()}, ONLY_RESOLUTION)
+    page.goto(f"/admin/deliveries/deliveryrequest/{request.pk}/change/")
+    findings = page.locator("#findings")
+    expect(findings).to_contain_text("Expected 3840×2160, found 320×180.")
+    findings.get_by_role("link", name="Waive…").click()
+    page.get_by_label("Why this finding may stand").fill("Screener: the proxy is approved.")
+    shoot(page, "admin-waive-finding")
+    page.get_by_role("button", name="Waive", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("Waived VIDEO-Resolution on “Main.mp4”.")
+    expect(page.locator("#findings")).to_contain_text("Waived by studio-contact on")
+    page.locator("#findings").scroll_into_view_if_needed()
+    shoot(page, "admin-request-findings")
+    expect(page.locator("#history-group")).to_contain_text(
+        "Waived VIDEO-Resolution on “Main.mp4”: Screener: the proxy is approved."
+    )
+    # The Details Page (a studio contact opens any) says so on the file.
+    page.goto(f"/requests/{request.pk}/")
+    expect(page.locator("#verdict")).to_contain_text("Ready for review: no blockers")
+    page.get_by_role("link", name="Main.mp4").first.click()
+    panel = page.locator("#side-panel")
+    expect(panel).to_contain_text("Waived by studio-contact on")
+    expect(panel).to_contain_text("Screener: the proxy is approved.")
+    shoot(page, "details-page-waived-finding")
+    page.goto(f"/admin/deliveries/deliveryrequest/{request.pk}/change/")
+    # Nothing left to explain: Accept takes one click.
+    page.get_by_role("button", name="Accept", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("The request is now Accepted.")

@@ -1,0 +1,214 @@
+"""The request's findings in the studio admin, and the waiver of one: a list on the
+change page, and a page per finding where a studio contact gives the reason."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from django.contrib import admin, messages
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ..files.models import DeliveredFile, Severity
+from ..files.waivers import Waiver
+from ..processing.codes import CODES, stored_severity
+from ..templatetags.portal import SEVERITY_LABELS, finding_message, translated
+from .errors import ActionRefused
+from .forms import WaiverForm
+from .models import DeliveryRequest
+from .waivers import is_waived, waive, why_no_waiver, why_not_waivable
+
+if TYPE_CHECKING:
+    _Base = admin.ModelAdmin[DeliveryRequest]
+else:
+    _Base = admin.ModelAdmin
+
+# The change page lists the findings of this many files at most, blockers first: a
+# 250,000-frame sequence shows the same few codes on every frame.
+FILES_LISTED = 100
+
+
+def _expected_found(finding: dict[str, Any]) -> str:
+    if not finding.get("expected"):
+        return "—"
+    return _("Expected %(expected)s, found %(found)s.") % {
+        "expected": translated(finding["expected"]),
+        "found": translated(finding.get("found", "")),
+    }
+
+
+class FindingsAdminMixin(_Base):
+    """Adds the "findings" field to the request's change page and the waiver pages."""
+
+    def waive_url(self, obj: DeliveryRequest, delivered: DeliveredFile, code: str) -> str:
+        return reverse(
+            "admin:deliveries_deliveryrequest_waive",
+            kwargs={"object_id": obj.pk, "file_pk": delivered.pk, "code": code},
+        )
+
+    @admin.display(description=gettext_lazy("findings"))
+    def findings(self, obj: DeliveryRequest) -> str:
+        if obj.pk is None:
+            return "—"
+        listed = obj.files.only("request_id", "name", "errors").order_by("name")
+        files = [
+            delivered
+            for severity in Severity.values
+            for delivered in listed.filter(worst_severity=severity)[:FILES_LISTED]
+        ][:FILES_LISTED]
+        # And the files whose every finding is waived: their waivers stay in view.
+        if len(files) < FILES_LISTED:
+            files += listed.filter(worst_severity="", waivers__isnull=False).distinct()[
+                : FILES_LISTED - len(files)
+            ]
+        waivers = {
+            (w.file_id, w.code): w
+            for w in Waiver.objects.filter(file__in=files).select_related("waived_by")
+        }
+        refusal = why_no_waiver(obj)
+        rows = []
+        for delivered in files:
+            for finding in delivered.errors:
+                if "left_off" in finding:
+                    continue
+                code = finding.get("code", "")
+                rows.append(
+                    (
+                        delivered.name,
+                        code,
+                        SEVERITY_LABELS.get(stored_severity(finding), ""),
+                        _expected_found(finding),
+                        finding_message(finding),
+                        self._waiver_cell(obj, delivered, finding, waivers, refusal),
+                    )
+                )
+        if not rows:
+            return _("No findings: nothing in this delivery needs weighing.")
+        head = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            _("File"),
+            _("Code"),
+            _("Severity"),
+            _("Expected / found"),
+            _("Finding"),
+            _("Waiver"),
+        )
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td>{}</td></tr>",
+            rows,
+        )
+        note = format_html("<p>{}</p>", refusal) if refusal else ""
+        return format_html(
+            '{}<table class="findings-table" id="findings"><thead>{}</thead><tbody>{}</tbody>'
+            "</table>",
+            note,
+            head,
+            body,
+        )
+
+    def _waiver_cell(
+        self,
+        obj: DeliveryRequest,
+        delivered: DeliveredFile,
+        finding: dict[str, Any],
+        waivers: dict[tuple[int, str], Waiver],
+        refusal: str,
+    ) -> str:
+        code = finding.get("code", "")
+        if is_waived(finding):
+            waiver = waivers.get((delivered.pk, code))
+            return waiver.sentence() if waiver else _("Waived")
+        entry = CODES.get(code)
+        if entry is None or not entry.waivable:
+            return _("Not waivable")
+        if refusal:
+            return _("Waivable")
+        return format_html(
+            '<a href="{}" class="waive-link">{}</a>',
+            self.waive_url(obj, delivered, code),
+            _("Waive…"),
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<path:object_id>/waive/<int:file_pk>/<str:code>/",
+                self.admin_site.admin_view(self.waive_view),
+                name="deliveries_deliveryrequest_waive",
+            ),
+            *super().get_urls(),
+        ]
+
+    def waive_view(
+        self, request: HttpRequest, object_id: str, file_pk: int, code: str
+    ) -> HttpResponse:
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            # The admin's own answer to a missing object; django-stubs does not list it.
+            return self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]
+                request, self.opts, object_id
+            )
+        if not self.has_change_permission(request, obj):
+            # As the admin's own change view answers such a user.
+            raise PermissionDenied
+        change_url = reverse("admin:deliveries_deliveryrequest_change", args=[obj.pk])
+        delivered = obj.files.filter(pk=file_pk).first()
+        findings = [f for f in (delivered.errors if delivered else []) if f.get("code") == code]
+        form = WaiverForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                waive(
+                    obj,
+                    file_pk,
+                    code,
+                    by=cast(User, request.user),  # the admin lets in signed-in staff only
+                    reason=form.cleaned_data["reason"],
+                )
+            except ActionRefused as refusal:
+                if refusal.field == "reason":
+                    form.add_error("reason", refusal.message)
+                else:
+                    self.message_user(request, refusal.message, messages.ERROR)
+                    return HttpResponseRedirect(change_url)
+            else:
+                self.message_user(
+                    request,
+                    _("Waived %(code)s on “%(name)s”.")
+                    % {"code": code, "name": delivered.name if delivered else ""},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(change_url)
+        elif request.method != "POST":
+            # Refused before the reason is typed: the same rules waive() applies.
+            why = why_no_waiver(obj) or why_not_waivable(code)
+            if not why and delivered is None:
+                why = _("This file is no longer part of the request.")
+            elif not why and not findings:
+                why = _("“%(name)s” has no %(code)s finding to waive.") % {
+                    "name": delivered.name if delivered else "",
+                    "code": code,
+                }
+            if why:
+                self.message_user(request, why, messages.ERROR)
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": obj,
+            "title": _("Waive %(code)s") % {"code": code},
+            "code": code,
+            "delivered": delivered,
+            "messages_in_words": [finding_message(f) for f in findings],
+            "expected_found": [_expected_found(f) for f in findings if f.get("expected")],
+            "form": form,
+            "change_url": change_url,
+        }
+        return render(request, "admin/deliveries/deliveryrequest/waive.html", context)
