@@ -192,10 +192,11 @@ def test_a_studio_contact_waives_a_finding_and_everything_follows(
     panel = text(html[html.index('id="side-panel"') :])
     assert "Waived VIDEO-Resolution" in panel
     assert "Waived by studio-contact on" in panel and REASON in panel
-    # Its row no longer shows a blocker badge; the code stays named, struck through.
+    # Its row no longer shows a blocker badge nor the finding; it counts it waived.
     rows = html[html.index('id="file-rows"') : html.index("</tbody>")]
     assert "sev-blocker" not in rows
-    assert "<s>VIDEO-Resolution</s>" in rows
+    assert "VIDEO-Resolution" not in rows
+    assert "1 finding waived" in text(rows)
 
 
 def test_the_waiver_reads_in_spanish_for_a_spanish_reader(client, staff, admin_user, processed):
