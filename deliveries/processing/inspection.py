@@ -177,7 +177,14 @@ def _inspect(
         return timedtext.validate(handle, expected_language=request.language, tick=tick)
     if kind == "image":
         return images.inspect(source, name, extension=naming.extension_of(name))
-    metadata, findings = media.inspect(source, name, extension=naming.extension_of(name))
+    spec = request.effective_spec
+    metadata, findings = media.inspect(
+        source,
+        name,
+        extension=naming.extension_of(name),
+        full_decode=bool(spec and spec.full_decode),
+        loudness=bool(spec and spec.loudness_lufs is not None),
+    )
     if findings:
         return metadata, findings
     if asset_type == AssetType.PRIMARY_VIDEO and not metadata.get("video_codec"):
