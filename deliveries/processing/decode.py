@@ -161,14 +161,25 @@ def scan_video(
     audio_tail: deque[Any] = deque(maxlen=_TAIL_AUDIO)
     audio_done = 0
     streams = [video, *([audio] if audio is not None else [])]
+    # Seconds per tick of each stream, as a float: Fraction arithmetic on every packet
+    # costs more than the rest of the loop.
+    ticks = {stream.index: float(stream.time_base or 0) for stream in streams}
+    video_index = video.index
+    decode_all_audio = meter is not None or full
+    reached = 0.0
     try:
         for packet in container.demux(*streams):
-            if packet.size == 0:
-                continue
-            if packet.pts is not None and packet.time_base:
-                scan.reached = max(scan.reached, float(packet.pts * packet.time_base))
-            if packet.stream is not video:
-                if meter is not None or full or audio_done < AUDIO_FRAMES:
+            pts = packet.pts
+            if pts is None:
+                if not packet.size:
+                    continue
+                seconds = reached
+            else:
+                seconds = pts * ticks[packet.stream_index]
+                if seconds > reached:
+                    reached = seconds
+            if packet.stream_index != video_index:
+                if decode_all_audio or audio_done < AUDIO_FRAMES:
                     audio_done += _decode_audio(packet, meter, scan, name)
                 else:
                     audio_tail.append(packet)
@@ -176,7 +187,6 @@ def scan_video(
             if full:
                 picture.decode(packet)
                 continue
-            seconds = float(packet.pts * packet.time_base) if packet.pts is not None else 0.0
             if packet.is_keyframe:
                 tail, tail_open, tail_decoded = [packet], True, False
                 if next_mark < len(marks) and seconds >= marks[next_mark] and not window_left:
@@ -196,16 +206,9 @@ def scan_video(
             if picture.finding is not None:
                 break
     except (av.FFmpegError, ValueError) as error:
-        scan.finding = Finding(
-            "MEDIA-DecodeError",
-            "%(name)s: %(problem)s",
-            {
-                "name": name,
-                "problem": f"reading the file failed near {clock(scan.reached)} "
-                f"({reason(error)}). The file is damaged; deliver it again.",
-            },
-        )
+        scan.finding = _failed_reading(name, reached, error)
         return scan
+    scan.reached = reached
     if window_left:
         picture.drain(window_from)
     if tail and not tail_decoded and picture.finding is None:
