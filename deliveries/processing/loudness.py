@@ -59,7 +59,10 @@ class LoudnessMeter:
         self._sos = np.array(sections, dtype=np.float32)
         self._weights = channel_weights(channel_names)
         self._channels = len(channel_names)
-        self._state = np.zeros((len(sections), 2, self._channels), dtype=np.float32)
+        self._state = np.zeros((len(sections), self._channels, 2), dtype=np.float32)
+        self._batch = sample_rate
+        self._pending: list[np.ndarray] = []
+        self._pending_samples = 0
         self._segment = sample_rate // 10
         self._rest = np.zeros(0, dtype=np.float64)
         self._segments: list[np.ndarray] = []
@@ -73,11 +76,25 @@ class LoudnessMeter:
         scale = _SCALE.get(samples.dtype)
         if scale is None:
             return
-        data = samples.T.astype(np.float32)
+        # One row per channel, contiguous: scipy then filters along the last axis
+        # without moving axes.
+        data = samples.astype(np.float32, order="C")
         if scale != 1.0:
             data *= np.float32(scale)
-        filtered, self._state = scipy.signal.sosfilt(self._sos, data, axis=0, zi=self._state)
-        power = np.concatenate([self._rest, (filtered * filtered) @ self._weights])
+        self._pending.append(data)
+        self._pending_samples += data.shape[1]
+        if self._pending_samples >= self._batch:
+            self._filter()
+
+    def _filter(self) -> None:
+        """Filter what has been added since the last call, in one scipy call: per call,
+        scipy's checks cost as much as filtering a few thousand samples."""
+        if not self._pending:
+            return
+        data = self._pending[0] if len(self._pending) == 1 else np.concatenate(self._pending, 1)
+        self._pending, self._pending_samples = [], 0
+        filtered, self._state = scipy.signal.sosfilt(self._sos, data, axis=-1, zi=self._state)
+        power = np.concatenate([self._rest, self._weights @ (filtered * filtered)])
         whole = len(power) // self._segment * self._segment
         if whole:
             self._segments.append(power[:whole].reshape(-1, self._segment).sum(axis=1))
@@ -86,6 +103,7 @@ class LoudnessMeter:
     def integrated(self) -> float | None:
         """The gated loudness in LUFS; None for less than one 400 ms block, and
         -inf LUFS (silence) as None too: there is no level to compare."""
+        self._filter()
         if not self._segments:
             return None
         segments = np.concatenate(self._segments)
