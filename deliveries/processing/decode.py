@@ -18,7 +18,7 @@ its end alone costs twice an MD5 of its bytes, which the sampled check does not 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import av
@@ -43,7 +43,6 @@ class Scan:
     interlaced: bool | None = None
     frames_decoded: int = 0
     reached: float = 0.0
-    meters: list[LoudnessMeter] = field(default_factory=list)
 
 
 def reason(error: Exception) -> str:
@@ -187,17 +186,25 @@ def scan_video(
             if full:
                 picture.decode(packet)
                 continue
-            if packet.is_keyframe:
+            keyframe = packet.is_keyframe
+            if keyframe:
                 tail, tail_open, tail_decoded = [packet], True, False
-                if next_mark < len(marks) and seconds >= marks[next_mark] and not window_left:
-                    while next_mark < len(marks) and marks[next_mark] <= seconds:
-                        next_mark += 1
-                    window_left, window_from, tail_decoded = SAMPLE_PACKETS, seconds, True
             elif tail_open:
                 if len(tail) < SAMPLE_PACKETS:
                     tail.append(packet)
                 else:
                     tail_open = False
+            # The first window opens on the first packet even if no packet is flagged
+            # as a keyframe (some streams flag none): the decoder finds its own start.
+            if (
+                (keyframe or next_mark == 0)
+                and not window_left
+                and next_mark < len(marks)
+                and seconds >= marks[next_mark]
+            ):
+                while next_mark < len(marks) and marks[next_mark] <= seconds:
+                    next_mark += 1
+                window_left, window_from, tail_decoded = SAMPLE_PACKETS, seconds, keyframe
             if window_left:
                 picture.decode(packet, window_from)
                 window_left -= 1
