@@ -321,3 +321,69 @@ def test_the_details_page_says_the_new_spec_fields_in_plain_words(client, admin_
     ) in page()
     spanish = page(HTTP_ACCEPT_LANGUAGE="es-419")
     assert "· progresivo · primarios BT.2020 · cada fotograma decodificado" in spanish
+
+
+def test_a_studio_contact_sets_the_new_fields_on_a_spec_template_in_the_admin(client, staff):
+    client.force_login(staff)
+    spec = DeliverySpec.objects.get(name=AUDIO)
+    url = reverse("admin:deliveries_deliveryspec_change", args=[spec.pk])
+    form = client.get(url).content.decode()
+    for field in (
+        "loudness_lufs",
+        "loudness_tolerance_lu",
+        "progressive",
+        "colour_primaries",
+        "transfer_characteristics",
+        "full_decode",
+        "colour_modes",
+    ):
+        assert f'name="{field}"' in form
+    data = {
+        "name": spec.name,
+        "asset_type": spec.asset_type,
+        "is_default": "on",
+        "channel_layout": "5.1",
+        "sample_rate": "48000",
+        "bit_depth": "24",
+        "runtime_tolerance_seconds": "1",
+        "loudness_lufs": "-27",
+        "loudness_tolerance_lu": "2",
+        "colour_primaries": "",
+        "transfer_characteristics": "",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    spec.refresh_from_db()
+    assert (spec.loudness_lufs, spec.loudness_tolerance_lu) == (-27, 2)
+    refused = client.post(url, {**data, "colour_primaries": "bt601"})
+    assert refused.status_code == 200
+    spec.refresh_from_db()
+    assert spec.colour_primaries == ""
+
+
+NEW_CODES = (
+    "AUDIO-Loudness",
+    "VIDEO-Interlaced",
+    "VIDEO-BitDepth",
+    "VIDEO-ColourPrimaries",
+    "VIDEO-TransferCharacteristics",
+    "TIMEDTEXT-FrameRate",
+    "ARTWORK-ColourMode",
+)
+
+
+def test_the_glossary_explains_the_new_codes_in_english_and_spanish(client, admin_user):
+    client.force_login(admin_user)
+    url = reverse("finding-codes")
+    english = client.get(url).content.decode()
+    spanish = client.get(url, HTTP_ACCEPT_LANGUAGE="es-419").content.decode()
+    for code in NEW_CODES:
+        assert f'id="{code}"' in english and f'id="{code}"' in spanish
+
+    def row(html: str, code: str) -> str:
+        part = html[html.index(f'id="{code}"') :]
+        return html_module.unescape(re.sub(r"<[^>]+>", " ", part[: part.index("</tr>")]))
+
+    assert "integrated loudness (ITU-R BS.1770" in row(english, "AUDIO-Loudness")
+    assert "sonoridad integrada del programa" in row(spanish, "AUDIO-Loudness")
+    assert "Convierta la imagen a un modo de color" in row(spanish, "ARTWORK-ColourMode")
