@@ -59,7 +59,13 @@ _AMPLITUDE = 0.25  # a quarter of full scale: audible, never clipping
 _BITEXACT = {"fflags": "+bitexact"}  # keep the muxers' "encoder" tags out of the output
 
 
-def h264_aac_mp4(seconds: float = 2.0, width: int = 320, height: int = 180, fps: int = 24) -> bytes:
+def h264_aac_mp4(
+    seconds: float = 2.0,
+    width: int = 320,
+    height: int = 180,
+    fps: int = 24,
+    keyframe_interval: int = 0,
+) -> bytes:
     """An MP4 with one H.264 video stream and one stereo AAC audio stream.
 
     The video is yuv420p showing a moving diagonal gradient with a box that slides across
@@ -70,7 +76,8 @@ def h264_aac_mp4(seconds: float = 2.0, width: int = 320, height: int = 180, fps:
     The video codec is ``VIDEO_CODEC``: H.264 through libx264 when the PyAV build has it (the
     PyPI wheels do), otherwise FFmpeg's built-in ``mpeg4`` (MPEG-4 Part 2) so the function
     still produces a playable file. ``width`` and ``height`` must be even, as yuv420p
-    chroma subsampling and libx264 require.
+    chroma subsampling and libx264 require. ``keyframe_interval`` (frames) sets the GOP
+    length; 0 keeps the encoder's (250 for libx264: one GOP for a short clip).
     """
     if seconds <= 0 or fps <= 0:
         raise ValueError("seconds and fps must be positive")
@@ -89,6 +96,8 @@ def h264_aac_mp4(seconds: float = 2.0, width: int = 320, height: int = 180, fps:
         video.pix_fmt = "yuv420p"
         video.codec_context.time_base = Fraction(1, fps)
         video.codec_context.flags |= Flags.bitexact
+        if keyframe_interval:
+            video.codec_context.gop_size = keyframe_interval
         if VIDEO_CODEC == "libx264":
             # Small and quick; one thread and no mbtree so the output is reproducible.
             video.codec_context.options = {

@@ -60,6 +60,61 @@ _TABLE = (
         _("Encode the master with one of the codecs the spec lists."),
     ),
     Code(
+        "VIDEO-Interlaced",
+        BLOCKER,
+        False,
+        "incorrect-asset-type",
+        _(
+            "The spec asks for progressive video and the file is interlaced, or does not "
+            "say (then an FYI)."
+        ),
+        _("Deliver a progressive master; do not interlace or field-swap it on export."),
+    ),
+    Code(
+        "VIDEO-BitDepth",
+        BLOCKER,
+        True,
+        "incorrect-asset-type",
+        _("The video's bits per component (from its pixel format) are not the spec's."),
+        _("Export the master at the spec's bit depth, such as 10-bit 4:2:2 or 12-bit 4:4:4."),
+    ),
+    Code(
+        "VIDEO-ColourPrimaries",
+        BLOCKER,
+        True,
+        "incorrect-asset-type",
+        _(
+            "The video declares other colour primaries than the spec's, or none (then an "
+            "FYI: the file can't be judged)."
+        ),
+        _("Grade and tag the master in the spec's colour space (BT.709, BT.2020, P3-D65)."),
+    ),
+    Code(
+        "VIDEO-TransferCharacteristics",
+        BLOCKER,
+        True,
+        "incorrect-asset-type",
+        _(
+            "The video declares another transfer function than the spec's (SDR BT.709, HDR "
+            "PQ or HLG), or none (then an FYI)."
+        ),
+        _("Export the master with the spec's transfer function, tagged in the file."),
+    ),
+    Code(
+        "AUDIO-Loudness",
+        BLOCKER,
+        True,
+        "other",
+        _(
+            "The programme's integrated loudness (ITU-R BS.1770, gated, over the whole file) "
+            "is outside the spec's target and tolerance."
+        ),
+        _(
+            "Measure the mix with a BS.1770 meter and bring it within the spec's range, "
+            "without clipping, then deliver it again."
+        ),
+    ),
+    Code(
         "MEDIA-Runtime",
         BLOCKER,
         True,
@@ -138,6 +193,14 @@ _TABLE = (
         _("Deliver the artwork at the spec's minimum size or larger; do not upscale it."),
     ),
     Code(
+        "ARTWORK-ColourMode",
+        BLOCKER,
+        True,
+        "incorrect-asset-type",
+        _("The image's colour mode (RGB, CMYK, greyscale…) is not one the spec allows."),
+        _("Convert the artwork to a colour mode the spec lists (RGB for screens) and save it."),
+    ),
+    Code(
         "ARTWORK-Format",
         ISSUE,
         True,
@@ -154,6 +217,20 @@ _TABLE = (
         _(
             "Export the subtitles in the spec's profile; an IMSC 1.1 Text document "
             'declares ttp:contentProfiles="http://www.w3.org/ns/ttml/profile/imsc1.1/text".'
+        ),
+    ),
+    Code(
+        "TIMEDTEXT-FrameRate",
+        BLOCKER,
+        True,
+        "timed-text-errors",
+        _(
+            "The document's frame rate (ttp:frameRate × ttp:frameRateMultiplier) is not the "
+            "spec's, so frame-based times land on other frames than the video's."
+        ),
+        _(
+            'Declare the programme\'s rate: 23.976 fps is ttp:frameRate="24" '
+            'ttp:frameRateMultiplier="1000 1001".'
         ),
     ),
     # What every file is checked for -----------------------------------------------
@@ -189,7 +266,12 @@ _TABLE = (
         BLOCKER,
         False,
         "video-decode-errors",
-        _("The audio or video can't be opened or decoded: the file is damaged or truncated."),
+        _(
+            "The audio or video can't be opened or decoded: the file is damaged or truncated. "
+            "Every packet is read; the pictures are decoded at a sample (first, every tenth "
+            "of the running time, last), or all of them where the spec asks, and the first "
+            "one that fails is named by frame number and timecode."
+        ),
         _("Export the file again, check that it plays to the end, and deliver it again."),
     ),
     Code(

@@ -198,8 +198,14 @@ def _inspect(
         )
     if kind == "image":
         return images.inspect(source, name, extension=naming.extension_of(name), whole=whole)
+    spec = request.effective_spec
     metadata, findings = media.inspect(
-        source, name, extension=naming.extension_of(name), decode=whole
+        source,
+        name,
+        extension=naming.extension_of(name),
+        decode=whole,
+        full_decode=bool(spec and spec.full_decode),
+        loudness=bool(spec and spec.loudness_lufs is not None),
     )
     if findings:
         return metadata, findings

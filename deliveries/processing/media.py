@@ -1,10 +1,6 @@
 """Audio and video inspection with PyAV: container, duration, codecs, resolution, frame
-rate, bit rate, channels, layout, sample rate, and a decode check.
-
-The decode check reads a few frames at the start of each stream and a few near the
-end, instead of decoding every frame: a feature-length file would otherwise take
-minutes of CPU, while a damaged header, an undecodable bitstream or a cut-off file
-already show at one of the two ends.
+rate, scan type, bit depth, colour, bit rate, channels, layout, sample rate, and the
+decode check (decode.py), with the loudness measured in the same pass when asked.
 """
 
 from __future__ import annotations
@@ -13,15 +9,20 @@ from fractions import Fraction
 from typing import Any
 
 import av
+from av.video.reformatter import ColorPrimaries, ColorTrc
 from django.utils.translation import gettext_noop
 
 from ..files.codecs import CODEC_NAMES
 from . import formats, limits
+from .decode import clock, reason
+from .loudness import LoudnessMeter
 from .result import Finding
 
-FRAMES_TO_DECODE = 3
 _SMALL_PROBE = {"probesize": str(32 * 1024), **limits.DECODER_OPTIONS}
-PACKETS_TO_TRY = 300
+# AVFieldOrder: 0 unknown, 1 progressive, then the interlaced orders.
+_FIELD_ORDER_PROGRESSIVE = 1
+# Scan types, stored in English and shown in the viewer's language.
+SCAN_TYPES = (gettext_noop("progressive"), gettext_noop("interlaced"))
 
 
 def codec_name(name: str) -> str:
@@ -30,16 +31,6 @@ def codec_name(name: str) -> str:
         digits = "".join(ch for ch in name[5:] if ch.isdigit())
         return f"PCM {digits}-bit" if digits else "PCM"
     return CODEC_NAMES.get(name, name.upper())
-
-
-def clock(seconds: float) -> str:
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    millis = int(round((seconds - whole) * 1000))
-    if millis == 1000:
-        return clock(whole + 1)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
 
 
 def rate_text(rate: Fraction | None) -> str:
@@ -69,16 +60,19 @@ def _container_name(container: Any, extension: str) -> str:
     return (extension if extension in names else names[0]).upper()
 
 
-def _reason(error: Exception) -> str:
-    text = getattr(error, "strerror", None) or str(error)
-    return text.rstrip(".")
-
-
 def inspect(
-    source: Any, name: str, *, extension: str, decode: bool = True
+    source: Any,
+    name: str,
+    *,
+    extension: str,
+    decode: bool = True,
+    full_decode: bool = False,
+    loudness: bool = False,
 ) -> tuple[dict[str, Any], list[Finding]]:
-    """(metadata, findings) for the file at `source` (a path or a binary file object).
-    Without `decode`, only what the header says (the first bytes of an upload)."""
+    """(metadata, findings) for the file at `source` (a path or a binary file object);
+    `full_decode` decodes every video frame, `loudness` measures the first audio
+    stream's integrated loudness. Without `decode`, only what the header says (the
+    first bytes of an upload)."""
     try:
         container = _open(source)
     except (av.FFmpegError, ValueError, OSError) as error:
@@ -89,11 +83,11 @@ def inspect(
                     "%(name)s can't be opened as audio or video: %(reason)s. "
                     "The file may be truncated or damaged; deliver it again."
                 ),
-                {"name": name, "reason": _reason(error)},
+                {"name": name, "reason": reason(error)},
             )
         ]
     with container:
-        return _inspect_open(container, name, extension, decode)
+        return _inspect_open(container, name, extension, decode, full_decode, loudness)
 
 
 def _open(source: Any) -> Any:
@@ -120,7 +114,12 @@ def _described(stream: Any) -> bool:
 
 
 def _inspect_open(
-    container: Any, name: str, extension: str, decode: bool = True
+    container: Any,
+    name: str,
+    extension: str,
+    decode: bool,
+    full_decode: bool,
+    loudness: bool,
 ) -> tuple[dict[str, Any], list[Finding]]:
     found = container.format
     mismatch = formats.mismatch(name, extension, found.name, found.long_name)
@@ -157,6 +156,7 @@ def _inspect_open(
             # the stream declares it (24000/1001), where the average may be rounded.
             frame_rate_exact=str(video.base_rate or rate or ""),
             pixel_format=context.pix_fmt or "",
+            **_picture(context),
         )
         video_part = " ".join(
             p for p in (metadata["resolution"], metadata["frame_rate"], codec) if p
@@ -200,75 +200,62 @@ def _inspect_open(
         ]
     if not decode:
         return metadata, []
-    problem = _decode_check(container, [*videos[:1], *audios[:1]], duration)
-    if problem:
-        return metadata, [
-            Finding(
-                "MEDIA-DecodeError", "%(name)s: %(problem)s", {"name": name, "problem": problem}
-            )
-        ]
-    return metadata, []
+    meter = None
+    if loudness and audios:
+        context = audios[0].codec_context
+        names = [channel.name for channel in context.layout.channels] if context.layout else []
+        if len(names) == context.channels and context.sample_rate:
+            meter = LoudnessMeter(context.sample_rate, names)
+    if videos:
+        scan = decode.scan_video(
+            container,
+            videos[0],
+            audios[0] if audios else None,
+            name,
+            duration,
+            full=full_decode,
+            meter=meter,
+        )
+        if scan.interlaced is not None and not metadata.get("scan_type"):
+            metadata["scan_type"] = "interlaced" if scan.interlaced else "progressive"
+    else:
+        scan = decode.scan_audio(
+            container, audios[0], name, duration, meter=meter, full=full_decode
+        )
+    if scan.loudness is not None:
+        metadata["loudness_lufs"] = round(scan.loudness, 1)
+        metadata["loudness"] = f"{scan.loudness:.1f} LUFS"
+    return metadata, [scan.finding] if scan.finding else []
 
 
-def _decode_check(container: Any, streams: list[Any], duration: float) -> str:
-    """'' when the start and the end of each stream decode, else what went wrong."""
-    problem, _reached = _decode_some(container, streams, "start")
-    if problem or duration < 2:
-        return problem
-    target = duration * 0.9
+def colour_name(enum: type, value: int) -> str:
+    """FFmpeg's name of a colour primaries or transfer value ("bt709", "smpte2084"),
+    '' when unspecified or unknown to this PyAV."""
     try:
-        container.seek(int(target * av.time_base), any_frame=False, backward=True)
-    except av.FFmpegError as error:
-        return f"seeking to the end failed ({_reason(error)}); the file may be truncated."
-    problem, reached = _decode_some(container, streams, "end")
-    if problem:
-        return problem
-    if reached < target - max(1.0, min(10.0, target * 0.25)):
-        # The seek did not land (no index, e.g. a fragmented MP4 without mfra): walk
-        # the packets to the end without decoding them, to see where the data stops.
+        member = enum(value)
+    except ValueError:
+        return ""
+    text = member.name.lower().replace("_", "-")
+    return "" if text == "unspecified" else text
+
+
+def _picture(context: Any) -> dict[str, Any]:
+    """Scan type, bits per component and colour, as the stream declares them."""
+    found: dict[str, Any] = {}
+    order = context.field_order
+    if order:
+        found["scan_type"] = "progressive" if order == _FIELD_ORDER_PROGRESSIVE else "interlaced"
+    if context.pix_fmt:
         try:
-            for packet in container.demux(streams[0]):
-                if packet.pts is not None and packet.time_base:
-                    reached = max(reached, float(packet.pts * packet.time_base))
-        except (av.FFmpegError, ValueError) as error:
-            return (
-                f"reading the file failed near {clock(reached)} ({_reason(error)}). "
-                "The file is damaged; deliver it again."
-            )
-        if reached < target - 1:
-            return (
-                f"the file declares a duration of {clock(duration)} but its data stops at "
-                f"{clock(reached)}; it is truncated. Deliver it again."
-            )
-    return ""
-
-
-def _decode_some(container: Any, streams: list[Any], where: str) -> tuple[str, float]:
-    """Decode a few frames of each stream: ('' or the problem, the time reached)."""
-    decoded = {stream.index: 0 for stream in streams}
-    packets = 0
-    reached = 0.0
-    try:
-        for packet in container.demux(*streams):
-            packets += 1
-            if packet.pts is not None and packet.time_base:
-                reached = max(reached, float(packet.pts * packet.time_base))
-            for _frame in packet.decode():
-                decoded[packet.stream.index] += 1
-            if all(count >= FRAMES_TO_DECODE for count in decoded.values()):
-                return "", reached
-            if packets >= PACKETS_TO_TRY:
-                break
-    except (av.FFmpegError, ValueError) as error:
-        return (
-            f"decoding failed near the {where} of the file ({_reason(error)}). "
-            "The file is damaged; deliver it again."
-        ), reached
-    missing = [s for s in streams if decoded[s.index] == 0]
-    if missing:
-        kinds = " and ".join(sorted({s.type for s in missing}))
-        return (
-            f"no {kinds} could be decoded near the {where} of the file; it is truncated "
-            "or damaged. Deliver it again."
-        ), reached
-    return "", reached
+            components = av.VideoFormat(context.pix_fmt).components
+        except ValueError:
+            components = ()
+        if components:
+            found["video_bit_depth"] = max(component.bits for component in components)
+    primaries = colour_name(ColorPrimaries, context.color_primaries)
+    if primaries:
+        found["colour_primaries"] = primaries
+    transfer = colour_name(ColorTrc, context.color_trc)
+    if transfer:
+        found["transfer_characteristics"] = transfer
+    return found

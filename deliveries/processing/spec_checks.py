@@ -15,10 +15,15 @@ from typing import Any
 
 from django.utils.translation import gettext_noop
 
+from ..files.models import Severity
 from ..requests.specs import (
     LAYOUTS,
+    PRIMARIES,
+    TRANSFERS,
     DeliverySpec,
     codec_text,
+    loudness_text,
+    lufs_text,
     names,
     parse_rate,
     rate_text,
@@ -44,7 +49,18 @@ WHAT = {
     "ARTWORK-TooSmall": gettext_noop("the image size"),
     "ARTWORK-Format": gettext_noop("the image format"),
     "TIMEDTEXT-Profile": gettext_noop("the declared profile"),
+    "TIMEDTEXT-FrameRate": gettext_noop("the declared frame rate"),
+    "AUDIO-Loudness": gettext_noop("the integrated loudness"),
+    "VIDEO-Interlaced": gettext_noop("the scan type"),
+    "VIDEO-BitDepth": gettext_noop("the video bit depth"),
+    "VIDEO-ColourPrimaries": gettext_noop("the colour primaries"),
+    "VIDEO-TransferCharacteristics": gettext_noop("the transfer characteristics"),
+    "ARTWORK-ColourMode": gettext_noop("the colour mode"),
 }
+# A value the file does not declare can't be judged: said as an FYI, not a blocker.
+UNDECLARED = gettext_noop(
+    "%(name)s does not declare %(what)s; the spec asks for %(expected)s. Check it by eye."
+)
 # The profile designators a TTML document declares itself with (IMSC 1.1, section 6).
 PROFILES = {"imsc1.1": ("IMSC 1.1 Text", "http://www.w3.org/ns/ttml/profile/imsc1.1/text")}
 # FFmpeg's names for the layouts of LAYOUTS.
@@ -59,14 +75,30 @@ def _mismatch(code: str, name: str, expected: str, found: str) -> Finding:
     return Finding(code, MISMATCH, params, expected=expected, found=found)
 
 
+def _undeclared(code: str, name: str, expected: str) -> Finding:
+    params = {"name": name, "what": WHAT[code], "expected": expected}
+    return Finding(
+        code, UNDECLARED, params, expected=expected, found="—", severity_given=Severity.FYI
+    )
+
+
 def check(
     metadata: dict[str, Any], spec: DeliverySpec, asset_type: str, name: str
 ) -> list[Finding]:
     """The findings of one file of a request of `asset_type`, against `spec`."""
     if asset_type == AssetType.PRIMARY_VIDEO:
-        return [*_video(metadata, spec, name), *_runtime(metadata, spec, name)]
+        return [
+            *_video(metadata, spec, name),
+            *_picture(metadata, spec, name),
+            *_loudness(metadata, spec, name),
+            *_runtime(metadata, spec, name),
+        ]
     if asset_type == AssetType.AUDIO:
-        return [*_audio(metadata, spec, name), *_runtime(metadata, spec, name)]
+        return [
+            *_audio(metadata, spec, name),
+            *_loudness(metadata, spec, name),
+            *_runtime(metadata, spec, name),
+        ]
     if asset_type == AssetType.IMAGE_SEQUENCE:
         return _frame(metadata, spec, name)
     if asset_type == AssetType.ARTWORK:
@@ -78,14 +110,47 @@ def check(
 
 def _timed_text(metadata: dict[str, Any], spec: DeliverySpec, name: str) -> list[Finding]:
     """The language is checked while the document is read (timedtext.py), against the
-    request's; here, the profile the spec names."""
-    if spec.timed_text_format not in PROFILES or metadata.get("format") != "TTML":
+    request's; here, the profile and the frame rate the spec names."""
+    if metadata.get("format") != "TTML":
         return []
+    findings = _timed_text_rate(metadata, spec, name)
+    if spec.timed_text_format not in PROFILES:
+        return findings
     label, designator = PROFILES[spec.timed_text_format]
     declared = metadata.get("profiles", [])
-    if designator in declared:
+    if designator not in declared:
+        findings.append(_mismatch("TIMEDTEXT-Profile", name, label, " ".join(declared) or "—"))
+    return findings
+
+
+def _exact_rate_text(rate: Fraction) -> str:
+    return f"{rate_text(rate)} ({rate.numerator}/{rate.denominator})"
+
+
+def _timed_text_rate(metadata: dict[str, Any], spec: DeliverySpec, name: str) -> list[Finding]:
+    """ttp:frameRate × ttp:frameRateMultiplier against the spec's rate. A document that
+    declares none is judged only when it counts frames (00:00:01:12, 36f): TTML then
+    counts them at 30 fps."""
+    if not spec.rate:
         return []
-    return [_mismatch("TIMEDTEXT-Profile", name, label, " ".join(declared) or "—")]
+    declared = metadata.get("frame_rate_exact")
+    if declared is None:
+        if not metadata.get("frame_times"):
+            return []
+        return [
+            _mismatch(
+                "TIMEDTEXT-FrameRate",
+                name,
+                _exact_rate_text(spec.rate),
+                gettext_noop("30 fps (no ttp:frameRate)"),
+            )
+        ]
+    rate = parse_rate(declared)
+    if rate == spec.rate:
+        return []
+    return [
+        _mismatch("TIMEDTEXT-FrameRate", name, _exact_rate_text(spec.rate), _exact_rate_text(rate))
+    ]
 
 
 def _size(metadata: dict[str, Any]) -> str:
@@ -111,10 +176,7 @@ def _video(metadata: dict[str, Any], spec: DeliverySpec, name: str) -> list[Find
         if abs(rate - spec.rate) > spec.rate * _RATE_SLACK:
             findings.append(
                 _mismatch(
-                    "VIDEO-FrameRate",
-                    name,
-                    f"{rate_text(spec.rate)} ({spec.rate.numerator}/{spec.rate.denominator})",
-                    f"{rate_text(rate)} ({rate.numerator}/{rate.denominator})",
+                    "VIDEO-FrameRate", name, _exact_rate_text(spec.rate), _exact_rate_text(rate)
                 )
             )
     allowed = names(spec.video_codecs)
@@ -129,6 +191,58 @@ def _video(metadata: dict[str, Any], spec: DeliverySpec, name: str) -> list[Find
             )
         )
     return findings
+
+
+def _picture(metadata: dict[str, Any], spec: DeliverySpec, name: str) -> list[Finding]:
+    """Scan type, bit depth and colour, as the stream declares them (media.py)."""
+    if not metadata.get("width"):
+        return []
+    findings = []
+    scan = metadata.get("scan_type")
+    if spec.progressive and scan != "progressive":
+        findings.append(
+            _mismatch("VIDEO-Interlaced", name, "progressive", scan)
+            if scan
+            else _undeclared("VIDEO-Interlaced", name, "progressive")
+        )
+    bits = metadata.get("video_bit_depth")
+    if spec.bit_depth and bits and bits != spec.bit_depth:
+        findings.append(
+            _mismatch(
+                "VIDEO-BitDepth",
+                name,
+                f"{spec.bit_depth}-bit",
+                f"{bits}-bit ({metadata.get('pixel_format', '')})",
+            )
+        )
+    for code, key, wanted, labels in (
+        ("VIDEO-ColourPrimaries", "colour_primaries", spec.colour_primaries, PRIMARIES),
+        (
+            "VIDEO-TransferCharacteristics",
+            "transfer_characteristics",
+            spec.transfer_characteristics,
+            TRANSFERS,
+        ),
+    ):
+        found = metadata.get(key)
+        if not wanted or found == wanted:
+            continue
+        expected = labels[wanted]
+        findings.append(
+            _mismatch(code, name, expected, labels.get(found, found))
+            if found
+            else _undeclared(code, name, expected)
+        )
+    return findings
+
+
+def _loudness(metadata: dict[str, Any], spec: DeliverySpec, name: str) -> list[Finding]:
+    found = metadata.get("loudness_lufs")
+    if spec.loudness_lufs is None or found is None:
+        return []
+    if abs(found - spec.loudness_lufs) <= spec.loudness_tolerance_lu:
+        return []
+    return [_mismatch("AUDIO-Loudness", name, loudness_text(spec), lufs_text(found))]
 
 
 def _runtime(metadata: dict[str, Any], spec: DeliverySpec, name: str) -> list[Finding]:
@@ -205,5 +319,11 @@ def _artwork(metadata: dict[str, Any], spec: DeliverySpec, name: str) -> list[Fi
     if allowed and found and found not in allowed:
         findings.append(
             _mismatch("ARTWORK-Format", name, ", ".join(f.upper() for f in allowed), found.upper())
+        )
+    modes = names(spec.colour_modes)
+    mode = (metadata.get("color_mode") or "").lower()
+    if modes and mode and mode not in modes:
+        findings.append(
+            _mismatch("ARTWORK-ColourMode", name, ", ".join(m.upper() for m in modes), mode.upper())
         )
     return findings

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, BinaryIO
 from xml.parsers import expat
 
@@ -63,6 +64,12 @@ def parse_time(value: str, frame_rate: float = 30.0, tick_rate: float = 1.0) -> 
     return None
 
 
+def counts_frames(value: str) -> bool:
+    value = value.strip()
+    match = _CLOCK.match(value)
+    return bool(match and match.group(5)) or bool(_OFFSET.match(value) and value.endswith("f"))
+
+
 def clock_time(seconds: float) -> str:
     """TTML clock time, ``HH:MM:SS.mmm``."""
     millis = round(seconds * 1000)
@@ -84,6 +91,10 @@ class _State:
     cues: int = 0
     last_end: float = 0.0
     frame_rate: float = 30.0
+    # ttp:frameRate × ttp:frameRateMultiplier, when the root declares them.
+    declared_rate: Fraction | None = None
+    # Whether a time counts frames (00:00:01:12, 36f), so that the frame rate matters.
+    frame_times: bool = False
     tick_rate: float = 1.0
 
     def add(self, code: str, template: str, **params: Any) -> None:
@@ -199,6 +210,12 @@ def validate(
         metadata["language"] = state.language
     if state.profiles:
         metadata["profiles"] = state.profiles
+    if state.declared_rate is not None:
+        rate = state.declared_rate
+        metadata["frame_rate_exact"] = f"{rate.numerator}/{rate.denominator}"
+        metadata["frame_rate"] = f"{float(rate):.3f}".rstrip("0").rstrip(".") + " fps"
+    if state.frame_times:
+        metadata["frame_times"] = True
     if state.last_end:
         metadata["duration"] = clock_time(state.last_end)
         metadata["duration_seconds"] = round(state.last_end, 3)
@@ -229,10 +246,12 @@ def _check_root(
         )
     rate = attributes.get(f"{TTP_NS} frameRate", "")
     if rate.isdigit() and int(rate) > 0:
-        state.frame_rate = float(rate)
+        declared = Fraction(int(rate))
         multiplier = attributes.get(f"{TTP_NS} frameRateMultiplier", "").split()
         if len(multiplier) == 2 and all(part.isdigit() and int(part) for part in multiplier):
-            state.frame_rate *= int(multiplier[0]) / int(multiplier[1])
+            declared *= Fraction(int(multiplier[0]), int(multiplier[1]))
+        state.declared_rate = declared
+        state.frame_rate = float(declared)
     ticks = attributes.get(f"{TTP_NS} tickRate", "")
     if ticks.isdigit() and int(ticks) > 0:
         state.tick_rate = float(ticks)
@@ -288,6 +307,8 @@ def _check_times(state: _State, line: int, local: str, attributes: dict[str, str
         if value is None:
             continue
         seconds = parse_time(value, state.frame_rate, state.tick_rate)
+        if not state.frame_times and counts_frames(value):
+            state.frame_times = True
         if seconds is None:
             state.add(
                 "TIMEDTEXT-TimeInvalid",

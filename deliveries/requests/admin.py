@@ -296,15 +296,37 @@ class DeliverySpecAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "asset_type", "is_default"]}),
         (gettext_lazy("Picture"), {"fields": ["width", "height", "frame_rate", "video_codecs"]}),
         (
+            gettext_lazy("Video"),
+            {
+                "fields": [
+                    "progressive",
+                    "colour_primaries",
+                    "transfer_characteristics",
+                    "full_decode",
+                ]
+            },
+        ),
+        (
             gettext_lazy("Running time"),
             {"fields": ["runtime_seconds", "runtime_tolerance_seconds"]},
         ),
-        (gettext_lazy("Audio"), {"fields": ["channel_layout", "sample_rate", "bit_depth"]}),
+        (
+            gettext_lazy("Audio"),
+            {
+                "fields": [
+                    "channel_layout",
+                    "sample_rate",
+                    "bit_depth",
+                    "loudness_lufs",
+                    "loudness_tolerance_lu",
+                ]
+            },
+        ),
         (gettext_lazy("Timed text"), {"fields": ["timed_text_format"]}),
         (gettext_lazy("Image sequence"), {"fields": ["frame_count"]}),
         (
             gettext_lazy("Artwork"),
-            {"fields": ["min_width", "min_height", "image_formats"]},
+            {"fields": ["min_width", "min_height", "image_formats", "colour_modes"]},
         ),
     ]
 

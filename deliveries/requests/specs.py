@@ -57,6 +57,23 @@ LAYOUTS: dict[str, tuple[int, str]] = {
 }
 
 
+# FFmpeg's names of the colour primaries and transfer characteristics a spec may ask
+# for (those of deliveries/processing/media.py's metadata), with their usual names.
+PRIMARIES = {
+    "bt709": "BT.709",
+    "bt2020": "BT.2020",
+    "smpte432": "P3-D65 (SMPTE EG 432)",
+    "smpte431": "DCI-P3 (SMPTE RP 431)",
+}
+TRANSFERS = {
+    "bt709": "BT.709",
+    "smpte2084": "PQ (SMPTE ST 2084)",
+    "arib-std-b67": "HLG (ARIB STD-B67)",
+    "bt2020-10": "BT.2020 10-bit",
+    "smpte428": "SMPTE ST 428 (DCDM)",
+}
+
+
 def _positive(**kwargs: Any) -> models.PositiveIntegerField:
     return models.PositiveIntegerField(null=True, blank=True, **kwargs)
 
@@ -79,13 +96,38 @@ class DeliverySpec(models.Model):
         max_length=20,
         blank=True,
         validators=[validate_rate],
-        help_text=gettext_lazy("Exact, as a fraction: 24000/1001 for 23.976 fps, 24/1 for 24."),
+        help_text=gettext_lazy(
+            "Exact, as a fraction: 24000/1001 for 23.976 fps, 24/1 for 24. For timed text, "
+            "the rate its ttp:frameRate and ttp:frameRateMultiplier must declare."
+        ),
     )
     video_codecs = models.CharField(
         gettext_lazy("allowed video codecs"),
         max_length=200,
         blank=True,
         help_text=gettext_lazy("FFmpeg's names, comma-separated: prores, jpeg2000, h264."),
+    )
+    progressive = models.BooleanField(
+        gettext_lazy("progressive scan required"),
+        default=False,
+        help_text=gettext_lazy("An interlaced video is then a blocker."),
+    )
+    colour_primaries = models.CharField(
+        gettext_lazy("colour primaries"), max_length=20, blank=True, choices=PRIMARIES.items()
+    )
+    transfer_characteristics = models.CharField(
+        gettext_lazy("transfer characteristics"),
+        max_length=20,
+        blank=True,
+        choices=TRANSFERS.items(),
+    )
+    full_decode = models.BooleanField(
+        gettext_lazy("decode every frame"),
+        default=False,
+        help_text=gettext_lazy(
+            "Without it, every packet is read but the pictures are decoded at a sample: "
+            "the first, one every tenth of the running time, and the last."
+        ),
     )
     # Video and audio.
     runtime_seconds = models.FloatField(gettext_lazy("runtime (s)"), null=True, blank=True)
@@ -102,8 +144,17 @@ class DeliverySpec(models.Model):
     sample_rate = _positive(verbose_name=gettext_lazy("sample rate (Hz)"))
     bit_depth = _positive(
         verbose_name=gettext_lazy("bit depth"),
-        help_text=gettext_lazy("Audio: bits per sample. Image sequence: bits per channel."),
+        help_text=gettext_lazy(
+            "Audio: bits per sample. Video and image sequence: bits per channel."
+        ),
     )
+    loudness_lufs = models.FloatField(
+        gettext_lazy("integrated loudness (LUFS)"),
+        null=True,
+        blank=True,
+        help_text=gettext_lazy("ITU-R BS.1770, over the whole programme: -24 for example."),
+    )
+    loudness_tolerance_lu = models.FloatField(gettext_lazy("loudness tolerance (LU)"), default=2.0)
     # Timed text (its language is always the request's).
     timed_text_format = models.CharField(
         gettext_lazy("timed text format"),
@@ -121,6 +172,12 @@ class DeliverySpec(models.Model):
         max_length=100,
         blank=True,
         help_text=gettext_lazy("Comma-separated: png, jpeg, tiff."),
+    )
+    colour_modes = models.CharField(
+        gettext_lazy("allowed colour modes"),
+        max_length=100,
+        blank=True,
+        help_text=gettext_lazy("Pillow's modes, comma-separated: RGB, RGBA (not CMYK)."),
     )
 
     class Meta:
@@ -210,6 +267,16 @@ def runtime_text(spec: DeliverySpec) -> str:
     return f"{clock(spec.runtime_seconds)} ± {seconds_text(spec.runtime_tolerance_seconds)}"
 
 
+def lufs_text(value: float) -> str:
+    return f"{value:g} LUFS"
+
+
+def loudness_text(spec: DeliverySpec) -> str:
+    """ "-24 LUFS ± 2 LU" """
+    assert spec.loudness_lufs is not None
+    return f"{lufs_text(spec.loudness_lufs)} ± {spec.loudness_tolerance_lu:g} LU"
+
+
 def rate_text(rate: Fraction) -> str:
     return f"{float(rate):.3f}".rstrip("0").rstrip(".") + " fps"
 
@@ -239,20 +306,34 @@ def expected_parts(spec: DeliverySpec) -> list[str]:
         parts.append(rate_text(spec.rate))
     if spec.video_codecs:
         parts.append(one_of([codec_text(c) for c in names(spec.video_codecs)]))
+
     if spec.channel_layout:
         parts.append(LAYOUTS[spec.channel_layout][1])
     if spec.sample_rate:
         parts.append(sample_rate_text(spec.sample_rate))
     if spec.bit_depth:
         parts.append(_("%(bits)s-bit") % {"bits": spec.bit_depth})
+    if spec.loudness_lufs is not None:
+        parts.append(loudness_text(spec))
     if spec.runtime_seconds is not None:
         parts.append(_("runtime %(runtime)s") % {"runtime": runtime_text(spec)})
+    # After the runtime, so that the first words stay the ones partners check first.
+    if spec.progressive:
+        parts.append(_("progressive"))
+    if spec.colour_primaries:
+        parts.append(_("%(name)s primaries") % {"name": PRIMARIES[spec.colour_primaries]})
+    if spec.transfer_characteristics:
+        parts.append(_("%(name)s transfer") % {"name": TRANSFERS[spec.transfer_characteristics]})
     if spec.frame_count:
         parts.append(_("%(count)s frames") % {"count": grouped(spec.frame_count)})
     if spec.min_width and spec.min_height:
         parts.append(_("at least %(size)s") % {"size": f"{spec.min_width}×{spec.min_height}"})
     if spec.image_formats:
         parts.append(one_of([f.upper() for f in names(spec.image_formats)]))
+    if spec.colour_modes:
+        parts.append(one_of([mode.upper() for mode in names(spec.colour_modes)]))
     if spec.timed_text_format:
         parts.append(spec.get_timed_text_format_display())
+    if spec.full_decode:
+        parts.append(_("every frame decoded"))
     return parts

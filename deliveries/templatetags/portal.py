@@ -120,11 +120,17 @@ TECHNICAL_LABELS = {
     "video_codec": gettext_lazy("Video codec"),
     "resolution": gettext_lazy("Resolution"),
     "frame_rate": gettext_lazy("Frame rate"),
+    "scan_type": gettext_lazy("Scan"),
+    "video_bit_depth": gettext_lazy("Video bit depth"),
+    "colour_primaries": gettext_lazy("Colour primaries"),
+    "transfer_characteristics": gettext_lazy("Transfer characteristics"),
     "bit_rate": gettext_lazy("Bit rate"),
     "audio_codec": gettext_lazy("Audio codec"),
     "channels": gettext_lazy("Channels"),
     "channel_layout": gettext_lazy("Channel layout"),
     "sample_rate": gettext_lazy("Sample rate"),
+    "loudness": gettext_lazy("Integrated loudness"),
+    "color_mode": gettext_lazy("Colour mode"),
     "format": gettext_lazy("Format"),
     "dimensions": gettext_lazy("Dimensions"),
     "language": gettext_lazy("Language"),
@@ -173,7 +179,7 @@ def technical_summary(delivered: DeliveredFile) -> str:
 def technical_details(delivered: DeliveredFile) -> list[tuple[str, str]]:
     metadata = delivered.metadata or {}
     return [
-        (str(label), _(metadata[key]) if key == "format" else str(metadata[key]))
+        (str(label), _(metadata[key]) if key in ("format", "scan_type") else str(metadata[key]))
         for key, label in TECHNICAL_LABELS.items()
         if metadata.get(key) not in (None, "")
     ]
