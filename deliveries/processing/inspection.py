@@ -203,7 +203,7 @@ def _inspect(
         source,
         name,
         extension=naming.extension_of(name),
-        decode=whole,
+        whole=whole,
         full_decode=bool(spec and spec.full_decode),
         loudness=bool(spec and spec.loudness_lufs is not None),
     )

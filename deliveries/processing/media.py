@@ -13,7 +13,7 @@ from av.video.reformatter import ColorPrimaries, ColorTrc
 from django.utils.translation import gettext_noop
 
 from ..files.codecs import CODEC_NAMES
-from . import formats, limits
+from . import decode, formats, limits
 from .decode import clock, reason
 from .loudness import LoudnessMeter
 from .result import Finding
@@ -65,14 +65,14 @@ def inspect(
     name: str,
     *,
     extension: str,
-    decode: bool = True,
+    whole: bool = True,
     full_decode: bool = False,
     loudness: bool = False,
 ) -> tuple[dict[str, Any], list[Finding]]:
     """(metadata, findings) for the file at `source` (a path or a binary file object);
     `full_decode` decodes every video frame, `loudness` measures the first audio
-    stream's integrated loudness. Without `decode`, only what the header says (the
-    first bytes of an upload)."""
+    stream's integrated loudness. Not `whole`: only what the header says (the first
+    bytes of an upload)."""
     try:
         container = _open(source)
     except (av.FFmpegError, ValueError, OSError) as error:
@@ -87,7 +87,7 @@ def inspect(
             )
         ]
     with container:
-        return _inspect_open(container, name, extension, decode, full_decode, loudness)
+        return _inspect_open(container, name, extension, whole, full_decode, loudness)
 
 
 def _open(source: Any) -> Any:
@@ -117,7 +117,7 @@ def _inspect_open(
     container: Any,
     name: str,
     extension: str,
-    decode: bool,
+    whole: bool,
     full_decode: bool,
     loudness: bool,
 ) -> tuple[dict[str, Any], list[Finding]]:
@@ -198,7 +198,7 @@ def _inspect_open(
                 "MEDIA-FrameTooLarge", name, metadata["width"], metadata["height"]
             )
         ]
-    if not decode:
+    if not whole:
         return metadata, []
     meter = None
     if loudness and audios:
