@@ -480,3 +480,20 @@ def test_the_waiver_page_of_a_request_that_does_not_exist_leads_back(studio_clie
     response = studio_client.get(url, follow=True)
     assert response.status_code == 200
     assert "doesn’t exist" in response.content.decode()
+
+
+def test_a_waiver_still_stands_when_the_files_are_processed_again(staff, processed):
+    request = processed({"Main.mp4": samples.h264_aac_mp4()}, ONLY_RESOLUTION)
+    delivered = request.files.get()
+    waive(request, delivered.pk, "VIDEO-Resolution", by=staff, reason=REASON)
+    DeliveryRequest.objects.filter(pk=request.pk).update(status="submitted")
+    process_request.call(request.pk, rerun=True)
+    request = DeliveryRequest.objects.get(pk=request.pk)
+    delivered = request.files.get()
+    assert request.status == "processed"
+    assert request.files_failed == 0
+    assert delivered.processing_status == "passed"
+    assert delivered.worst_severity != "blocker"
+    assert [
+        f.get("waiver") is not None for f in delivered.errors if f["code"] == "VIDEO-Resolution"
+    ] == [True]
