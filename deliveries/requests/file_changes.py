@@ -190,8 +190,11 @@ class FileChanges:
         md5: str = "",
         xxh64: str = "",
         in_transaction: Callable[[DeliveredFile], None] | None = None,
+        replacing: bool = False,
     ) -> DeliveredFile:
         """Deliver one file; `content` is a django File. Refused outside Open/Redelivery.
+        `replacing`: a file of this name is removed in the same transaction (Replace;
+        the caller checked the deliverer may remove files).
 
         `in_transaction(file)` runs in the transaction that adds the file's row: what
         it writes commits with the delivery or not at all, and if it raises, nothing
@@ -233,7 +236,8 @@ class FileChanges:
         try:
             with transaction.atomic():
                 self._lock_for_file_change(delivering=True)
-                if self.files.filter(name=name).exists():
+                replaced = list(self.files.filter(name=name).values_list("pk", flat=True))
+                if replaced and not replacing:
                     raise ActionRefused(naming.duplicate_name_error(name).messages[0], field="name")
                 refusal = self.why_name_not_deliverable(name)
                 if refusal:
@@ -243,6 +247,8 @@ class FileChanges:
                 if is_manifest and entries is None:
                     # It had a manifest when we looked, and lost it since.
                     raise ActionRefused(self.changed_meanwhile())  # type: ignore[attr-defined]
+                if replaced:
+                    removal.remove_selected_files(self, replaced)  # type: ignore[arg-type]
                 removal.free_name(self, name)  # type: ignore[arg-type]
                 delivered.save()
                 counters.delivered(self)  # type: ignore[arg-type]
@@ -251,7 +257,7 @@ class FileChanges:
                     actor=by,
                     action=HistoryEntry.Action.DELIVERED,
                     after=name,
-                    details={"size": delivered.size},
+                    details={"size": delivered.size, **({"replaced": True} if replaced else {})},
                 )
                 if is_manifest and entries is not None:
                     self._attach_manifest(delivered, entries)

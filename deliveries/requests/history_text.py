@@ -59,6 +59,8 @@ def describe(entry: HistoryEntry, reason_names: Callable[[], dict[str, str]]) ->
             reason=details.get("reason", ""),
         )
     if entry.action == HistoryEntry.Action.DELIVERED:
+        if details.get("replaced"):
+            return format_html(_("Replaced “{name}” with a new delivery."), name=entry.after)
         return format_html(_("Delivered “{name}”."), name=entry.after)
     if entry.action == HistoryEntry.Action.RENAMED:
         return format_html(_("Renamed “{old}” to “{new}”."), old=entry.before, new=entry.after)

@@ -55,6 +55,8 @@ class Upload(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # A partner chose Replace: delivered, it takes the place of the file of its name.
+    replaces = models.BooleanField(default=False)
     expires_at = models.DateTimeField(db_index=True)
     # What the first bytes already told (deliveries/uploads/early.py): {} until they
     # were looked at, then {"bytes": how many were read, "settled": whether a later

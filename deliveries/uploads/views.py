@@ -32,7 +32,8 @@ from ..files.models import DeliveredFile
 from ..partners.roles import Can
 from ..requests.access import get_request_for_user
 from ..requests.models import FILE_CHANGES_ALLOWED, ActionRefused, DeliveryRequest
-from . import early, staging
+from . import early, names, staging
+from .errors import TusError
 from .models import Upload
 
 if TYPE_CHECKING:
@@ -46,14 +47,6 @@ CHECKSUMS = {"md5": hashlib.md5, "sha1": hashlib.sha1, "sha256": hashlib.sha256}
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 # Not in HTTP's registry: the tus checksum extension's "Checksum Mismatch".
 CHECKSUM_MISMATCH = 460
-
-
-class TusError(Exception):
-    def __init__(self, status: int, message: str, **headers: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = headers
 
 
 def _tus(response: HttpResponse) -> HttpResponse:
@@ -129,7 +122,7 @@ def _users_upload(request: HttpRequest, upload_id: UUID, *, terminating: bool = 
         return upload
     _deliverable(request.user, upload.request_id)
     if upload.is_expired:
-        _discard(upload)
+        names.discard(upload)
         raise TusError(410, _("This upload expired; start it again."))
     return upload
 
@@ -138,12 +131,6 @@ def _discard_quietly(upload: Upload) -> None:
     """An upload whose address nobody was given yet: nothing else can hold its lock."""
     Upload.objects.filter(pk=upload.pk).delete()
     staging.remove(upload.pk)
-
-
-def _discard(upload: Upload) -> None:
-    upload_id = upload.pk  # delete() forgets it
-    upload.delete()
-    staging.remove(upload_id)
 
 
 def parse_metadata(header: str) -> dict[str, str]:
@@ -246,13 +233,20 @@ def _create(request: HttpRequest) -> HttpResponse:
             manifests.check_size(length)
         except manifests.ManifestError as error:
             raise TusError(413, str(error)) from None
-    if delivery_request.files.filter(name=name).exists():
-        raise TusError(400, naming.duplicate_name_error(name).messages[0])
+    replacing = metadata.get("replace") == "1" and delivery_request.files.filter(name=name).exists()
+    if replacing:
+        refusal = names.why_not_replace(delivery_request, name, user)
+        if refusal:
+            raise TusError(403, refusal)
+    elif delivery_request.files.filter(name=name).exists():
+        raise names.taken(delivery_request, name, user)
     refusal = delivery_request.why_name_not_deliverable(name)
     if refusal:
         raise TusError(400, refusal)  # before any byte is sent
-    _make_way_for(delivery_request, name, user)
-    upload = Upload(request=delivery_request, name=name, length=length, created_by=user)
+    names.make_way_for(delivery_request, name, user, replacing=replacing)
+    upload = Upload(
+        request=delivery_request, name=name, length=length, created_by=user, replaces=replacing
+    )
     upload.extend_expiry()
     # The staging folder exists, and this creation holds its lock, before the row can
     # be seen: another creation of the same name then finds an upload being written
@@ -264,7 +258,7 @@ def _create(request: HttpRequest) -> HttpResponse:
                 upload.save(force_insert=True)
         except IntegrityError:
             staging.remove(upload.pk)
-            raise TusError(400, _being_uploaded(name)) from None
+            raise TusError(400, names.being_uploaded(name)) from None
         location = request.build_absolute_uri(reverse("tus-upload", args=[upload.pk]))
         if length == 0:
             # No PATCH will ever come for an empty file: deliver it now.
@@ -282,43 +276,6 @@ def _create(request: HttpRequest) -> HttpResponse:
             headers["Upload-Offset"] = response["Upload-Offset"]
             headers.update((k, v) for k, v in response.items() if k.startswith("Portal-"))
     return _answer(201, Upload_Expires=_expires(upload), **headers)
-
-
-def _make_way_for(delivery_request: DeliveryRequest, name: str, user: User) -> None:
-    """An earlier unfinished upload of the same name: the same person starting over
-    replaces it (their browser lost it, say); anyone else's blocks the name while
-    bytes still arrive, and no longer once it has stalled (a laptop that died)."""
-    earlier = Upload.objects.filter(request=delivery_request, name=name).first()
-    if earlier is None:
-        return
-    if not earlier.is_delivered:
-        if earlier.created_by_id != user.pk and earlier.is_receiving():
-            raise TusError(400, _being_uploaded(name))
-        # Only while it is still unfinished: a parallel creation of this name may
-        # deliver it between our read and our lock (its folder then goes).
-        unfinished = Upload.objects.filter(pk=earlier.pk).under_way()
-        try:
-            with staging.locked(earlier.pk):
-                if unfinished.exists():
-                    _discard(earlier)
-                    return
-        except staging.UploadLocked:
-            raise TusError(400, _being_uploaded(name)) from None
-        except staging.UploadGone:
-            if unfinished.delete()[0]:
-                return
-    # Delivered: while its file keeps the name, the name is taken.
-    if delivery_request.files.filter(name=name).exists():
-        raise TusError(400, naming.duplicate_name_error(name).messages[0])
-    # Its file was removed or renamed since: the name is free again.
-    Upload.objects.filter(pk=earlier.pk).delete()
-
-
-def _being_uploaded(name: str) -> str:
-    return _(
-        "“%(name)s” is being uploaded to this request already. Wait for that upload to "
-        "finish, or cancel it."
-    ) % {"name": name}
 
 
 # One upload ----------------------------------------------------------------------
@@ -358,7 +315,7 @@ def upload(request: HttpRequest, upload_id: UUID) -> HttpResponse:
 def _terminate(found: Upload) -> HttpResponse:
     try:
         with staging.locked(found.pk):
-            _discard(found)
+            names.discard(found)
     except staging.UploadLocked:
         raise TusError(423, _locked_message()) from None
     except staging.UploadGone:
@@ -479,11 +436,16 @@ def _deliver(request: HttpRequest, found: Upload, digests: staging.Digests) -> N
         # upload's creator, who alone may send its bytes (_users_upload), delivers it.
         by = cast("User", request.user)
         found.request.add_file(
-            found.name, staged, by=by, in_transaction=complete, **digests.hexdigests()
+            found.name,
+            staged,
+            by=by,
+            in_transaction=complete,
+            replacing=found.replaces,
+            **digests.hexdigests(),
         )
     except ActionRefused as refusal:
         # The request changed meanwhile (submitted, say): these bytes can't be delivered.
-        _discard(found)
+        names.discard(found)
         raise TusError(403 if refusal.field != "name" else 400, refusal.message) from None
     except staging.UploadGone:
         staging.remove(upload_id)
@@ -492,7 +454,7 @@ def _deliver(request: HttpRequest, found: Upload, digests: staging.Digests) -> N
         # Never leave an upload that says "all bytes received" with nothing delivered:
         # the client would report success. Gone, it answers 404 and the client starts
         # again.
-        _discard(found)
+        names.discard(found)
         raise
     finally:
         staged.close()

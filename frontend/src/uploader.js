@@ -148,7 +148,7 @@ function setup(root) {
     headers: () => ({ "X-CSRFToken": csrfToken() }),
     retryDelays: [0, 1000, 3000, 5000, 10000, 20000, 30000],
     removeFingerprintOnSuccess: true,
-    allowedMetaFields: ["request", "name"],
+    allowedMetaFields: ["request", "name", "replace"],
     limit: 3,
   });
 
@@ -182,8 +182,10 @@ function setup(root) {
     const pause = button(text.textPause, "pause");
     const retry = button(text.textRetry, "retry");
     const cancel = button(text.textCancel, "cancel");
+    const replace = button(text.textReplace, "replace");
     retry.hidden = true;
-    actions.append(pause, retry, cancel);
+    replace.hidden = true;
+    actions.append(pause, retry, replace, cancel);
     item.append(name, bar, state, detail, actions);
     list.appendChild(item);
     const early = document.createElement("div");
@@ -191,7 +193,7 @@ function setup(root) {
     early.setAttribute("role", "status");
     early.hidden = true;
     item.append(early);
-    const row = { item, bar, state, detail, pause, retry, cancel, early, samples: [] };
+    const row = { item, bar, state, detail, pause, retry, replace, cancel, early, samples: [] };
     rows.set(file.id, row);
     // Every tus answer for this file may carry the early verdict (a chunked upload's
     // PATCHes, creation-with-upload); per-file tus options reach only this file.
@@ -216,6 +218,15 @@ function setup(root) {
       retry.hidden = true;
       setState(row, "uploading");
       row.detail.textContent = "";
+      uppy.retryUpload(file.id);
+    });
+    // The name is delivered already and this person may remove files: the new file
+    // takes the old one's place (the server removes it when the last byte arrives).
+    replace.addEventListener("click", () => {
+      replace.hidden = true;
+      setState(row, "uploading");
+      row.detail.textContent = text.textReplacing;
+      uppy.setFileMeta(file.id, { replace: "1" });
       uppy.retryUpload(file.id);
     });
     cancel.addEventListener("click", () => {
@@ -361,7 +372,16 @@ function setup(root) {
     row.detail.textContent = formatBytes(file.size || 0);
     row.pause.hidden = true;
     row.retry.hidden = true;
+    row.replace.hidden = true;
     row.cancel.hidden = true;
+    if (file.meta && file.meta.replace === "1") {
+      // A retried upload ends no batch: show the file list with the new file now.
+      window.htmx.ajax("GET", window.location.pathname, {
+        source: root,
+        target: "#request-main",
+        swap: "outerHTML",
+      });
+    }
   });
   uppy.on("upload-error", (file, error) => {
     const row = file && rows.get(file.id);
@@ -371,6 +391,8 @@ function setup(root) {
     const final = isFinalRefusal(error);
     row.retry.hidden = final;
     row.pause.hidden = final;
+    const response = error && error.originalResponse;
+    row.replace.hidden = !(response && response.getHeader("Portal-Can-Replace") === "1");
   });
   uppy.on("restriction-failed", (file, error) => {
     if (file && error && /duplicate/i.test(error.message || "")) {

@@ -119,3 +119,27 @@ def test_a_request_that_submits_automatically_is_submitted_when_the_batch_comple
     assert_not_reloaded(page)
     history = delivery_request.history.filter(action="status").first()
     assert history.actor is None
+
+
+def test_a_file_whose_name_is_taken_can_replace_the_delivered_one(partner_page, make_request):
+    from deliveries.models import HistoryEntry
+
+    page = partner_page  # an Admin of the partner: may remove files
+    delivery_request = make_request(status="open", files=1)  # holds file_000.mov, 1 byte
+    open_details(page, delivery_request)
+    picker(page).set_input_files(
+        [{"name": "file_000.mov", "mimeType": "video/quicktime", "buffer": b"the new cut"}]
+    )
+    row = upload_row(page, "file_000.mov")
+    expect(row).to_contain_text("Failed")
+    row.get_by_role("button", name="Replace").click()
+    expect(row).to_contain_text("Delivered", timeout=20_000)
+    delivered = delivery_request.files.get()
+    assert delivered.size == len(b"the new cut")
+    expect(file_row(page, "file_000.mov")).to_contain_text("11 bytes")
+    assert delivery_request.history.filter(
+        action=HistoryEntry.Action.DELIVERED, details__replaced=True
+    ).exists()
+    expect(page.locator(".history-list")).to_contain_text(
+        "Replaced “file_000.mov” with a new delivery."
+    )
