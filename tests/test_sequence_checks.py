@@ -60,6 +60,20 @@ def test_gaps_are_one_blocker_listing_the_missing_ranges(client, admin_user, seq
     assert f'href="{reverse("finding-codes")}#SEQUENCE-MissingFrames"' in page
     listing = client.get(reverse("request-list")).content.decode()
     assert "Blockers in the delivery as a whole" in listing
+    # No file has a blocker, and the page says so rather than only "Blocker 0".
+    assert "No single file has a blocker: the findings below are about the delivery" in page
+
+
+def test_the_studio_admin_lists_the_findings_of_the_delivery_as_a_whole(client, staff, sequence):
+    request = sequence([1, 2, 3, 7, 8, 10])
+    client.force_login(staff)
+    url = reverse("admin:deliveries_deliveryrequest_change", args=[request.pk])
+    page = client.get(url).content.decode()
+    table = page[page.index('id="findings"') :]
+    table = table[: table.index("</table>")]
+    assert "The delivery as a whole" in table
+    assert "SEQUENCE-MissingFrames" in table
+    assert "Frames missing from the sequence (4): 4–6, 9." in table
     url = reverse("request-detail", args=[request.pk])
     spanish = client.get(url, HTTP_ACCEPT_LANGUAGE="es-419").content.decode()
     assert "La entrega en su conjunto tiene bloqueantes" in spanish

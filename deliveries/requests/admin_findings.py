@@ -72,7 +72,20 @@ class FindingsAdminMixin(_Base):
             for w in Waiver.objects.filter(file__in=files).select_related("waived_by")
         }
         refusal = why_no_waiver(obj)
-        rows = []
+        # Findings about the delivery as a whole (a gap in a sequence) come first; they
+        # belong to no file, so they are weighed by accepting with a reason.
+        rows = [
+            (
+                _("The delivery as a whole"),
+                finding.get("code", ""),
+                SEVERITY_LABELS.get(stored_severity(finding), ""),
+                _expected_found(finding),
+                finding_message(finding),
+                _("Accept with a reason, or ask for redelivery"),
+            )
+            for finding in obj.delivery_findings or []
+            if "left_off" not in finding
+        ]
         for delivered in files:
             for finding in delivered.errors:
                 if "left_off" in finding:

@@ -128,7 +128,7 @@ def processing_cell(
     if waived:
         # The studio let these stand: named in the side panel, counted here.
         label = ngettext("%(count)s finding waived", "%(count)s findings waived", waived)
-        html += f' <span class="more-findings is-waived">{escape(label % {"count": waived})}</span>'
+        html += f' · <span class="more-findings is-waived">{escape(label % {"count": waived})}</span>'
     return mark_safe(html)
 
 

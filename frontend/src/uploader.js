@@ -374,6 +374,9 @@ function setup(root) {
     row.retry.hidden = true;
     row.replace.hidden = true;
     row.cancel.hidden = true;
+    // Delivered: the note no longer speaks of an upload going on.
+    const intro = row.early.querySelector(".upload-early-intro");
+    if (intro) intro.textContent = text.textEarlyDelivered;
     if (file.meta && file.meta.replace === "1") {
       // A retried upload ends no batch: show the file list with the new file now.
       window.htmx.ajax("GET", window.location.pathname, {
