@@ -127,8 +127,10 @@ def processing_cell(
     waived = sum(1 for error in errors if "waiver" in error) if with_finding else 0
     if waived:
         # The studio let these stand: named in the side panel, counted here.
-        label = ngettext("%(count)s finding waived", "%(count)s findings waived", waived)
-        html += f' · <span class="more-findings is-waived">{escape(label % {"count": waived})}</span>'
+        label = ngettext("%(count)s finding waived", "%(count)s findings waived", waived) % {
+            "count": waived
+        }
+        html += f' · <span class="more-findings is-waived">{escape(label)}</span>'
     return mark_safe(html)
 
 
