@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 import xxhash
 
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
 CHUNK_SIZE = 4 * 1024 * 1024
 
 ALGORITHM_NAMES = {"md5": "MD5", "xxh64": "xxHash64"}
-T = TypeVar("T")
 
 
 def digests(
@@ -57,57 +55,3 @@ def digests(
         if tick is not None:
             tick()
     return {name: h.hexdigest() for name, h in hashers.items()}
-
-
-class _Stopped(Exception):
-    """The work beside the hashing failed: the hashing stops at its next chunk."""
-
-
-# How often the caller's `tick` (the lease's heartbeat) runs while it waits.
-WAIT_SECONDS = 5.0
-
-
-def digests_alongside(
-    open_bytes: Callable[[], Any],  # a context manager giving a binary handle
-    work: Callable[[], T],
-    *,
-    md5: bool,
-    xxh64: bool,
-    tick: Callable[[], None] | None,
-) -> tuple[dict[str, str], T]:
-    """(digests, work()): the file's bytes hashed in a second thread while `work` (its
-    inspection) runs in this one. hashlib, xxhash and FFmpeg release the GIL, so on
-    two cores the hashing costs no time of its own. `tick` runs in this thread only."""
-    if not (md5 or xxh64):
-        return {}, work()
-    stopping = threading.Event()
-    outcome: dict[str, Any] = {}
-
-    def stop_check() -> None:
-        if stopping.is_set():
-            raise _Stopped
-
-    def hash_all() -> None:
-        try:
-            with open_bytes() as handle:
-                outcome["digests"] = digests(handle, md5=md5, xxh64=xxh64, tick=stop_check)
-        except _Stopped:
-            pass
-        except BaseException as error:  # re-raised in the caller's thread
-            outcome["error"] = error
-
-    hasher = threading.Thread(target=hash_all, name="checksums", daemon=True)
-    hasher.start()
-    try:
-        value = work()
-        while hasher.is_alive():
-            hasher.join(WAIT_SECONDS)
-            if tick is not None:
-                tick()
-    except BaseException:
-        stopping.set()
-        hasher.join()
-        raise
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["digests"], value

@@ -14,7 +14,7 @@ from ..files import manifests, naming
 from ..files.models import DeliveredFile, ManifestEntry
 from ..requests.models import AssetType, DeliveryRequest
 from . import images, media, spec_checks, timedtext
-from .checksums import ALGORITHM_NAMES, digests, digests_alongside
+from .checksums import ALGORITHM_NAMES, digests
 from .result import FileResult, Finding
 
 IMAGE_EXTENSIONS = {"png", "jpg", "jpeg", "tif", "tiff", "dpx", "exr", "bmp", "gif", "webp"}
@@ -82,24 +82,14 @@ def examine(
             )
         )
         return result
-    kind = kind_of(name)
-    is_manifest = delivered.pk == request.checksum_manifest_id
     with _opened(delivered) as (source, handle):
-        if not (is_manifest or kind == "manifest"):
-            # The bytes are hashed beside the inspection, not before it.
-            computed, (metadata, findings) = digests_alongside(
-                lambda: default_storage.open(delivered.content.name, "rb"),
-                lambda: _inspect(source, handle, name, kind, request, tick),
-                md5=not result.md5,
-                xxh64=not result.xxh64,
-                tick=tick,
-            )
-        else:
-            computed = digests(handle, md5=not result.md5, xxh64=not result.xxh64, tick=tick)
+        computed = digests(handle, md5=not result.md5, xxh64=not result.xxh64, tick=tick)
         result.md5 = computed.get("md5", result.md5)
         result.xxh64 = computed.get("xxh64", result.xxh64)
+        is_manifest = delivered.pk == request.checksum_manifest_id
         if request.checksum_manifest_id and not is_manifest:
             result.errors.extend(_verify(delivered, request, result))
+        kind = kind_of(name)
         if is_manifest or kind == "manifest":
             count = ManifestEntry.objects.filter(manifest=delivered).count()
             result.metadata = {
@@ -110,6 +100,8 @@ def examine(
             if is_manifest:
                 result.errors.extend(_undelivered(delivered, request))
             return result
+        handle.seek(0)
+        metadata, findings = _inspect(source, handle, name, kind, request, tick)
     result.metadata = metadata
     result.errors.extend(findings)
     spec = request.effective_spec
