@@ -49,3 +49,16 @@ def test_the_history_list_names_reasons_in_each_viewers_language(client, staff, 
     reason = request.redeliveries.get().reasons.get()
     assert f"Reasons: {reason.name}." in english
     assert reason.name_es and f"{reason.name_es}." in spanish
+
+
+def test_the_redeliveries_of_a_request_are_headed_in_spanish(client, staff, make_request):
+    request = make_request(status="redelivery", files=1)
+    client.force_login(staff)
+    page = client.get(
+        reverse("admin:deliveries_deliveryrequest_change", args=[request.pk]),
+        HTTP_ACCEPT_LANGUAGE="es-419",
+    ).content.decode()
+    for spanish in ("Pedida el", "Pedida por", "Se quitaron los archivos", "Nota"):
+        assert spanish in page, spanish
+    for english in ("Asked at", "Asked by", "Cleared files", "Cleared count"):
+        assert english not in page, english

@@ -15,14 +15,20 @@ class Redelivery(models.Model):
     request = models.ForeignKey(
         "deliveries.DeliveryRequest", on_delete=models.CASCADE, related_name="redeliveries"
     )
-    reasons = models.ManyToManyField(RedeliveryReason, related_name="+")
-    cleared_files = models.BooleanField(default=False)
-    cleared_count = models.PositiveIntegerField(default=0)
-    note = models.TextField(blank=True)
-    asked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    reasons = models.ManyToManyField(
+        RedeliveryReason, related_name="+", verbose_name=gettext_lazy("reasons")
     )
-    asked_at = models.DateTimeField(default=timezone.now)
+    cleared_files = models.BooleanField(gettext_lazy("cleared the files"), default=False)
+    cleared_count = models.PositiveIntegerField(gettext_lazy("files cleared"), default=0)
+    note = models.TextField(gettext_lazy("note"), blank=True)
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=gettext_lazy("asked by"),
+    )
+    asked_at = models.DateTimeField(gettext_lazy("asked at"), default=timezone.now)
 
     class Meta:
         app_label = "deliveries"
