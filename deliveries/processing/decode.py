@@ -281,9 +281,7 @@ def scan_audio(
     if meter is None and not full:
         problem = _ends(container, audio, duration)
         if problem:
-            scan.finding = Finding(
-                "MEDIA-DecodeError", "%(name)s: %(problem)s", {"name": name, "problem": problem}
-            )
+            scan.finding = _problem(name, problem)
         return scan
     decoded = 0
     try:
@@ -307,39 +305,32 @@ def scan_audio(
     return scan
 
 
+def _problem(name: str, problem: str) -> Finding:
+    """A decode problem the portal words itself (media.py keeps it whole, untranslated
+    parameters aside: see result.PORTAL_WRITTEN_PARAMS)."""
+    return Finding("MEDIA-DecodeError", "%(name)s: %(problem)s", {"name": name, "problem": problem})
+
+
 def _failed_reading(name: str, reached: float, error: Exception) -> Finding:
-    return Finding(
-        "MEDIA-DecodeError",
-        "%(name)s: %(problem)s",
-        {
-            "name": name,
-            "problem": f"reading the file failed near {clock(reached)} ({reason(error)}). "
-            "The file is damaged; deliver it again.",
-        },
+    return _problem(
+        name,
+        f"reading the file failed near {clock(reached)} ({reason(error)}). "
+        "The file is damaged; deliver it again.",
     )
 
 
 def _nothing_decoded(name: str, kind: str) -> Finding:
-    return Finding(
-        "MEDIA-DecodeError",
-        "%(name)s: %(problem)s",
-        {
-            "name": name,
-            "problem": f"no {kind} could be decoded; the file is truncated or damaged. "
-            "Deliver it again.",
-        },
+    return _problem(
+        name,
+        f"no {kind} could be decoded; the file is truncated or damaged. Deliver it again.",
     )
 
 
 def _truncated(name: str, duration: float, reached: float) -> Finding:
-    return Finding(
-        "MEDIA-DecodeError",
-        "%(name)s: %(problem)s",
-        {
-            "name": name,
-            "problem": f"the file declares a duration of {clock(duration)} but its data "
-            f"stops at {clock(reached)}; it is truncated. Deliver it again.",
-        },
+    return _problem(
+        name,
+        f"the file declares a duration of {clock(duration)} but its data "
+        f"stops at {clock(reached)}; it is truncated. Deliver it again.",
     )
 
 
