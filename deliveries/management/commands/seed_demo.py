@@ -55,7 +55,8 @@ class Command(BaseCommand):
             users = self._users(password)
             created = self._requests(users)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new requests)."))
-        self.stdout.write("Sign in at http://127.0.0.1:8000/ with any of these users:")
+        # The address is make run's to say (its HOST), not this command's.
+        self.stdout.write("Sign in with any of these users:")
         for username, org, role in PARTNER_USERS:
             self.stdout.write(f"  {username:<18} {role.label} at {org}")
         self.stdout.write(f"  {STAFF_USER:<18} studio contact (also /admin/)")
