@@ -43,11 +43,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 from django_tasks_db.models import DBTaskResult
 
-from ..files.models import DeliveredFile, ProcessingStatus, Severity
+from ..files.models import DeliveredFile, ProcessingStatus
 from ..files.waivers import Waiver
 from ..requests import counters
 from ..requests.models import ActionRefused, DeliveryRequest, Status
-from ..requests.waivers import effective_worst
+from ..requests.waivers import effective_worst, marked, status_for
 from . import sequence_checks
 from .inspection import examine
 from .result import FileResult, Finding
@@ -189,32 +189,20 @@ def _pending_ids(request: DeliveryRequest) -> Iterator[int]:
 
 
 def _store(request: DeliveryRequest, lease: Lease, result: FileResult) -> bool:
-    status = ProcessingStatus.PASSED if result.passed else ProcessingStatus.FAILED
     still_ours = _one_file(lease.file_id).filter(
         processing_status=ProcessingStatus.PROCESSING, metadata__lease__token=lease.token
     )
-    errors = result.stored_errors()
-    worst = result.worst_severity
+    # Processed again (a rerun), a file keeps the waivers of the findings it still has:
+    # the studio let them stand, and the bytes are the same. (No waiver is given while
+    # the request is being processed: reading them before the lock is safe.)
+    waivers = dict(Waiver.objects.filter(file_id=lease.file_id).values_list("code", "pk"))
+    errors = marked(result.stored_errors(), waivers)
+    worst = effective_worst(errors)
+    status = status_for(worst)
     with transaction.atomic():
         # The request row first, then the file: the order in which a rerun and every
         # partner action lock them. The other order could deadlock with a rerun.
         counted = counters.processed(request, worst_severity=worst, while_held=still_ours)
-        # Processed again (a rerun), a file keeps the waivers of the findings it still
-        # has: the studio let them stand, and the bytes are the same.
-        waived = dict(Waiver.objects.filter(file_id=lease.file_id).values_list("code", "pk"))
-        if counted and waived:
-            errors = [
-                {**error, "waiver": waived[error["code"]]} if error.get("code") in waived else error
-                for error in errors
-            ]
-            if effective_worst(errors) != worst:
-                counters.waived(request, was=worst, now=effective_worst(errors))
-                worst = effective_worst(errors)
-                status = (
-                    ProcessingStatus.FAILED
-                    if worst == Severity.BLOCKER
-                    else ProcessingStatus.PASSED
-                )
         stored = counted and still_ours.update(
             processing_status=status,
             processed_at=timezone.now(),

@@ -41,6 +41,21 @@ def unwaived(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [finding for finding in findings if not is_waived(finding)]
 
 
+def marked(findings: list[dict[str, Any]], waivers: dict[str, int]) -> list[dict[str, Any]]:
+    """The findings with the mark of the waiver of their code ({code: waiver id})."""
+    return [
+        {**finding, "waiver": waivers[finding["code"]]}
+        if finding.get("code") in waivers
+        else finding
+        for finding in findings
+    ]
+
+
+def status_for(worst: str) -> str:
+    """A file fails on a blocker nobody waived."""
+    return ProcessingStatus.FAILED if worst == Severity.BLOCKER else ProcessingStatus.PASSED
+
+
 def effective_worst(findings: Iterable[dict[str, Any]]) -> str:
     """The worst severity among the findings nobody waived, '' without any."""
     return min(
@@ -119,14 +134,11 @@ def waive(request: DeliveryRequest, file_id: int, code: str, *, by: User, reason
         except IntegrityError:
             raise ActionRefused(_already_waived(delivered, code)) from None
         was = effective_worst(delivered.errors)
-        errors = [
-            {**f, "waiver": waiver.pk} if f.get("code") == code else f for f in delivered.errors
-        ]
+        errors = marked(delivered.errors, {code: waiver.pk})
         now = effective_worst(errors)
-        # A file fails on a blocker: with its last one waived, it passes.
-        status = ProcessingStatus.FAILED if now == Severity.BLOCKER else ProcessingStatus.PASSED
+        # With its last blocker waived, the file passes.
         DeliveredFile.objects.filter(pk=delivered.pk).update(
-            errors=errors, worst_severity=now, processing_status=status
+            errors=errors, worst_severity=now, processing_status=status_for(now)
         )
         counters.waived(request, was=was, now=now)
         HistoryEntry.objects.create(
