@@ -31,7 +31,7 @@ def test_an_unchanged_poll_is_answered_304_and_a_change_with_the_new_counts(
 
     # A file is processed: the next poll shows it.
     request.files.filter(name="file_000.mov").update(processing_status=ProcessingStatus.PASSED)
-    counters.processed(request, worst_severity="", while_held=request.files.all())
+    counters.processed(request, worst_severity="")
     changed = client.get(progress_url(request, "submitted"), HTTP_IF_NONE_MATCH=etag, **HTMX)
     assert changed.status_code == 200
     assert "Processing 1 of 3 files" in changed.content.decode()

@@ -195,16 +195,17 @@ def _store(request: DeliveryRequest, lease: Lease, result: FileResult) -> bool:
     # Processed again (a rerun), a file keeps the waivers of the findings it still has:
     # the studio let them stand, and the bytes are the same. (No waiver is given while
     # the request is being processed: reading them before the lock is safe.)
-    waivers = dict(Waiver.objects.filter(file_id=lease.file_id).values_list("code", "pk"))
-    errors = marked(result.stored_errors(), waivers)
+    errors = result.stored_errors()
+    if errors:
+        waivers = dict(Waiver.objects.filter(file_id=lease.file_id).values_list("code", "pk"))
+        errors = marked(errors, waivers)
     worst = effective_worst(errors)
-    status = status_for(worst)
     with transaction.atomic():
         # The request row first, then the file: the order in which a rerun and every
         # partner action lock them. The other order could deadlock with a rerun.
-        counted = counters.processed(request, worst_severity=worst, while_held=still_ours)
-        stored = counted and still_ours.update(
-            processing_status=status,
+        counters.processed(request, worst_severity=worst)
+        stored = still_ours.update(
+            processing_status=status_for(worst),
             processed_at=timezone.now(),
             metadata=result.metadata,
             errors=errors,
@@ -212,8 +213,9 @@ def _store(request: DeliveryRequest, lease: Lease, result: FileResult) -> bool:
             md5=result.md5,
             xxh64=result.xxh64,
         )
-        if counted and not stored:
-            # Released to another worker between the two statements: not ours to count.
+        if not stored:
+            # Released to another worker meanwhile: neither the count nor the result
+            # is ours to keep.
             transaction.set_rollback(True)
     return bool(stored)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Exists, F, QuerySet
+from django.db.models import F, QuerySet
 from django.db.models.functions import Greatest
 
 if TYPE_CHECKING:
@@ -81,21 +81,16 @@ def processing_started(
     request.files_with_issues, request.files_with_fyi = issues, fyi
 
 
-def processed(request: DeliveryRequest, *, worst_severity: str, while_held: QuerySet[Any]) -> bool:
+def processed(request: DeliveryRequest, *, worst_severity: str) -> None:
     """One file's result, whose worst finding has `worst_severity` ('' for none; a
-    blocker fails the file), is counted, only while `while_held` (the file, still
-    leased to this worker) exists. Returns whether it was counted."""
-    counted = (
-        _row(request)
-        .filter(Exists(while_held))
-        .update(
-            files_processed=F("files_processed") + 1,
-            files_failed=F("files_failed") + int(worst_severity == "blocker"),
-            files_with_issues=F("files_with_issues") + int(worst_severity == "issue"),
-            files_with_fyi=F("files_with_fyi") + int(worst_severity == "fyi"),
-        )
+    blocker fails the file), is counted. The caller stores the result in the same
+    transaction and rolls both back should the file no longer be its to store."""
+    _row(request).update(
+        files_processed=F("files_processed") + 1,
+        files_failed=F("files_failed") + int(worst_severity == "blocker"),
+        files_with_issues=F("files_with_issues") + int(worst_severity == "issue"),
+        files_with_fyi=F("files_with_fyi") + int(worst_severity == "fyi"),
     )
-    return bool(counted)
 
 
 _BY_SEVERITY = {"blocker": "files_failed", "issue": "files_with_issues", "fyi": "files_with_fyi"}
