@@ -209,7 +209,7 @@ def test_a_ttml_in_another_language_is_told_from_its_first_bytes(
     first = patch(url, uploader, data[: early.FIRST_LOOK], 0)  # cut inside a cue
     [finding] = told(first)
     assert finding["code"] == "TIMEDTEXT-LangMismatch"
-    assert finding["text"] == "Line 2: xml:lang is “fr-FR” but this request is for “es-419”."
+    assert finding["text"] == "Expected es-419, found fr-FR."
     # The document's cut end is not reported as malformed XML.
     assert first.headers["Portal-Early-Check"] == "done"
 

@@ -264,6 +264,7 @@ def test_png_bytes_named_mov_fail_a_primary_video_request(deliver):
         "feature.mov is named .mov, but its content is in the PNG format. Deliver it "
         "again under a name with the right extension, or deliver the right file."
     )
+    assert (video.errors[0]["expected"], video.errors[0]["found"]) == ("QuickTime/MP4", "PNG")
     with translation.override("es-419"):
         assert "formato PNG" in finding_message(video.errors[0])
 

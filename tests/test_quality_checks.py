@@ -186,7 +186,9 @@ IMSC = samples.IMSC1_1_TEXT
 def test_a_ttml_in_another_language_than_the_requests_is_a_blocker(deliver):
     wrong = samples.ttml("en-US", profile=IMSC)
     request = deliver("IMSC1.1 subtitles", {"subs.ttml": wrong}, language="es-419")
-    assert findings(request, "subs.ttml")["TIMEDTEXT-LangMismatch"]["severity"] == "blocker"
+    mismatch = findings(request, "subs.ttml")["TIMEDTEXT-LangMismatch"]
+    assert mismatch["severity"] == "blocker"
+    assert (mismatch["expected"], mismatch["found"]) == ("es-419", "en-US")
     right = samples.ttml("es-419", profile=IMSC)
     request = deliver("IMSC1.1 subtitles", {"subs.ttml": right}, language="es-419")
     assert findings(request, "subs.ttml") == {}

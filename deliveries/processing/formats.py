@@ -51,12 +51,8 @@ def mismatch(name: str, extension: str, found: str, found_label: str) -> Finding
     or a Pillow format) may not be named `.extension`; `found_label` names the
     content when the table does not know it."""
     found_names = set(found.lower().split(","))
-    for _label, extensions, names in _FORMATS:
-        if extension in extensions:
-            if found_names & names:
-                return None
-            break
-    else:
+    row = next((row for row in _FORMATS if extension in row[1]), None)
+    if row is None or found_names & row[2]:
         return None
     label = next(
         (label for label, _, names in _FORMATS if found_names & (names - {_IMAGE_FILE})),
@@ -70,4 +66,6 @@ def mismatch(name: str, extension: str, found: str, found_label: str) -> Finding
             "file."
         ),
         {"name": name, "extension": extension, "format": label},
+        expected=row[0],
+        found=label,
     )

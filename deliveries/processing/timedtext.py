@@ -98,8 +98,11 @@ class _State:
     tick_rate: float = 1.0
 
     def add(self, code: str, template: str, **params: Any) -> None:
+        self.add_finding(Finding(code, template, params))
+
+    def add_finding(self, finding: Finding) -> None:
         if len(self.findings) < MAX_FINDINGS:
-            self.findings.append(Finding(code, template, params))
+            self.findings.append(finding)
         else:
             self.extra_findings += 1
 
@@ -289,14 +292,16 @@ def _check_root(
             hint=hint,
         )
     elif expected_language and state.language.lower() != expected_language.lower():
-        state.add(
-            "TIMEDTEXT-LangMismatch",
-            gettext_noop(
-                "Line %(line)s: xml:lang is “%(value)s” but this request is for “%(expected)s”."
-            ),
-            line=line,
-            value=state.language,
-            expected=expected_language,
+        state.add_finding(
+            Finding(
+                "TIMEDTEXT-LangMismatch",
+                gettext_noop(
+                    "Line %(line)s: xml:lang is “%(value)s” but this request is for “%(expected)s”."
+                ),
+                {"line": line, "value": state.language, "expected": expected_language},
+                expected=expected_language,
+                found=state.language,
+            )
         )
 
 
