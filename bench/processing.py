@@ -4,9 +4,11 @@
 
 Generates N real media files (5.1 and stereo WAV, H.264/AAC MP4, PNG, TTML) with
 deliveries.samples, delivers them to one request in a throwaway in-memory database,
-runs the real processing (checksums, inspection, database writes), then reads the
-same stored files in 4 MiB chunks through hashlib.md5 and nothing else. Both passes
-read from a warm page cache, so the ratio compares CPU work per byte.
+runs the real processing (inspection, checks, database writes) twice a round: as for
+files delivered over tus, whose MD5 and xxHash64 the upload computed, and with the
+checksums unknown, so processing computes them too. Then it reads the same stored
+files in 4 MiB chunks through hashlib.md5 and nothing else. Every pass reads from a
+warm page cache, so the ratios compare CPU work per byte.
 Target: processing costs at most 1.5x the plain read-and-hash.
 """
 
@@ -117,30 +119,43 @@ def main() -> None:
     total_bytes = sum(len(c) for c in files.values())
     plain_read_and_md5(paths)  # warm the page cache for both passes
 
-    processing_times, plain_times = [], []
+    # Files delivered over tus arrive with both checksums, computed while the bytes came
+    # in (deliveries/uploads/staging.py): processing then reads only what inspection
+    # needs. Files added without them (by a script, or a PATCH that reached another web
+    # worker) are hashed by processing: the heavier pass, measured too.
+    hashed = {f.pk: f for f in request.files.all()}
+    known_times, unknown_times, plain_times = [], [], []
     for _round in range(args.rounds):
-        request.files.update(processing_status="pending", md5="", xxh64="", metadata={})
-        DeliveryRequest.objects.filter(pk=request.pk).update(status="submitted")
-        request.refresh_from_db()
-        started = time.perf_counter()
-        result = process_request.call(request.pk)
-        processing_times.append(time.perf_counter() - started)
-        assert result["processed"] == len(files), result
+        for times, keep_checksums in ((unknown_times, False), (known_times, True)):
+            request.files.update(processing_status="pending", metadata={})
+            if not keep_checksums:
+                request.files.update(md5="", xxh64="")
+            DeliveryRequest.objects.filter(pk=request.pk).update(status="submitted")
+            request.refresh_from_db()
+            started = time.perf_counter()
+            result = process_request.call(request.pk)
+            times.append(time.perf_counter() - started)
+            assert result["processed"] == len(files), result
+            if not keep_checksums:
+                hashed = {f.pk: f for f in request.files.all()}
         plain_times.append(plain_read_and_md5(paths))
+    assert all(hashed[f.pk].md5 == f.md5 for f in request.files.all())
 
-    processing, plain = min(processing_times), min(plain_times)
+    known, unknown, plain = min(known_times), min(unknown_times), min(plain_times)
     mib = total_bytes / 1024 / 1024
     rows = [
-        ("processing (checksums + inspection + DB)", processing),
+        ("processing, checksums known (tus)", known),
+        ("processing, checksums computed too", unknown),
         ("plain read + hashlib.md5", plain),
     ]
     print(f"{len(files)} files, {mib:.1f} MiB, best of {args.rounds}")
     print(f"{'pass':<42} {'seconds':>8} {'files/s':>8} {'MiB/s':>8}")
     for label, seconds in rows:
         print(f"{label:<42} {seconds:>8.3f} {len(files) / seconds:>8.1f} {mib / seconds:>8.1f}")
-    ratio = processing / plain
-    verdict = "OK" if ratio <= 1.5 else "OVER TARGET"
-    print(f"{'ratio (processing / plain), target <= 1.5':<42} {ratio:>8.2f}  {verdict}")
+    for label, seconds in rows[:2]:
+        ratio = seconds / plain
+        verdict = "OK" if ratio <= 1.5 else "OVER TARGET"
+        print(f"{'ratio ' + label.split(', ')[1] + ', target <= 1.5':<42} {ratio:>8.2f}  {verdict}")
 
 
 if __name__ == "__main__":
