@@ -39,8 +39,11 @@ def test_the_demo_holds_requests_with_blockers_and_one_ready_for_review(
     request = DeliveryRequest.objects.get(name="Primary Video", title__episode=2)
     accepted = text(client.get(reverse("request-detail", args=[request.pk])).content.decode())
     assert "Ready for review: no blockers" in accepted
+    subtitles = text(demo_page(client, "Subtitles Spanish", "Northern Lights"))
+    assert "1 file has blockers" in subtitles
+    assert "xml:lang is “en-US” but this request is for “es-419”" in subtitles
     listing = text(client.get(reverse("request-list")).content.decode())
-    assert listing.count("1 file with blockers") == 2
+    assert listing.count("1 file with blockers") == 3
 
 
 def test_ask_for_redelivery_preselects_the_reasons_of_the_blockers(client, demo, django_user_model):

@@ -206,6 +206,18 @@ class Command(BaseCommand):
                 None,
             ),
             (
+                # Subtitles in the wrong language: a blocker a partner can read at once.
+                lumen,
+                lights1,
+                "Subtitles Spanish",
+                AssetType.TIMED_TEXT,
+                "es-419",
+                due(8),
+                {"NL_S01E01_es-419.ttml": samples.ttml("en-US", profile=samples.IMSC1_1_TEXT)},
+                "processed",
+                None,
+            ),
+            (
                 harbor,
                 tide,
                 "Subtitles Spanish",
