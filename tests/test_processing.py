@@ -199,7 +199,7 @@ def test_it_reads_an_images_format_and_dimensions(deliver):
     assert image.processing_status == ProcessingStatus.PASSED
     assert image.metadata["format"] == "PNG"
     assert image.metadata["dimensions"] == "640×360"
-    assert image.metadata["summary"] == "PNG · 640×360 · RGB"
+    assert image.metadata["summary"] == "PNG · 640×360 · RGB · 8-bit"
 
 
 def test_it_fails_a_damaged_image(deliver):

@@ -30,8 +30,13 @@ def inspect(
                     return {}, [mismatch]
                 if limits.too_large(image.width, image.height):
                     return {}, [limits.too_large_finding("IMAGE-TooLarge", name, *image.size)]
-                metadata = _metadata(image.format or "", image.width, image.height, image.mode)
-                metadata["bit_depth"] = _bit_depth(image, source)
+                metadata = _metadata(
+                    image.format or "",
+                    image.width,
+                    image.height,
+                    image.mode,
+                    _bit_depth(image, source),
+                )
                 if whole:
                     image.verify()
     except UnidentifiedImageError:
@@ -82,16 +87,23 @@ def _first_bytes(source: Any, count: int) -> bytes:
         return handle.read(count)
 
 
-def _metadata(fmt: str, width: int, height: int, mode: str) -> dict[str, Any]:
+def _metadata(
+    fmt: str, width: int, height: int, mode: str, bit_depth: int | None = None
+) -> dict[str, Any]:
     dimensions = f"{width}×{height}"
-    return {
+    # A sequence's spec names a bit depth: the row says it as "16-bit".
+    bits = f"{bit_depth}-bit" if bit_depth else ""
+    metadata: dict[str, Any] = {
         "format": fmt,
         "dimensions": dimensions,
         "width": width,
         "height": height,
         "color_mode": mode,
-        "summary": " · ".join(p for p in (fmt, dimensions, mode) if p),
+        "summary": " · ".join(p for p in (fmt, dimensions, mode, bits) if p),
     }
+    if bit_depth:
+        metadata["bit_depth"] = bit_depth
+    return metadata
 
 
 def _inspect_with_ffmpeg(
@@ -118,8 +130,13 @@ def _inspect_with_ffmpeg(
                 return _metadata(fmt, context.width, context.height, context.pix_fmt or ""), []
             frame = next(container.decode(stream))
             fmt = stream.codec_context.name.upper()
-            metadata = _metadata(fmt, frame.width, frame.height, frame.format.name)
-            metadata["bit_depth"] = max(c.bits for c in frame.format.components)
+            metadata = _metadata(
+                fmt,
+                frame.width,
+                frame.height,
+                frame.format.name,
+                max(c.bits for c in frame.format.components),
+            )
             return metadata, []
     except (av.FFmpegError, IndexError, StopIteration, ValueError, OSError):
         return {}, [

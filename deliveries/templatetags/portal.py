@@ -131,6 +131,7 @@ TECHNICAL_LABELS = {
     "sample_rate": gettext_lazy("Sample rate"),
     "loudness": gettext_lazy("Integrated loudness"),
     "color_mode": gettext_lazy("Colour mode"),
+    "bit_depth": gettext_lazy("Bit depth"),
     "format": gettext_lazy("Format"),
     "dimensions": gettext_lazy("Dimensions"),
     "language": gettext_lazy("Language"),
