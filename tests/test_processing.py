@@ -83,6 +83,12 @@ def test_it_marks_a_5_1_wav_as_six_channels(deliver):
     assert audio.metadata["summary"] == "00:00:01 · 5.1 PCM 16-bit 48 kHz"
 
 
+def test_a_file_shorter_than_a_second_keeps_its_fraction_in_the_summary(deliver):
+    request = deliver(AssetType.AUDIO, {"sting.wav": samples.wav_audio(seconds=0.5)})
+    sting = _processed(request)["sting.wav"]
+    assert sting.metadata["summary"] == "00:00:00.500 · 2 ch PCM 16-bit 48 kHz"
+
+
 def test_it_marks_a_stereo_wav_as_two_channels(deliver):
     request = deliver(AssetType.AUDIO, {"mix_20.wav": samples.wav_audio(channels=2)})
     audio = _processed(request)["mix_20.wav"]

@@ -181,9 +181,12 @@ def _inspect_open(
         audio_part = f"{shown_layout} {codec}"
         if not videos:
             audio_part += f" {metadata['sample_rate']}"
-    metadata["summary"] = " · ".join(
-        p for p in (video_part, metadata.get("duration", "")[:8], audio_part) if p
-    )
+    # Whole seconds in the row, but a file shorter than a second keeps its fraction
+    # (a 0.5 s sting is not "00:00:00").
+    runtime = metadata.get("duration", "")
+    if metadata.get("duration_seconds", 0) >= 1:
+        runtime = runtime[:8]
+    metadata["summary"] = " · ".join(p for p in (video_part, runtime, audio_part) if p)
     if not videos and not audios:
         return metadata, [
             Finding(
