@@ -41,6 +41,10 @@ class FileChanges:
         files_removed_through: int
         files: Any
         uploads: Any
+        studio_contact_id: int | None
+
+        @property
+        def studio_contact_named(self) -> str: ...
 
         def take_state_of(self, current: DeliveryRequest) -> None: ...
 
@@ -57,6 +61,11 @@ class FileChanges:
         `may_ask_for_redelivery`: whether the reader may ask for redelivery themselves
         (an Uploader is pointed at who can)."""
         if self.status == Status.ACCEPTED:
+            if self.studio_contact_id:
+                return _(
+                    "This request is Accepted, so its files can't be changed. "
+                    "Contact your studio contact, %(contact)s, to reopen it."
+                ) % {"contact": self.studio_contact_named}
             return _(
                 "This request is Accepted, so its files can't be changed. "
                 "Contact your studio contact to reopen it."
