@@ -338,7 +338,8 @@ def test_the_digests_link_turns_off_every_event_sent_by_digest(client, people):
     token = unsubscribe.token_for(people["admin"].pk, unsubscribe.DIGEST)
     client.post(reverse("unsubscribe", args=[token]))
     choices = NotificationSetting.choices_of(people["admin"])
-    assert choices["processed"] == choices["submitted"] == "off"
+    assert choices["processed"] == "off"
+    assert choices["submitted"] == "digest"  # a studio contact's event: not theirs to stop
     assert choices["redelivery"] == choices["accepted"] == choices["comment"] == "immediately"
 
 
@@ -397,3 +398,17 @@ def test_the_header_links_to_the_email_settings(client, people):
     client.force_login(people["reviewer"])
     page = client.get(reverse("request-list")).content.decode()
     assert f'href="{reverse("notification-settings")}"' in page
+
+
+def test_the_studio_admin_lists_each_email_with_its_last_error(client, people, make_request):
+    request = make_request(status="processed")
+    request.act(request.accept, by=people["staff"])
+    Notification.objects.filter(recipient=people["uploader"], event="accepted").update(
+        attempts=2, last_error="421 Service not available"
+    )
+    client.force_login(people["staff"])
+    page = client.get(reverse("admin:deliveries_notification_changelist")).content.decode()
+    assert "partner-uploader" in page and "partner-admin" in page
+    row = Notification.objects.get(recipient=people["uploader"], event="accepted")
+    detail = client.get(reverse("admin:deliveries_notification_change", args=[row.pk]))
+    assert "421 Service not available" in detail.content.decode()

@@ -103,10 +103,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if wanted is None or user is None:
         return render(request, "people/unsubscribe.html", {"invalid": True}, status=404)
     if wanted.event == DIGEST:
+        # The events the person hears of (a partner has no "submitted") now sent by digest.
+        theirs = events_for(user)
         events = [
             e
             for e, frequency in NotificationSetting.choices_of(user).items()
-            if frequency == Frequency.DIGEST
+            if frequency == Frequency.DIGEST and e in theirs
         ]
     else:
         events = [wanted.event]
