@@ -41,10 +41,8 @@ class FileChanges:
         files_removed_through: int
         files: Any
         uploads: Any
-        studio_contact_id: int | None
 
-        @property
-        def studio_contact_named(self) -> str: ...
+        def accepted_refusal(self, about: str) -> str: ...
 
         def take_state_of(self, current: DeliveryRequest) -> None: ...
 
@@ -61,15 +59,7 @@ class FileChanges:
         `may_ask_for_redelivery`: whether the reader may ask for redelivery themselves
         (an Uploader is pointed at who can)."""
         if self.status == Status.ACCEPTED:
-            if self.studio_contact_id:
-                return _(
-                    "This request is Accepted, so its files can't be changed. "
-                    "Contact your studio contact, %(contact)s, to reopen it."
-                ) % {"contact": self.studio_contact_named}
-            return _(
-                "This request is Accepted, so its files can't be changed. "
-                "Contact your studio contact to reopen it."
-            )
+            return self.accepted_refusal("files")
         if self.status == Status.SUBMITTED:
             return _(
                 "This request is Submitted and its files are being processed; "

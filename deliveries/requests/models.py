@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -34,6 +33,7 @@ from ..partners.models import Organization
 from ..partners.roles import Can
 from ..people.models import Comment
 from . import counters, removal
+from .contact import StudioContact
 from .errors import ActionRefused
 from .file_changes import FILE_CHANGES_ALLOWED, FileChanges
 from .history import HistoryEntry
@@ -79,7 +79,7 @@ def _is_system(instance: DeliveryRequest, user: AnyUser | None) -> bool:
     return user is None
 
 
-class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
+class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, StudioContact, models.Model):
     organization = models.ForeignKey(
         Organization,
         on_delete=models.PROTECT,
@@ -100,19 +100,6 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
         help_text=gettext_lazy("BCP 47, e.g. es-419"),
     )
     due_date = models.DateField(gettext_lazy("due date"))
-    studio_contact = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        limit_choices_to={"is_staff": True},
-        verbose_name=gettext_lazy("studio contact"),
-        help_text=gettext_lazy(
-            "Named on the Details Page and emailed about the request. Left empty on a new "
-            "request, the partner's default studio contact is taken."
-        ),
-    )
     status = FSMField(
         gettext_lazy("status"), default=Status.OPEN, choices=Status.choices, protected=True
     )
@@ -159,27 +146,9 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.title} · {self.name}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self._state.adding and self.studio_contact_id is None and self.organization_id:
-            self.studio_contact_id = (
-                Organization.objects.filter(pk=self.organization_id)
-                .values_list("default_studio_contact", flat=True)
-                .first()
-            )
-        super().save(*args, **kwargs)
-
     def get_absolute_url(self) -> str:
         # The admin's "View on site": studio contacts open any Details Page.
         return reverse("request-detail", args=[self.pk])
-
-    @property
-    def studio_contact_named(self) -> str:
-        """The studio contact as a sentence names them ("Ana Ruiz (ana@…)"), '' if none."""
-        contact = self.studio_contact
-        if contact is None:
-            return ""
-        name = contact.get_full_name() or contact.get_username()
-        return f"{name} ({contact.email})" if contact.email else name
 
     # Conditions ---------------------------------------------------------------------
 
@@ -251,15 +220,7 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
             Status.PROCESSED: _(
                 "This request is Processed. Ask for redelivery to deliver it again."
             ),
-            Status.ACCEPTED: (
-                _(
-                    "This request is Accepted. Contact your studio contact, %(contact)s, "
-                    "to reopen it."
-                )
-                % {"contact": self.studio_contact_named}
-                if self.studio_contact_id
-                else _("This request is Accepted. Contact your studio contact to reopen it.")
-            ),
+            Status.ACCEPTED: self.accepted_refusal("submit"),
         }[Status(self.status)]
 
     # Submitted → Processed: the system, once every file is processed.
@@ -360,14 +321,7 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
 
     def why_not_ask_for_redelivery(self) -> str:
         if self.status == Status.ACCEPTED:
-            if self.studio_contact_id:
-                return _(
-                    "This request is Accepted. Contact your studio contact, %(contact)s, to "
-                    "reopen it for redelivery."
-                ) % {"contact": self.studio_contact_named}
-            return _(
-                "This request is Accepted. Contact your studio contact to reopen it for redelivery."
-            )
+            return self.accepted_refusal("redeliver")
         if self.status == Status.SUBMITTED:
             return _(
                 "This request is still processing. You can ask for redelivery once it is Processed."

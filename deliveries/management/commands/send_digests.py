@@ -1,5 +1,5 @@
 """Queue each person's daily digest for the worker: run once a day by cron (README,
-"Email"). The portal has no scheduler of its own: django-tasks has no recurring
+"Running in production"). The portal has no scheduler of its own: django-tasks has no recurring
 tasks, and a cron line is one thing an operator already knows how to watch."""
 
 from typing import Any
