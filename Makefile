@@ -22,7 +22,10 @@ run: setup
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
 	DJANGO_DEBUG=1 $(BIN)/python manage.py resume_processing
 	@echo "Portal: http://$(HOST)/  (Ctrl-C stops the server and the worker)"
-	DJANGO_DEBUG=1 $(BIN)/python manage.py db_worker & worker=$$!; \
+	@if [ -z "$$DJANGO_EMAIL_HOST" ]; then echo "Emails: printed here by the worker (no DJANGO_EMAIL_HOST set, see README)"; \
+	else echo "Emails: sent through $$DJANGO_EMAIL_HOST:$${DJANGO_EMAIL_PORT:-25}"; fi
+	@echo "Daily digests: .venv/bin/python manage.py send_digests (cron runs it in production)"
+	DJANGO_DEBUG=1 PORTAL_SITE_URL=$${PORTAL_SITE_URL:-http://$(HOST)} $(BIN)/python manage.py db_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST)
 

@@ -11,6 +11,7 @@ from .files.models import (
 from .files.waivers import Waiver
 from .partners.models import Membership, Organization, Preference
 from .partners.roles import Role
+from .people.models import Comment, Notification, NotificationSetting
 from .requests.errors import ActionRefused
 from .requests.history import HistoryEntry
 from .requests.models import (
@@ -28,12 +29,15 @@ __all__ = [
     "FILE_CHANGES_ALLOWED",
     "ActionRefused",
     "AssetType",
+    "Comment",
     "DeliveredFile",
     "DeliverySpec",
     "DeliveryRequest",
     "HistoryEntry",
     "ManifestEntry",
     "Membership",
+    "Notification",
+    "NotificationSetting",
     "Organization",
     "Preference",
     "ProcessingStatus",

@@ -14,14 +14,17 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 from django_fsm.signals import post_transition
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
+from .people import notify, sending
 from .processing import runner
 from .requests import cleanup
+from .requests.history import HistoryEntry
 from .requests.models import DeliveryRequest, Status
 from .requests.signals import files_removed
 
@@ -81,3 +84,45 @@ def _process_when_submitted(sender: type, instance: DeliveryRequest, target: str
 @receiver(files_removed)
 def _clean_up_when_removed(sender: type, **_: Any) -> None:
     transaction.on_commit(clean_up_removed_files.enqueue)
+
+
+# Email ------------------------------------------------------------------------------
+
+
+@task()
+def send_notification(notification_id: int) -> str:
+    """Send one email now; a failed send comes back later (deliveries/people/sending.py)."""
+    retry_at = sending.send_notification(notification_id)
+    if retry_at is not None:
+        send_notification.using(run_after=retry_at).enqueue(notification_id=notification_id)
+        return f"retry at {retry_at.isoformat()}"
+    return "done"
+
+
+@task()
+def send_digest(user_id: int, until: str) -> str:
+    """One person's daily digest of what happened up to `until` (an ISO time)."""
+    retry_at = sending.send_digest(user_id, datetime.datetime.fromisoformat(until))
+    if retry_at is not None:
+        send_digest.using(run_after=retry_at).enqueue(user_id=user_id, until=until)
+        return f"retry at {retry_at.isoformat()}"
+    return "done"
+
+
+def enqueue_digests(now: datetime.datetime) -> list[int]:
+    """A digest task for each person with digest items from before `now` (run daily by
+    ``manage.py send_digests``, from cron)."""
+    recipients = sending.digest_recipients(now)
+    for user_id in recipients:
+        send_digest.enqueue(user_id=user_id, until=now.isoformat())
+    return recipients
+
+
+@receiver(post_save, sender=HistoryEntry)
+def _notify(sender: type, instance: HistoryEntry, created: bool, **_: Any) -> None:
+    # Every status change and comment is a history entry: the one place to hear of them.
+    # The rows are written with the change; the emails go once it commits.
+    if not created:
+        return
+    for notification_id in notify.record(instance):
+        transaction.on_commit(partial(send_notification.enqueue, notification_id=notification_id))

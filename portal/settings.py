@@ -273,6 +273,33 @@ TASKS = {
     }
 }
 
+# Email (deliveries/people): SMTP from the environment. Without DJANGO_EMAIL_HOST in
+# development, emails are printed by the worker (make run's terminal) instead of sent.
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST") or "localhost"
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS")
+# A worker never waits minutes on a server that does not answer: the send is retried.
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DJANGO_DEFAULT_FROM_EMAIL", "Delivery Portal <portal@localhost>"
+)
+if DEBUG and not os.environ.get("DJANGO_EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# (In production without a host, Django's SMTP backend tries localhost:25, the machine's
+# own mail server; a failed send is logged and retried by the worker.)
+
+# Emails link to the portal from the worker, which has no web request to read the
+# address from: by default the first allowed host, over HTTPS.
+PORTAL_SITE_URL = os.environ.get("PORTAL_SITE_URL", "")
+if not PORTAL_SITE_URL:
+    PORTAL_SITE_URL = (
+        "http://127.0.0.1:8000"
+        if DEBUG or TESTING or not ALLOWED_HOSTS
+        else f"https://{ALLOWED_HOSTS[0].lstrip('.')}"
+    )
+
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Security. Production defaults are strict; each can be relaxed by environment

@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from deliveries import glossary
 from deliveries.partners import views as partner_views
 from deliveries.partners.signin import SlowingLoginView
+from deliveries.people import views as people_views
 from deliveries.requests import actions, listing, views
 
 urlpatterns = [
@@ -28,6 +29,8 @@ urlpatterns = [
     ),
     path("i18n/setlang/", partner_views.set_language, name="set_language"),
     path("help/codes/", glossary.finding_codes, name="finding-codes"),
+    path("settings/email/", people_views.notification_settings, name="notification-settings"),
+    path("unsubscribe/<str:token>/", people_views.unsubscribe, name="unsubscribe"),
     path("uploads/", include("deliveries.uploads.urls")),
     path("requests/", listing.request_list, name="request-list"),
     path("requests/<int:pk>/", views.request_detail, name="request-detail"),
@@ -39,6 +42,7 @@ urlpatterns = [
         name="delivery-complete",
     ),
     path("requests/<int:pk>/redelivery/", actions.ask_for_redelivery, name="request-redelivery"),
+    path("requests/<int:pk>/comments/", people_views.post_comment, name="request-comment"),
     path("requests/<int:pk>/files/deliver/", actions.deliver_files, name="files-deliver"),
     path("requests/<int:pk>/files/remove/", actions.remove_files, name="files-remove"),
     path("requests/<int:pk>/files/<int:file_pk>/rename/", actions.rename_file, name="file-rename"),

@@ -138,8 +138,8 @@ def test_the_page_query_count_does_not_grow_with_files(
     client.force_login(admin_user)
     client.get(detail_url(request))  # warm the session
     # session, user, the request with the viewer's role, cleanup backlog, one page of
-    # files, history
-    with django_assert_num_queries(6):
+    # files, history, comments
+    with django_assert_num_queries(7):
         response = client.get(detail_url(request))
     assert response.status_code == 200
 

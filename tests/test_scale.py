@@ -67,8 +67,8 @@ def test_the_page_runs_the_same_queries_at_10_and_300_files(
     expected = page_queries(client, small)
     assert page_queries(client, large) == expected
     # session, user, the request with the viewer's role, cleanup backlog, one page of
-    # files, history
-    with django_assert_num_queries(6):
+    # files, history, comments
+    with django_assert_num_queries(7):
         client.get(detail_url(large))
 
 

@@ -30,6 +30,11 @@ MATRIX = {
     "tus-create": ("post", "open", [403, 404, 403, 201, 201, 403]),
     "tus-upload": ("head", "open", [403, 404, 404, 404, 200, 404]),
     "request-redelivery": ("post", "processed", [LOGIN, 404, 403, 403, 302, 302]),
+    # Everyone who sees a request may talk on it, Reviewers included.
+    "request-comment": ("post", "open", [LOGIN, 404, 302, 302, 302, 302]),
+    "notification-settings": ("get", None, [LOGIN, 200, 200, 200, 200, 200]),
+    # The token is the credential, not a session: a forged one is refused to all alike.
+    "unsubscribe": ("get", None, [404, 404, 404, 404, 404, 404]),
     "files-deliver": ("post", "open", [LOGIN, 404, 403, 302, 302, 403]),
     "files-remove": ("post", "open", [LOGIN, 404, 403, 403, 302, 403]),
     "file-rename": ("post", "open", [LOGIN, 404, 403, 302, 302, 403]),
@@ -76,6 +81,8 @@ def users(admin_user, uploader, reviewer, outsider, staff):
 
 def args_and_data(name: str, request: DeliveryRequest | None) -> tuple[list, dict]:
     if request is None:
+        if name == "unsubscribe":
+            return ["forged-token"], {}
         data = {"language": "en", "next": "/requests/"} if name == "set_language" else {}
         return [], data
     if name == "tus-create":
@@ -88,6 +95,7 @@ def args_and_data(name: str, request: DeliveryRequest | None) -> tuple[list, dic
     data = {
         "request-redelivery": {"reasons": ["1"]},
         "files-remove": {"file": [first.pk]},
+        "request-comment": {"body": "Looks good."},
     }.get(name, {})
     return [request.pk], data
 

@@ -111,7 +111,7 @@ def test_the_details_page_with_findings_costs_no_query_per_row(
     # reasons for its dialog, one query more, with or without findings.
     client.force_login(reviewer)
     client.get(reverse("request-detail", args=[request.pk]))  # the session settles
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):  # and the comments
         response = client.get(reverse("request-detail", args=[request.pk]))
     assert "3 files have blockers" in text(response.content.decode())
 

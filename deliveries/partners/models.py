@@ -10,6 +10,16 @@ from .roles import Role
 
 class Organization(models.Model):
     name = models.CharField(gettext_lazy("name"), max_length=200, unique=True)
+    default_studio_contact = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"is_staff": True},
+        verbose_name=gettext_lazy("default studio contact"),
+        help_text=gettext_lazy("Named on each new request of this partner."),
+    )
 
     class Meta:
         app_label = "deliveries"

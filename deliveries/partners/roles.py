@@ -27,13 +27,15 @@ class Can(enum.Enum):
     REDELIVER = "redeliver"  # ask for redelivery of a Processed request
     ACCEPT = "accept"  # accept a Processed request
     REOPEN = "reopen"  # ask for redelivery of an Accepted request
+    COMMENT = "comment"  # post in the request's comment thread
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Can]] = {
-    Role.ADMIN: frozenset({Can.VIEW, Can.DELIVER, Can.REMOVE, Can.REDELIVER}),
-    Role.UPLOADER: frozenset({Can.VIEW, Can.DELIVER}),
-    Role.REVIEWER: frozenset({Can.VIEW}),
+    Role.ADMIN: frozenset({Can.VIEW, Can.COMMENT, Can.DELIVER, Can.REMOVE, Can.REDELIVER}),
+    Role.UPLOADER: frozenset({Can.VIEW, Can.COMMENT, Can.DELIVER}),
+    # Read-only for the delivery, not for the conversation: they read, and they talk.
+    Role.REVIEWER: frozenset({Can.VIEW, Can.COMMENT}),
 }
 # Studio contacts open any Details Page, ask for redelivery, and alone accept a
 # request or reopen an Accepted one; delivering and fixing files is the partner's work.
-STAFF_CAPABILITIES = frozenset({Can.VIEW, Can.REDELIVER, Can.ACCEPT, Can.REOPEN})
+STAFF_CAPABILITIES = frozenset({Can.VIEW, Can.COMMENT, Can.REDELIVER, Can.ACCEPT, Can.REOPEN})

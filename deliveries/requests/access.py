@@ -44,7 +44,9 @@ def get_request_for_user(
     poll); its title, partner, manifest and spec are then read when asked for."""
     requests = DeliveryRequest.objects.all()
     if with_related:
-        requests = requests.select_related("title", "organization", "checksum_manifest", "spec")
+        requests = requests.select_related(
+            "title", "organization", "checksum_manifest", "spec", "studio_contact"
+        )
     if user.is_authenticated:
         # The viewer's role, read with the request: who may do what on its page.
         requests = requests.annotate(viewer_role=role_subquery(user, OuterRef("organization_id")))

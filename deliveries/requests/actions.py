@@ -160,8 +160,8 @@ def ask_for_redelivery(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     delivery_request = get_request_for_user(request.user, pk, needs=Can.REDELIVER)
     form = RedeliveryForm(request.POST)
     if not form.is_valid():
-        reasons_errors = " ".join(str(error) for error in form.errors.get("reasons", []))
-        messages.error(request, reasons_errors or _("Check the form."))
+        errors = [str(e) for field in ("reasons", "note") for e in form.errors.get(field, [])]
+        messages.error(request, " ".join(errors) or _("Check the form."))
         if request.htmx:
             return _respond(request, delivery_request, status=400, open_dialog="redelivery")
         url = reverse("request-detail", args=[pk]) + "?dialog=redelivery"
@@ -173,6 +173,7 @@ def ask_for_redelivery(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             seen_status=_seen_status(request),
             reasons=form.cleaned_data["reasons"],
             clear_files=form.cleaned_data["clear_files"],
+            note=form.cleaned_data["note"],
         )
     except ActionRefused as refusal:
         return _refused(request, delivery_request, refusal)

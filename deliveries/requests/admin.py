@@ -120,11 +120,12 @@ class DeliveryRequestAdmin(FindingsAdminMixin, FSMAdminMixin, admin.ModelAdmin):
         "language",
         "due_date",
         "status",
+        "studio_contact",
         "auto_submit",
     ]
-    list_filter = ["status", "organization", "asset_type", "due_date"]
+    list_filter = ["status", "organization", "asset_type", "studio_contact", "due_date"]
     search_fields = ["name", "title__name", "organization__name"]
-    list_select_related = ["title", "organization", "spec"]
+    list_select_related = ["title", "organization", "spec", "studio_contact"]
     autocomplete_fields = ["title", "organization"]
     readonly_fields = [
         "delivered_files",

@@ -42,6 +42,8 @@ class FileChanges:
         files: Any
         uploads: Any
 
+        def accepted_refusal(self, about: str) -> str: ...
+
         def take_state_of(self, current: DeliveryRequest) -> None: ...
 
     @property
@@ -57,10 +59,7 @@ class FileChanges:
         `may_ask_for_redelivery`: whether the reader may ask for redelivery themselves
         (an Uploader is pointed at who can)."""
         if self.status == Status.ACCEPTED:
-            return _(
-                "This request is Accepted, so its files can't be changed. "
-                "Contact your studio contact to reopen it."
-            )
+            return self.accepted_refusal("files")
         if self.status == Status.SUBMITTED:
             return _(
                 "This request is Submitted and its files are being processed; "

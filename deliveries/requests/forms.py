@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ..people.models import COMMENT_MAX_LENGTH
 from .models import DeliveryRequest, RedeliveryReason
 from .specs import clean_overrides
 
@@ -18,13 +19,22 @@ class RedeliveryForm(forms.Form):
     clear_files = forms.BooleanField(
         required=False, label=_("Clear existing files from this request")
     )
+    # Optional; it becomes the first comment of the thread, beside the reasons.
+    note = forms.CharField(
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Note (optional)"),
+    )
 
 
 class AdminRedeliveryForm(RedeliveryForm):
-    """The admin's transition form: the same choices, plus a note for the partner."""
+    """The admin's transition form: the same choices and note, the note worded for the
+    studio's side."""
 
     note = forms.CharField(
         required=False,
+        max_length=COMMENT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         label=_("Note to the partner"),
     )
@@ -71,6 +81,7 @@ class DeliveryRequestAdminForm(forms.ModelForm):
             "asset_type",
             "language",
             "due_date",
+            "studio_contact",
             "auto_submit",
             "spec",
             "spec_overrides",

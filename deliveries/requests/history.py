@@ -21,6 +21,7 @@ class HistoryEntry(models.Model):
         REMOVED = "removed", gettext_lazy("Files removed")
         EDITED = "edited", gettext_lazy("Request edited")
         WAIVED = "waived", gettext_lazy("Finding waived")
+        COMMENTED = "commented", gettext_lazy("Comment")
 
     request = models.ForeignKey(
         "deliveries.DeliveryRequest", on_delete=models.CASCADE, related_name="history"

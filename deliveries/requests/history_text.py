@@ -58,6 +58,12 @@ def describe(entry: HistoryEntry, reason_names: Callable[[], dict[str, str]]) ->
             name=details.get("file", entry.after),
             reason=details.get("reason", ""),
         )
+    if entry.action == HistoryEntry.Action.COMMENTED:
+        if details.get("redelivery_id"):
+            return format_html(
+                _("Noted with the redelivery: “{text}”"), text=details.get("excerpt", "")
+            )
+        return format_html(_("Commented: “{text}”"), text=details.get("excerpt", ""))
     if entry.action == HistoryEntry.Action.DELIVERED:
         if details.get("replaced"):
             return format_html(_("Replaced “{name}” with a new delivery."), name=entry.after)

@@ -31,7 +31,9 @@ from ..numbers import grouped
 from ..partners.access import capabilities
 from ..partners.models import Organization
 from ..partners.roles import Can
+from ..people.models import Comment
 from . import counters, removal
+from .contact import StudioContact
 from .errors import ActionRefused
 from .file_changes import FILE_CHANGES_ALLOWED, FileChanges
 from .history import HistoryEntry
@@ -77,7 +79,7 @@ def _is_system(instance: DeliveryRequest, user: AnyUser | None) -> bool:
     return user is None
 
 
-class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
+class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, StudioContact, models.Model):
     organization = models.ForeignKey(
         Organization,
         on_delete=models.PROTECT,
@@ -218,9 +220,7 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
             Status.PROCESSED: _(
                 "This request is Processed. Ask for redelivery to deliver it again."
             ),
-            Status.ACCEPTED: _(
-                "This request is Accepted. Contact your studio contact to reopen it."
-            ),
+            Status.ACCEPTED: self.accepted_refusal("submit"),
         }[Status(self.status)]
 
     # Submitted → Processed: the system, once every file is processed.
@@ -321,9 +321,7 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
 
     def why_not_ask_for_redelivery(self) -> str:
         if self.status == Status.ACCEPTED:
-            return _(
-                "This request is Accepted. Contact your studio contact to reopen it for redelivery."
-            )
+            return self.accepted_refusal("redeliver")
         if self.status == Status.SUBMITTED:
             return _(
                 "This request is still processing. You can ask for redelivery once it is Processed."
@@ -394,6 +392,9 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, models.Model):
             note=note,
         )
         record.reasons.set(reasons)
+        if note.strip():
+            # The note is the first word of a conversation: it opens the thread.
+            Comment.post(self, by, note, redelivery=record)
         return {
             "reasons": [r.code for r in reasons],
             "cleared_files": clear_files,

@@ -27,6 +27,7 @@ from ..files.models import ProcessingStatus, Severity
 from ..files.storage import left_to_delete
 from ..partners.access import capabilities
 from ..partners.roles import Can
+from ..people.models import Comment
 from ..processing.codes import reasons_for
 from ..processing.runner import live_leases, place_in_queue
 from ..uploads.early import FIRST_LOOK
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 PAGE_SIZE = 100
 DETAIL_TEMPLATE = "deliveries/request_detail.html"
 HISTORY_SHOWN = 30
+# The newest comments, oldest first; every one is also in the History.
+COMMENTS_SHOWN = 200
 FILE_ROW_FIELDS = (
     "request_id",  # the related manager sets each row's request: not deferred
     "name",
@@ -176,6 +179,11 @@ def blocker_reasons(delivery_request: DeliveryRequest) -> set[str]:
     return reasons_for([*found, *delivery_request.delivery_findings])
 
 
+def comments_of(delivery_request: DeliveryRequest) -> list[Comment]:
+    newest = delivery_request.comments.select_related("author").order_by("-created_at", "-id")
+    return list(reversed(newest[:COMMENTS_SHOWN]))
+
+
 def detail_context(
     request: HtmxHttpRequest, delivery_request: DeliveryRequest, **extra: Any
 ) -> dict[str, Any]:
@@ -221,6 +229,9 @@ def detail_context(
         "expected": expected_parts(spec) if (spec := delivery_request.effective_spec) else [],
         "cleanup_left": cleanup_to_show(delivery_request),
         **_history_page(delivery_request, request),
+        "comments": comments_of(delivery_request),
+        "comment_form": None,
+        "can_comment": Can.COMMENT in caps,
         "reasons": (RedeliveryReason.objects.filter(active=True) if can_redeliver_role else []),
         "name_pattern": naming.ALLOWED_NAME_PATTERN,
         "early_look": FIRST_LOOK,

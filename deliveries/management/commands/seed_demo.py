@@ -23,6 +23,7 @@ from deliveries.models import (
     Role,
     Title,
 )
+from deliveries.people.models import Comment
 from deliveries.processing import runner
 
 DEFAULT_PASSWORD = "demo-delivery-2026"
@@ -61,12 +62,17 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<18} {role.label} at {org}")
         self.stdout.write(f"  {STAFF_USER:<18} studio contact (also /admin/)")
         self.stdout.write(f"Password for all: {password}")
+        self.stdout.write(
+            f"Each user has an email address (<username>@<partner>.example; {STAFF_USER}: "
+            "sam.okafor@studio.example)."
+        )
 
     def _users(self, password: str) -> dict[str, User]:
         users: dict[str, User] = {}
         for username, org_name, role in PARTNER_USERS:
             org, _ = Organization.objects.get_or_create(name=org_name)
             user, _ = get_user_model().objects.get_or_create(username=username)
+            user.email = f"{username}@{org_name.lower().replace(' ', '-')}.example"
             user.set_password(password)
             user.save()
             Membership.objects.update_or_create(
@@ -75,8 +81,14 @@ class Command(BaseCommand):
             users[username] = user
         staff, _ = get_user_model().objects.get_or_create(username=STAFF_USER)
         staff.is_staff = True
+        staff.first_name, staff.last_name = "Sam", "Okafor"
+        staff.email = "sam.okafor@studio.example"
         staff.set_password(password)
         staff.save()
+        # Every request names its studio contact: new ones take their partner's default.
+        Organization.objects.filter(name__in=[org for _, org, _ in PARTNER_USERS]).update(
+            default_studio_contact=staff
+        )
         group, _ = Group.objects.get_or_create(name="Studio contacts")
         group.permissions.set(
             Permission.objects.filter(content_type__app_label__in=["deliveries", "auth"]).exclude(
@@ -252,6 +264,7 @@ class Command(BaseCommand):
             for file_name, data in files.items():
                 request.add_file(file_name, ContentFile(data), by=actor)
             self._advance(request, final, actor, staff)
+        DeliveryRequest.objects.filter(studio_contact__isnull=True).update(studio_contact=staff)
         return created
 
     def _advance(self, request: DeliveryRequest, final: str, actor: User, staff: User) -> None:
@@ -270,7 +283,19 @@ class Command(BaseCommand):
             reasons = RedeliveryReason.objects.filter(
                 code__in=["audio-dialogue-out-of-sync", "incorrect-channel-mapping"]
             )
-            request.act(request.ask_for_redelivery, by=staff, reasons=reasons, clear_files=False)
+            request.act(
+                request.ask_for_redelivery,
+                by=staff,
+                reasons=reasons,
+                clear_files=False,
+                note="Dialogue drifts about two frames late from 00:12:10 on reel 2, and the "
+                "centre channel is on the left. Notes: https://example.com/qc/reel-2",
+            )
+            Comment.post(
+                request,
+                actor,
+                "Thanks, Sam. We are re-conforming reel 2 and will redeliver by Friday.",
+            )
 
 
 def _image_sequence(frames: int = 24) -> dict[str, bytes]:
