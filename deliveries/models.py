@@ -11,6 +11,7 @@ from .files.models import (
 from .files.waivers import Waiver
 from .partners.models import Membership, Organization, Preference
 from .partners.roles import Role
+from .previews.models import Preview, PreviewPart, SequencePreview
 from .requests.errors import ActionRefused
 from .requests.history import HistoryEntry
 from .requests.models import (
@@ -36,10 +37,13 @@ __all__ = [
     "Membership",
     "Organization",
     "Preference",
+    "Preview",
+    "PreviewPart",
     "ProcessingStatus",
     "Redelivery",
     "RedeliveryReason",
     "Role",
+    "SequencePreview",
     "Severity",
     "Status",
     "StorageDeletion",
