@@ -2,7 +2,7 @@
 
 Run by the ``make_previews`` task (``tasks.py``), which the processing runner enqueues
 once a run has stored results: the request reaches Processed without waiting for any
-proxy. Files are taken by keyset, those without a preview yet, so a second run (or a
+proxy. (The demo enqueues it for its Open requests too: it previews any stored file.) Files are taken by keyset, those without a preview yet, so a second run (or a
 run after a worker died) makes only what is missing. A file that can't be previewed
 (broken, too large) gets a preview of kind "none" and is not tried again.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 
-from ..files.models import UNPROCESSED, DeliveredFile
+from ..files.models import DeliveredFile
 from ..processing import sequence_checks
 from ..processing.inspection import kind_of
 from ..requests.models import DeliveryRequest
@@ -52,7 +52,6 @@ def _waiting(request_id: int) -> Iterator[DeliveredFile]:
     while True:
         batch = list(
             DeliveredFile.objects.filter(request_id=request_id, pk__gt=last, preview__isnull=True)
-            .exclude(processing_status__in=UNPROCESSED)
             .only("pk", "request_id", "name", "content")
             .order_by("pk")[:BATCH]
         )
@@ -73,7 +72,9 @@ def make_for_request(request_id: int) -> dict[str, Any]:
         except Exception:
             # A file FFmpeg or Pillow chokes on has no preview; processing has already
             # said what is wrong with it.
-            logger.warning("no preview for file %s (%s)", delivered.pk, delivered.name, exc_info=True)
+            logger.warning(
+                "no preview for file %s (%s)", delivered.pk, delivered.name, exc_info=True
+            )
             preview = Made(kind="none", info={"failed": True})
         made += record(delivered, preview)
     if request.asset_type == AssetType.IMAGE_SEQUENCE and made:
@@ -106,11 +107,11 @@ def summarize_sequence(request: DeliveryRequest) -> None:
                 "last": frames[-1][0],
                 "count": count,
                 "key_frames": [
-                    {"number": n, "file": pk} for n, pk in (frames[0], frames[count // 2], frames[-1])
+                    {"number": n, "file": pk}
+                    for n, pk in (frames[0], frames[count // 2], frames[-1])
                 ],
                 "strip": [{"number": n, "file": pk} for n, pk in strip],
                 "gaps": sequence_checks.gaps(numbers)[:200],
             }
         },
     )
-

@@ -253,6 +253,7 @@ def make(source: Any) -> Made:
         info: dict[str, Any] = {"duration": round(duration, 3), "fps": round(rate, 3)}
         if video is not None:
             info["start"] = proxy.start_seconds
+            info["width"], info["height"] = proxy.size
             parts.update(pictures.parts())
             info["strip"] = pictures.strip_times(rate, proxy.start_seconds)
             return Made(kind="video", parts=parts, thumbnail="thumb.jpg", info=info)
