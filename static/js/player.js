@@ -109,8 +109,11 @@
       default:
         return;
     }
+    // Ours alone: Chromium's own controls also answer Space and the arrows on a
+    // focused <video>, which would toggle twice or skip seconds.
+    event.stopPropagation();
     showTime(player.figure, video);
-  });
+  }, true);
 
   document.addEventListener("DOMContentLoaded", function () { setUp(document); });
   document.addEventListener("htmx:load", function (event) { setUp(event.target); });
