@@ -5,8 +5,8 @@ from django.views.generic import RedirectView
 
 from deliveries import glossary
 from deliveries.partners import views as partner_views
-from deliveries.previews import views as preview_views
 from deliveries.partners.signin import SlowingLoginView
+from deliveries.previews import views as preview_views
 from deliveries.requests import actions, listing, views
 
 urlpatterns = [

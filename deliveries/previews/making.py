@@ -1,9 +1,10 @@
-"""Making the previews of a request's processed files, after their results are stored.
+"""Making the previews of a request's files, after their results are stored.
 
 Run by the ``make_previews`` task (``tasks.py``), which the processing runner enqueues
 once a run has stored results: the request reaches Processed without waiting for any
-proxy. (The demo enqueues it for its Open requests too: it previews any stored file.) Files are taken by keyset, those without a preview yet, so a second run (or a
-run after a worker died) makes only what is missing. A file that can't be previewed
+proxy. (The demo enqueues it for its Open requests too: it previews any stored file.)
+Files are taken by keyset, those without a preview yet, so a second run (or a run
+after a worker died) makes only what is missing. A file that can't be previewed
 (broken, too large) gets a preview of kind "none" and is not tried again.
 """
 

@@ -12,6 +12,7 @@ from typing import IO
 
 from django.core.files.storage import Storage
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 CHUNK = 256 * 1024
 _SINGLE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
@@ -29,9 +30,12 @@ def _bytes(handle: IO[bytes], length: int) -> Iterator[bytes]:
         handle.close()
 
 
-def wanted_range(header: str, size: int) -> tuple[int, int] | None | bool:
+BEYOND_THE_END = (-1, -1)
+
+
+def wanted_range(header: str, size: int) -> tuple[int, int] | None:
     """(first, last) byte for a satisfiable single range, None for the whole file,
-    False for a range beyond the end (416)."""
+    BEYOND_THE_END for a range that starts past the end (416)."""
     match = _SINGLE_RANGE.fullmatch(header.strip())
     if not match or not (match[1] or match[2]):
         return None
@@ -41,17 +45,17 @@ def wanted_range(header: str, size: int) -> tuple[int, int] | None | bool:
     else:  # bytes=-500: the last 500 bytes
         first, last = max(0, size - int(match[2])), size - 1
     if first >= size or first > last:
-        return False
+        return BEYOND_THE_END
     return first, last
 
 
 def ranged_response(
     request: HttpRequest, storage: Storage, path: str, content_type: str
-) -> HttpResponse:
+) -> HttpResponseBase:
     size = storage.size(path)
     wanted = wanted_range(request.headers.get("Range", ""), size)
-    response: HttpResponse
-    if wanted is False:
+    response: HttpResponseBase
+    if wanted == BEYOND_THE_END:
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
     elif wanted is None:

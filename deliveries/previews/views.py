@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
 
@@ -20,7 +21,7 @@ KEPT_SECONDS = 24 * 3600
 
 @login_required
 @require_safe
-def preview_part(request: HttpRequest, pk: int, file_pk: int, name: str) -> HttpResponse:
+def preview_part(request: HttpRequest, pk: int, file_pk: int, name: str) -> HttpResponseBase:
     delivery_request = get_request_for_user(request.user, pk, with_related=False)
     delivered = get_file_in_request(delivery_request, file_pk)
     part = PreviewPart.objects.filter(file_id=delivered.pk, name=name).first()

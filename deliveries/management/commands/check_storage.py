@@ -3,8 +3,8 @@
     manage.py check_storage [--delete] [--min-age-minutes 60]
 
 A stored file under ``deliveries/`` is *known* when a file row points at it (a removed
-file's row stays until the worker purges it) or a preview part does, and *queued* when it waits in the
-cleanup queue for the worker. Anything else is an *orphan*; --delete deletes the
+file's row stays until the worker purges it) or a preview part does, and *queued* when
+it waits in the cleanup queue for the worker. Anything else is an *orphan*; --delete deletes the
 orphans. Files younger than --min-age-minutes are left alone: a delivery stores its
 bytes a moment before its row commits.
 """
