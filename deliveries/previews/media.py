@@ -56,7 +56,8 @@ SCALE = {
 
 def jpeg(image: Image.Image, quality: int = 78) -> bytes:
     out = io.BytesIO()
-    image.convert("RGB").save(out, "JPEG", quality=quality, optimize=True)
+    rgb = image if image.mode in ("RGB", "L") else image.convert("RGB")
+    rgb.save(out, "JPEG", quality=quality, optimize=True)
     return out.getvalue()
 
 
@@ -67,9 +68,15 @@ def png(image: Image.Image) -> bytes:
 
 
 def thumbnail(image: Image.Image, size: tuple[int, int]) -> Image.Image:
-    copy = image.copy()
-    copy.thumbnail(size)
-    return copy
+    """A new image that fits in `size`, aspect kept. Reduced by a whole factor first,
+    then bilinear: a fraction of Pillow's default thumbnail on a 1080p frame, and no
+    visible difference at 640 px."""
+    width, height = image.size
+    scale = min(size[0] / width, size[1] / height, 1.0)
+    target = (max(1, round(width * scale)), max(1, round(height * scale)))
+    factor = int(1 / scale / 1.5) if scale < 1 else 1
+    reduced = image.reduce(factor) if factor > 1 else image
+    return reduced.resize(target, Image.Resampling.BILINEAR)
 
 
 def _even(value: float) -> int:
@@ -99,7 +106,7 @@ class _Proxy:
             self.video_out.width, self.video_out.height = self.size
             self.video_out.pix_fmt = "yuv420p"
             self.video_out.codec_context.time_base = video.time_base
-            self.video_out.codec_context.options = {"preset": "veryfast", "crf": "30"}
+            self.video_out.codec_context.options = {"preset": "superfast", "crf": "30"}
             # The proxy starts at 0: a finding's time (from the file's own clock) is
             # moved by the file's start when the player seeks to it.
             self.start = video.start_time or 0
@@ -108,10 +115,18 @@ class _Proxy:
             self.audio_out = self.output.add_stream("aac", rate=48000)
             self.audio_out.layout = "stereo"
             self.audio_out.codec_context.bit_rate = 96_000
+            # FFmpeg's default "twoloop" coder costs several times the whole decode.
+            self.audio_out.codec_context.options = {"aac_coder": "fast"}
             self.resampler = av.AudioResampler(format="fltp", layout="stereo", rate=48000)
 
     def video(self, frame: Any) -> None:
-        scaled = frame.reformat(width=self.size[0], height=self.size[1], format="yuv420p")
+        # A proxy to look at, not to master from: the cheapest scaler is fine at 640 px.
+        scaled = frame.reformat(
+            width=self.size[0],
+            height=self.size[1],
+            format="yuv420p",
+            interpolation="FAST_BILINEAR",
+        )
         if frame.pts is None:
             return
         scaled.pts, scaled.time_base = frame.pts - self.start, frame.time_base

@@ -41,11 +41,13 @@ def make(source: Any) -> Made:
         else:
             image = image.convert("RGB")
     width, height = image.size
+    # The row's thumbnail from the panel's copy: one resize of the full frame, not two.
+    panel = thumbnail(image, (PROXY_WIDTH, PROXY_WIDTH))
     return Made(
         kind="image",
         parts={
-            "image.jpg": jpeg(thumbnail(image, (PROXY_WIDTH, PROXY_WIDTH))),
-            "thumb.jpg": jpeg(thumbnail(image, THUMB_SIZE), quality=70),
+            "image.jpg": jpeg(panel),
+            "thumb.jpg": jpeg(thumbnail(panel, THUMB_SIZE), quality=70),
         },
         thumbnail="thumb.jpg",
         info={"width": width, "height": height},
