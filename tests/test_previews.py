@@ -270,3 +270,18 @@ def test_a_preview_finished_after_its_file_was_removed_is_deleted_again(video_re
     assert storage.record(reel, made) is False
     assert not Preview.objects.exists()
     assert "No orphaned stored files." in _no_orphans()
+
+
+def test_resume_processing_enqueues_missing_previews_once(deliver):
+    request = deliver(AssetType.AUDIO, {"mix.wav": samples.wav_audio()})
+    process_request.call(request.pk)
+    DBTaskResult.objects.all().delete()  # as if the worker holding the task had died
+    call_command("resume_processing", stdout=io.StringIO())
+    call_command("resume_processing", stdout=io.StringIO())
+    tasks = DBTaskResult.objects.filter(task_path="deliveries.previews.tasks.make_previews")
+    assert tasks.count() == 1
+    make_previews.call(request.pk)
+    DBTaskResult.objects.all().delete()
+    out = io.StringIO()
+    call_command("resume_processing", stdout=out)
+    assert "Resumed the previews of 0 request(s)." in out.getvalue()
