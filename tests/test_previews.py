@@ -285,3 +285,20 @@ def test_resume_processing_enqueues_missing_previews_once(deliver):
     out = io.StringIO()
     call_command("resume_processing", stdout=out)
     assert "Resumed the previews of 0 request(s)." in out.getvalue()
+
+
+def test_removing_every_file_takes_their_previews_with_them(client, admin_user, deliver):
+    frames = {f"seq_{n:07d}.png": samples.png_image(64, 36) for n in range(6)}
+    request = deliver(AssetType.IMAGE_SEQUENCE, frames)
+    processed_with_previews(request)
+    assert PreviewPart.objects.count() == 12 and SequencePreview.objects.exists()
+    request.refresh_from_db()
+    request.act(request.ask_for_redelivery, by=None, reasons=RedeliveryReason.objects.all()[:1])
+    client.force_login(admin_user)
+    response = client.post(reverse("files-remove", args=[request.pk]), {"all": "1"})
+    assert response.status_code == 302
+    cleanup.run_cleanup(come_back_later=lambda: None)
+    assert not PreviewPart.objects.exists() and not Preview.objects.exists()
+    assert not SequencePreview.objects.exists()
+    report = _no_orphans()
+    assert "0 stored files" in report and "No orphaned stored files." in report

@@ -4,6 +4,7 @@ still work; axe finds nothing serious on the panel with the player."""
 
 from __future__ import annotations
 
+import io
 import time
 
 import pytest
@@ -12,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from deliveries.management import samples
 from deliveries.models import AssetType
+from deliveries.previews import pictures, storage
 from deliveries.previews.tasks import make_previews
 from deliveries.tasks import process_request
 
@@ -128,3 +130,27 @@ def test_the_side_panel_with_the_player_has_no_serious_accessibility_violation(
     open_player(page, previewed)
     problems = _violations(Axe(), page, "side panel with the player")
     assert not problems, "\n".join(problems)
+
+
+def test_of_a_hundred_rows_only_those_on_screen_load_their_thumbnails(
+    browser_context, admin_user, make_request
+):
+    request = make_request(status="open", files=100)
+    tiny = samples.png_image(64, 36)
+    for delivered in request.files.all():
+        storage.record(delivered, pictures.make(io.BytesIO(tiny)))
+    page = browser_context.new_page()
+    loaded: list[str] = []
+    page.on("request", lambda r: "/preview/thumb.jpg" in r.url and loaded.append(r.url))
+    sign_in(page, admin_user.username)
+    open_details(page, request)
+    expect(page.locator("td.thumb img")).to_have_count(100)
+    page.wait_for_load_state("networkidle")
+    on_screen = len(loaded)
+    assert 0 < on_screen < 50, on_screen
+    page.locator("td.thumb img").last.scroll_into_view_if_needed()
+    expect(page.locator("td.thumb img").last).to_be_in_viewport()
+    deadline = time.monotonic() + 10
+    while len(loaded) <= on_screen and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert len(loaded) > on_screen
