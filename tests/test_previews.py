@@ -122,6 +122,22 @@ def test_a_sequence_gets_first_middle_and_last_frames_and_its_gaps(deliver):
     assert info["gaps"] == [[10, 13]]
 
 
+def test_the_side_panel_of_a_frame_shows_the_sequence_and_its_gap(client, reviewer, deliver):
+    frames = {f"seq_{n:07d}.png": samples.png_image(64, 36) for n in [*range(0, 10), 14, 15]}
+    request = deliver(AssetType.IMAGE_SEQUENCE, frames)
+    files = processed_with_previews(request)
+    frame = files["seq_0000003.png"]
+    client.force_login(reviewer)
+    url = reverse("request-detail", args=[request.pk])
+    page = client.get(url, {"file": frame.pk}).content.decode()
+    assert f'src="{part_url(frame, "image.jpg")}"' in page
+    assert "The sequence: 12 frames, 0–15" in page
+    assert 'data-gap="10-13"' in page and "Missing frames: 10–13" in page
+    assert 'aria-label="1 gap in the frame numbers"' in page
+    first = files["seq_0000000.png"]
+    assert f'src="{part_url(first, "image.jpg")}"' in page
+
+
 def test_a_file_that_cannot_be_previewed_is_not_tried_again(deliver):
     request = deliver(AssetType.PRIMARY_VIDEO, {"bad.mp4": samples.corrupt_video()})
     bad = processed_with_previews(request)["bad.mp4"]
