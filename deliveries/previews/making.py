@@ -77,7 +77,10 @@ def make_for_request(request_id: int) -> dict[str, Any]:
                 "no preview for file %s (%s)", delivered.pk, delivered.name, exc_info=True
             )
             preview = Made(kind="none", info={"failed": True})
-        made += record(delivered, preview)
+        try:
+            made += record(delivered, preview)
+        finally:
+            preview.discard()
     if request.asset_type == AssetType.IMAGE_SEQUENCE and made:
         summarize_sequence(request)
     return {"request": request_id, "made": made}

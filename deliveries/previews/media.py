@@ -14,6 +14,7 @@ import math
 import os
 import tempfile
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import av
@@ -137,7 +138,10 @@ class _Proxy:
         for resampled in self.resampler.resample(frame):
             self.output.mux(self.audio_out.encode(resampled))
 
-    def close(self) -> bytes:
+    def close(self) -> Path:
+        """The written proxy's path, in a scratch folder the caller removes (a
+        two-hour proxy is hundreds of MB: copied to storage as a file, never read
+        into memory)."""
         if self.video_out is not None:
             self.output.mux(self.video_out.encode(None))
         if self.audio_out is not None:
@@ -145,10 +149,7 @@ class _Proxy:
                 self.output.mux(self.audio_out.encode(resampled))
             self.output.mux(self.audio_out.encode(None))
         self.output.close()
-        with open(self.path, "rb") as written:
-            data = written.read()
-        self.folder.cleanup()
-        return data
+        return Path(self.path)
 
 
 class _Waveform:
@@ -263,7 +264,7 @@ def make(source: Any) -> Made:
                     if wave is not None:
                         wave.add(frame)
                     proxy.audio(frame)
-        parts = {"proxy.mp4": proxy.close()}
+        parts: dict[str, bytes | Path] = {"proxy.mp4": proxy.close()}
         rate = float(video.average_rate or video.base_rate or 25) if video is not None else 0.0
         info: dict[str, Any] = {"duration": round(duration, 3), "fps": round(rate, 3)}
         if video is not None:
@@ -271,13 +272,19 @@ def make(source: Any) -> Made:
             info["width"], info["height"] = proxy.size
             parts.update(pictures.parts())
             info["strip"] = pictures.strip_times(rate, proxy.start_seconds)
-            return Made(kind="video", parts=parts, thumbnail="thumb.jpg", info=info)
+            return Made(
+                kind="video", parts=parts, thumbnail="thumb.jpg", info=info, scratch=proxy.folder
+            )
         assert wave is not None
         wave_parts, wave_info = wave.images()
         parts.update(wave_parts)
         info.update(wave_info)
         return Made(
-            kind="audio", parts=parts, thumbnail="thumb.png" if wave_parts else "", info=info
+            kind="audio",
+            parts=parts,
+            thumbnail="thumb.png" if wave_parts else "",
+            info=info,
+            scratch=proxy.folder,
         )
 
 

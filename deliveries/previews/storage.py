@@ -9,9 +9,12 @@ folder (deliveries/files/storage.py).
 from __future__ import annotations
 
 import posixpath
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -34,16 +37,26 @@ class Made:
     """What making a file's preview produced, before it is stored."""
 
     kind: str
-    parts: dict[str, bytes] = field(default_factory=dict)
+    # Small parts as bytes; a proxy as the path of the file written in `scratch`.
+    parts: dict[str, bytes | Path] = field(default_factory=dict)
     thumbnail: str = ""
     caption: str = ""
     info: dict[str, Any] = field(default_factory=dict)
+    scratch: tempfile.TemporaryDirectory[str] | None = None
+
+    def discard(self) -> None:
+        if self.scratch is not None:
+            self.scratch.cleanup()
 
 
-def _write(path: str, data: bytes) -> None:
+def _write(path: str, data: bytes | Path) -> None:
     if default_storage.exists(path):
         default_storage.delete(path)  # a remade preview: same name, new bytes
-    saved = default_storage.save(path, ContentFile(data))
+    if isinstance(data, Path):
+        with data.open("rb") as handle:
+            saved = default_storage.save(path, File(handle))
+    else:
+        saved = default_storage.save(path, ContentFile(data))
     if saved != path:  # another worker wrote it between the two calls
         default_storage.delete(saved)
 

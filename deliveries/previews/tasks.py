@@ -9,7 +9,6 @@ from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
 from ..files.models import UNPROCESSED, DeliveredFile
-
 from . import making
 
 
