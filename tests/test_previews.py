@@ -318,3 +318,18 @@ def test_removing_every_file_takes_their_previews_with_them(client, admin_user, 
     assert not SequencePreview.objects.exists()
     report = _no_orphans()
     assert "0 stored files" in report and "No orphaned stored files." in report
+
+
+def test_a_sequence_resubmitted_after_a_removal_gets_its_strip_again(client, admin_user, deliver):
+    frames = {f"seq_{n:07d}.png": samples.png_image(64, 36) for n in range(5)}
+    request = deliver(AssetType.IMAGE_SEQUENCE, frames)
+    files = processed_with_previews(request)
+    request.refresh_from_db()
+    request.act(request.ask_for_redelivery, by=None, reasons=RedeliveryReason.objects.all()[:1])
+    client.force_login(admin_user)
+    gone = files["seq_0000002.png"].pk
+    client.post(reverse("files-remove", args=[request.pk]), {"file": gone})
+    assert not SequencePreview.objects.exists()
+    client.post(reverse("request-submit", args=[request.pk]), {"status_seen": "redelivery"})
+    processed_with_previews(request)
+    assert SequencePreview.objects.get(request_id=request.pk).info["gaps"] == [[2, 2]]

@@ -81,7 +81,10 @@ def make_for_request(request_id: int) -> dict[str, Any]:
             made += record(delivered, preview)
         finally:
             preview.discard()
-    if request.asset_type == AssetType.IMAGE_SEQUENCE and made:
+    if request.asset_type == AssetType.IMAGE_SEQUENCE and (
+        made or not SequencePreview.objects.filter(request_id=request_id).exists()
+    ):
+        # Also after frames were removed (removal drops the summary) and none added.
         summarize_sequence(request)
     return {"request": request_id, "made": made}
 

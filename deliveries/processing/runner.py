@@ -296,7 +296,7 @@ def process_request(
         if lease is not None and process_file(request, lease):
             processed += 1
     finished = finish_if_done(request)
-    if processed:
+    if processed or finished:
         # Previews after the results: the request is Processed without waiting for them.
         make_previews.enqueue(request_id=request_id)
     return {"request": request_id, "processed": processed, "finished": finished}
