@@ -10,6 +10,9 @@ checksums unknown, so processing computes them too. Then it reads the same store
 files in 4 MiB chunks through hashlib.md5 and nothing else. Every pass reads from a
 warm page cache, so the ratios compare CPU work per byte.
 Target: processing costs at most 1.5x the plain read-and-hash.
+
+Then the preview step alone (deliveries/previews/, its own task after processing):
+seconds per minute of video and audio and per frame of an image sequence.
 """
 
 from __future__ import annotations
@@ -46,8 +49,11 @@ from deliveries.models import (  # noqa: E402
     DeliveryRequest,
     DeliverySpec,
     Organization,
+    Preview,
+    PreviewPart,
     Title,
 )
+from deliveries.previews.tasks import make_previews  # noqa: E402
 from deliveries.tasks import process_request  # noqa: E402
 
 CHUNK = 4 * 1024 * 1024
@@ -156,6 +162,73 @@ def main() -> None:
         ratio = seconds / plain
         verdict = "OK" if ratio <= 1.5 else "OVER TARGET"
         print(f"{'ratio ' + label.split(', ')[1] + ', target <= 1.5':<42} {ratio:>8.2f}  {verdict}")
+    preview_costs(org, title, rounds=min(args.rounds, 3))
+
+
+def _timed_request(org: Organization, title: Title, asset_type: str, files: dict[str, bytes]):
+    request = DeliveryRequest.objects.create(
+        organization=org,
+        title=title,
+        name=f"Preview bench {asset_type}",
+        asset_type=asset_type,
+        due_date="2030-01-01",
+        spec=DeliverySpec.default_for(asset_type),
+    )
+    for name, content in files.items():
+        request.add_file(name, ContentFile(content), by=None)
+    request.act(request.submit, by=None)
+    started = time.perf_counter()
+    process_request.call(request.pk)
+    return request, time.perf_counter() - started
+
+
+def preview_costs(org: Organization, title: Title, rounds: int = 3) -> None:
+    """The preview step (deliveries/previews/), run after processing by its own task:
+    what it costs per minute of video or audio and per frame of a sequence, beside
+    what processing the same files cost."""
+    video_seconds, frames = 30.0, 48
+    cases = [
+        (
+            "video 1280x720 H.264/AAC",
+            AssetType.PRIMARY_VIDEO,
+            {"v.mp4": samples.h264_aac_mp4(seconds=video_seconds, width=1280, height=720)},
+            video_seconds / 60,
+            "min",
+        ),
+        (
+            "audio 5.1 WAV 48 kHz",
+            AssetType.AUDIO,
+            {"a.wav": samples.wav_audio(seconds=120, channels=6)},
+            2.0,
+            "min",
+        ),
+        (
+            "sequence 1920x1080 PNG frames",
+            AssetType.IMAGE_SEQUENCE,
+            {f"f_{n:07d}.png": samples.png_image(1920, 1080) for n in range(frames)},
+            frames,
+            "frame",
+        ),
+    ]
+    print()
+    print(f"preview step (poster, strip, proxy, waveform, thumbnails), best of {rounds}")
+    print(f"{'files':<32} {'previews s':>10} {'per unit':>10} {'processing s':>12} {'ratio':>6}")
+    for label, asset_type, files, units, unit in cases:
+        request, processing = _timed_request(org, title, asset_type, files)
+        times = []
+        for _round in range(rounds):
+            Preview.objects.filter(request_id=request.pk).delete()
+            PreviewPart.objects.filter(request_id=request.pk).delete()
+            started = time.perf_counter()
+            made = make_previews.call(request.pk)["made"]
+            times.append(time.perf_counter() - started)
+            assert made == len(files), made
+        best = min(times)
+        per = f"{best / units:.3f}/{unit}"
+        print(f"{label:<32} {best:>10.3f} {per:>10} {processing:>12.3f} {best / processing:>6.1f}")
+    sizes = PreviewPart.objects.filter(name="thumb.jpg").values_list("path", flat=True)
+    largest = max(default_storage.size(path) for path in sizes)
+    print(f"largest row thumbnail: {largest} bytes (target < 10 kB)")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from .files.waivers import Waiver
 from .partners.models import Membership, Organization, Preference
 from .partners.roles import Role
 from .people.models import Comment, Notification, NotificationSetting
+from .previews.models import Preview, PreviewPart, SequencePreview
 from .requests.errors import ActionRefused
 from .requests.history import HistoryEntry
 from .requests.models import (
@@ -40,10 +41,13 @@ __all__ = [
     "NotificationSetting",
     "Organization",
     "Preference",
+    "Preview",
+    "PreviewPart",
     "ProcessingStatus",
     "Redelivery",
     "RedeliveryReason",
     "Role",
+    "SequencePreview",
     "Severity",
     "Status",
     "StorageDeletion",

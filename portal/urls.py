@@ -7,6 +7,7 @@ from deliveries import glossary
 from deliveries.partners import views as partner_views
 from deliveries.partners.signin import SlowingLoginView
 from deliveries.people import views as people_views
+from deliveries.previews import views as preview_views
 from deliveries.requests import actions, listing, views
 
 urlpatterns = [
@@ -50,5 +51,10 @@ urlpatterns = [
         "requests/<int:pk>/files/<int:file_pk>/download/",
         views.download_file,
         name="file-download",
+    ),
+    path(
+        "requests/<int:pk>/files/<int:file_pk>/preview/<str:name>",
+        preview_views.preview_part,
+        name="file-preview",
     ),
 ]

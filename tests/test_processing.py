@@ -29,6 +29,7 @@ from deliveries.models import (
     DeliveredFile,
     DeliveryRequest,
     HistoryEntry,
+    Preview,
     ProcessingStatus,
     RedeliveryReason,
     Status,
@@ -434,7 +435,12 @@ def test_the_worker_processes_a_submitted_request(org, title, django_capture_on_
     files = {f.name: f for f in request.files.all()}
     assert files["surround.wav"].metadata["channels"] == 6
     assert files["stereo.wav"].metadata["channels"] == 2
-    assert DBTaskResult.objects.successful().count() == 1
+    # Processing, then the previews it enqueued once the results were stored.
+    assert sorted(DBTaskResult.objects.successful().values_list("task_path", flat=True)) == [
+        "deliveries.previews.tasks.make_previews",
+        "deliveries.tasks.process_request",
+    ]
+    assert Preview.objects.filter(file__request=request).count() == 2
 
 
 # A worker killed mid-request -------------------------------------------------------------

@@ -242,6 +242,8 @@ def test_every_relation_to_a_file_is_handled_by_the_deletion_path():
         ("deliveries.ManifestEntry", "manifest", "CASCADE"),
         ("deliveries.DeliveryRequest", "checksum_manifest", "SET_NULL"),
         ("deliveries.Waiver", "file", "CASCADE"),
+        ("deliveries.Preview", "file", "CASCADE"),
+        ("deliveries.PreviewPart", "file", "CASCADE"),
     }, "handle the new relation in deliveries.requests.removal.purge()"
 
 

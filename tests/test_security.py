@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from deliveries.models import DeliveryRequest
+from deliveries.previews import storage
 
 ROLES = ["anonymous", "outsider", "reviewer", "uploader", "admin", "staff"]
 LOGIN = "login-redirect"
@@ -23,6 +24,7 @@ MATRIX = {
     "request-detail": ("get", "open", [LOGIN, 404, 200, 200, 200, 200]),
     "request-progress": ("get", "submitted", [LOGIN, 404, 200, 200, 200, 200]),
     "file-download": ("get", "open", [LOGIN, 404, 200, 200, 200, 200]),
+    "file-preview": ("get", "open", [LOGIN, 404, 200, 200, 200, 200]),
     "request-submit": ("post", "open", [LOGIN, 404, 403, 302, 302, 403]),
     "delivery-complete": ("post", "open", [LOGIN, 404, 403, 302, 302, 403]),
     # tus answers in its own terms: no sign-in redirect; an upload is its creator's
@@ -90,6 +92,9 @@ def args_and_data(name: str, request: DeliveryRequest | None) -> tuple[list, dic
     if name == "tus-upload":
         return [start_upload(request).pk], {}
     first = request.files.order_by("name").first()
+    if name == "file-preview":
+        storage.record(first, storage.Made(kind="image", parts={"thumb.jpg": b"\xff\xd8"}))
+        return [request.pk, first.pk, "thumb.jpg"], {}
     if name in ("file-download", "file-rename"):
         return [request.pk, first.pk], {"name": "renamed.mov"}
     data = {

@@ -271,6 +271,27 @@ def corrupt_video(good: bytes | None = None) -> bytes:
     return bytes(damaged)
 
 
+def damaged_at(clip: bytes, frame_number: int, fps: int = 24) -> bytes:
+    """`clip` with the picture data of one video frame (by its number in display order)
+    overwritten with seeded noise, the container left intact: processing's decode check
+    names that frame and its timecode."""
+    with av.open(io.BytesIO(clip), "r") as container:
+        stream = container.streams.video[0]
+        packets = [
+            (packet.pos, packet.size)
+            for packet in container.demux(stream)
+            if packet.size
+            and packet.pts is not None
+            and packet.time_base is not None
+            and packet.pos is not None
+            and round(packet.pts * packet.time_base * fps) == frame_number
+        ]
+    position, size = packets[0]
+    damaged = bytearray(clip)
+    damaged[position + 16 : position + size - 16] = random.Random(7).randbytes(size - 32)
+    return bytes(damaged)
+
+
 def checksum_txt(files: dict[str, bytes], algorithm: str = "xxh64") -> bytes:
     """A checksum manifest as partners send it: one ``<hex hash>  <name>`` line per file.
 

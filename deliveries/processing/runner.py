@@ -45,6 +45,7 @@ from django_tasks_db.models import DBTaskResult
 
 from ..files.models import DeliveredFile, ProcessingStatus
 from ..files.waivers import Waiver
+from ..previews.tasks import make_previews
 from ..requests import counters
 from ..requests.models import ActionRefused, DeliveryRequest, Status
 from ..requests.waivers import effective_worst, marked, status_for
@@ -297,6 +298,9 @@ def process_request(
         if lease is not None and process_file(request, lease):
             processed += 1
     finished = finish_if_done(request)
+    if processed or finished:
+        # Previews after the results: the request is Processed without waiting for them.
+        make_previews.enqueue(request_id=request_id)
     return {"request": request_id, "processed": processed, "finished": finished}
 
 

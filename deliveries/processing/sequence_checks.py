@@ -18,7 +18,7 @@ from ..requests.states import AssetType
 from .inspection import kind_of
 from .result import Finding
 
-_FRAME_NUMBER = re.compile(r"(\d+)\.[^.]+$")
+FRAME_NUMBER = re.compile(r"(\d+)\.[^.]+$")
 RANGES_LISTED = 20
 
 
@@ -31,10 +31,10 @@ def check(request: DeliveryRequest) -> list[Finding]:
     numbers = sorted(
         int(match.group(1))
         for name in names.order_by().iterator(chunk_size=10_000)
-        if kind_of(name) == "image" and (match := _FRAME_NUMBER.search(name))
+        if kind_of(name) == "image" and (match := FRAME_NUMBER.search(name))
     )
     findings = []
-    missing = _gaps(numbers)
+    missing = gaps(numbers)
     if missing:
         findings.append(_missing_finding(missing))
     expected = _expected_count(request)
@@ -62,7 +62,7 @@ def _expected_count(request: DeliveryRequest) -> int | None:
     return None
 
 
-def _gaps(numbers: list[int]) -> list[tuple[int, int]]:
+def gaps(numbers: list[int]) -> list[tuple[int, int]]:
     """The missing ranges (first, last) between the lowest and highest frame."""
     gaps = []
     for before, after in zip(numbers, numbers[1:], strict=False):

@@ -29,6 +29,7 @@ from django.db.models import Max, QuerySet
 
 from ..files.models import DeliveredFile, ManifestEntry, StorageDeletion
 from ..files.waivers import Waiver
+from ..previews.models import Preview, PreviewPart, SequencePreview
 from . import counters
 from .signals import files_removed
 
@@ -80,7 +81,8 @@ def purge(request: DeliveryRequest, rows: QuerySet[DeliveredFile]) -> int:
     ``DeliveredFile._base_manager``.
 
     Every relation to DeliveredFile is handled here, in SQL: the checksum manifest
-    (SET_NULL), its entries and the files' waivers (CASCADE). A new foreign key to
+    (SET_NULL), its entries, the files' waivers and previews (CASCADE); the stored
+    parts of the previews are queued with the files' content. A new foreign key to
     DeliveredFile must be handled here too (tests/test_scale.py checks the list).
     """
     rows = rows.order_by()
@@ -96,6 +98,17 @@ def purge(request: DeliveryRequest, rows: QuerySet[DeliveredFile]) -> int:
             f"({quote('request_id')}, {quote('path')}) {select_sql}",
             params,
         )
+        parts = PreviewPart.objects.using(db).filter(file__in=rows.values("pk"))
+        parts_sql, parts_params = parts.values_list("request_id", "path").query.sql_with_params()
+        cursor.execute(
+            f"INSERT INTO {quote(StorageDeletion._meta.db_table)} "
+            f"({quote('request_id')}, {quote('path')}) {parts_sql}",
+            parts_params,
+        )
+    parts._raw_delete(db)
+    Preview.objects.using(db).filter(file__in=rows.values("pk"))._raw_delete(db)
+    # The sequence's strip names frames by id: made again at the next processing.
+    SequencePreview.objects.using(db).filter(request_id=request.pk)._raw_delete(db)
     type(request)._default_manager.using(db).filter(
         pk=request.pk, checksum_manifest__in=rows.values("pk")
     ).update(checksum_manifest=None)

@@ -53,6 +53,9 @@ FILE_ROW_FIELDS = (
     "processing_status",
     "metadata",
     "errors",
+    "preview__kind",
+    "preview__thumbnail",
+    "preview__caption",
 )
 # Where the counters of a processing run are final: files can't change there.
 VERDICT_STATUSES = (Status.PROCESSED, Status.ACCEPTED)
@@ -76,7 +79,8 @@ def _file_page(delivery_request: DeliveryRequest, request: HttpRequest) -> dict[
     """One page of the file list, by keyset on name, so any page costs the same."""
     # Only what a row shows: a page holds 100 rows, each with its deliverer.
     files = (
-        delivery_request.files.only(*FILE_ROW_FIELDS)
+        delivery_request.files.select_related("preview")
+        .only(*FILE_ROW_FIELDS)
         # The deliverer's name alone, not a user object per row.
         .annotate(delivered_by_name=F("delivered_by__username"))
         .order_by("name")

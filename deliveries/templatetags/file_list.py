@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ..files.models import SEVERITY_ORDER, DeliveredFile, ProcessingStatus
+from ..files.models import SEVERITY_ORDER, UNPROCESSED, DeliveredFile, ProcessingStatus
 from ..numbers import grouped
 from ..processing.codes import stored_severity
 from .portal import (
@@ -37,6 +37,7 @@ register = template.Library()
 ROW = (
     '<tr id="file-{pk}" class="file-row">\n'
     "{check}"
+    '<td class="thumb">{thumb}</td>\n'
     '<td class="name"><a class="file-link" href="{page}?file={pk}" hx-get="{page}?file={pk}">'
     "{shown_name}</a></td>\n"
     "<td>{extension}</td>\n"
@@ -71,6 +72,25 @@ REMOVE = (
     '<a class="menu-item danger" href="{page}?confirm=remove&amp;file={pk}" '
     'data-remove-one="{pk}" data-name="{name}">{label}</a>\n'
 )
+
+# Fixed size, so the table does not move as pictures arrive; loaded by the browser
+# only as the row nears the screen (native lazy loading, no script needed).
+THUMB = '<img src="{url}" alt="" width="64" height="36" loading="lazy" decoding="async">'
+THUMB_TEXT = '<span class="thumb-text">{text}</span>'
+THUMB_NONE = '<span class="thumb-none" aria-hidden="true"></span>'
+THUMB_WAIT = '<span class="thumb-wait">{text}</span>'
+
+
+def thumbnail_cell(f: DeliveredFile, preview_url: str, preparing: str) -> str:
+    preview = getattr(f, "preview", None)  # select_related by the page's query
+    if preview is None:
+        processed = f.processing_status not in UNPROCESSED
+        return THUMB_WAIT.format(text=preparing) if processed else THUMB_NONE
+    if preview.thumbnail:
+        return THUMB.format(url=preview_url.format(f.pk, preview.thumbnail))
+    if preview.caption:
+        return THUMB_TEXT.format(text=escape(preview.caption))
+    return THUMB_NONE
 
 
 def first_finding(errors: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -156,6 +176,12 @@ def file_rows(context: template.Context) -> SafeString:
     # already formatted (an image sequence's frames share both).
     sentinel = "999999999999"
     download_url = reverse("file-download", args=[request_pk, sentinel]).replace(sentinel, "{}")
+    preview_url = (
+        reverse("file-preview", args=[request_pk, sentinel, "part"])
+        .replace(sentinel, "{}")
+        .replace("/part", "/{}")
+    )
+    preparing = escape(_("Preparing preview…"))
     sizes: dict[int, str] = {}
     times: dict[Any, str] = {}
     by_minute = not any(code in short_datetime for code in "suvU")
@@ -180,6 +206,7 @@ def file_rows(context: template.Context) -> SafeString:
                 page=page,
                 name=name,
                 shown_name=breakable(name),
+                thumb=thumbnail_cell(f, preview_url, preparing),
                 check=(
                     CHECK.format(pk=pk, name=name, label=escape(select_label % {"name": f.name}))
                     if can_remove

@@ -3,8 +3,8 @@
     manage.py check_storage [--delete] [--min-age-minutes 60]
 
 A stored file under ``deliveries/`` is *known* when a file row points at it (a removed
-file's row stays until the worker purges it) and *queued* when it waits in the
-cleanup queue for the worker. Anything else is an *orphan*; --delete deletes the
+file's row stays until the worker purges it) or a preview part does, and *queued* when
+it waits in the cleanup queue for the worker. Anything else is an *orphan*; --delete deletes the
 orphans. Files younger than --min-age-minutes are left alone: a delivery stores its
 bytes a moment before its row commits.
 """
@@ -21,7 +21,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from deliveries.files.storage import delete_stored
-from deliveries.models import DeliveredFile, StorageDeletion
+from deliveries.models import DeliveredFile, PreviewPart, StorageDeletion
 
 PREFIX = "deliveries"
 SHOWN = 20
@@ -52,18 +52,20 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         storage = default_storage
         known = _paths(DeliveredFile._base_manager.values_list("content", flat=True))
+        previews = _paths(PreviewPart.objects.values_list("path", flat=True))
         queued = _paths(StorageDeletion.objects.values_list("path", flat=True))
         cutoff = timezone.now() - datetime.timedelta(minutes=options["min_age_minutes"])
         stored = set(stored_paths(storage))
         orphans = sorted(
             path
-            for path in stored - known - queued
+            for path in stored - known - previews - queued
             if options["min_age_minutes"] <= 0 or storage.get_modified_time(path) <= cutoff
         )
         self.stdout.write(
             f"{len(stored)} stored files; {len(known)} file rows; "
             f"{len(queued)} queued for the cleanup worker."
         )
+        known |= previews
         missing = len(known - stored)
         if missing:
             self.stdout.write(f"{missing} file rows point at content that is not stored.")

@@ -24,6 +24,7 @@ from deliveries.models import (
     Title,
 )
 from deliveries.people.models import Comment
+from deliveries.previews.tasks import make_previews
 from deliveries.processing import runner
 
 DEFAULT_PASSWORD = "demo-delivery-2026"
@@ -55,6 +56,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = self._users(password)
             created = self._requests(users)
+            # Processing enqueues the previews of what it processed; the demo's other
+            # requests (Open, waiting for their submit) get theirs too, to be seen.
+            for request_id in DeliveryRequest.objects.values_list("pk", flat=True):
+                make_previews.enqueue(request_id=request_id)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new requests)."))
         # The address is make run's to say (its HOST), not this command's.
         self.stdout.write("Sign in with any of these users:")
@@ -147,7 +152,16 @@ class Command(BaseCommand):
                 AssetType.PRIMARY_VIDEO,
                 "en",
                 due(3),
-                {"NL_S01E01_Main.mp4": video},
+                # Damaged at 00:00:02:00: once processed, its finding sits on the
+                # player's timeline.
+                {
+                    "NL_S01E01_Main.mp4": samples.damaged_at(
+                        samples.h264_aac_mp4(
+                            seconds=4, width=640, height=360, keyframe_interval=12
+                        ),
+                        48,
+                    )
+                },
                 "submitted",
                 CLIP,
             ),
