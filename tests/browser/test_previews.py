@@ -1,6 +1,6 @@
 """The side panel's player in Chromium: it plays, a finding seeks to its frame, the
 keys step frames; without JavaScript the thumbnails and a plain <video controls>
-still work; axe finds nothing serious on the panel with the player."""
+still work; axe finds no violation on the panel with the player."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from deliveries.tasks import process_request
 
 from .conftest import sign_in
 from .pages import assert_not_reloaded, file_row, mark_page, open_details, side_panel
-from .test_accessibility import _violations
 
 pytestmark = pytest.mark.browser
 
@@ -122,13 +121,19 @@ def test_without_javascript_thumbnails_show_and_a_finding_link_starts_the_plain_
     shoot(page, "preview-without-javascript")
 
 
-def test_the_side_panel_with_the_player_has_no_serious_accessibility_violation(
+def test_the_side_panel_with_the_player_has_no_accessibility_violation(
     browser_context, admin_user, previewed
 ):
     page = browser_context.new_page()
     sign_in(page, admin_user.username)
     open_player(page, previewed)
-    problems = _violations(Axe(), page, "side panel with the player")
+    # Every impact, minor and moderate too: the player is new, and the issue asks for none.
+    violations = Axe().run(page, context="#side-panel").response["violations"]
+    problems = [
+        f"{v['id']} ({v['impact']}) {v['help']} → "
+        + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
+        for v in violations
+    ]
     assert not problems, "\n".join(problems)
 
 
