@@ -1,0 +1,193 @@
+"""Whole image sequences from the browser: a folder of frames chosen at once becomes
+one aggregate row (files done of total, bytes, rate, time left, failures by name),
+several uploads run at once, the page stays responsive, and choosing the same folder
+again after a reload skips what was delivered and resumes what was started."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .pages import assert_not_reloaded, file_rows, mark_page, open_details
+
+pytestmark = pytest.mark.browser
+
+# Long tasks of the main thread (anything over 50 ms), gathered from page load on.
+WATCH_LONG_TASKS = """
+window.__longTasks = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) window.__longTasks.push(entry.duration);
+}).observe({ type: "longtask", buffered: true });
+"""
+
+
+def folder_input(page: Page):
+    return page.locator("#uploader [data-folder-input]")
+
+
+def batch_row(page: Page):
+    return page.locator("#uploader .upload-row.upload-batch")
+
+
+def make_frames(folder: Path, count: int, size: int = 1024, start: int = 0) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    frames = []
+    for number in range(start, start + count):
+        frame = folder / f"shot_010.{number:07d}.dpx"
+        frame.write_bytes(hashlib.sha256(str(number).encode()).digest() * (size // 32))
+        frames.append(frame)
+    return frames
+
+
+def image_sequence_request(make_request):
+    delivery_request = make_request(status="open", files=0)
+    delivery_request.asset_type = "image_sequence"
+    delivery_request.save(update_fields=["asset_type"])
+    return delivery_request
+
+
+def test_a_folder_of_2000_frames_is_delivered_with_one_aggregate_row(
+    partner_page, make_request, tmp_path, shoot, record_property
+):
+    page = partner_page
+    delivery_request = image_sequence_request(make_request)
+    folder = tmp_path / "shot_010"
+    make_frames(folder, 2000)
+    page.add_init_script(WATCH_LONG_TASKS)
+    open_details(page, delivery_request)
+    expect(page.get_by_role("button", name="Choose a folder")).to_be_visible()
+    mark_page(page)
+    in_flight: set = set()
+    most_in_flight = 0
+
+    def started(request) -> None:
+        nonlocal most_in_flight
+        if "/uploads/" in request.url and request.method in ("POST", "PATCH"):
+            in_flight.add(request)
+            most_in_flight = max(most_in_flight, len(in_flight))
+
+    def ended(request) -> None:
+        in_flight.discard(request)
+
+    page.on("request", started)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
+
+    folder_input(page).set_input_files(folder)
+    row = batch_row(page)
+    expect(row).to_contain_text("Folder shot_010: 2,000 files")
+    expect(page.locator("#uploader .upload-row")).to_have_count(1)
+    expect(row).to_contain_text("files/s", timeout=20_000)
+    expect(row).to_contain_text("left")
+    shoot(page, "folder-drop-uploading")
+    expect(row).to_contain_text("Delivered", timeout=240_000)
+    expect(row).to_contain_text("2,000 of 2,000 files · 2.0 MB of 2.0 MB")
+    expect(page.locator("#uploader .upload-row")).to_have_count(1)
+    assert delivery_request.files.count() == 2000
+    assert most_in_flight > 1
+    # The batch ended cleanly: the file list shows the frames without a reload.
+    expect(file_rows(page).first).to_be_visible()
+    assert_not_reloaded(page)
+    shoot(page, "folder-drop-delivered")
+    long_tasks = page.evaluate("window.__longTasks")
+    record_property("long_tasks_ms", long_tasks)
+    print(f"long tasks over 2,000 frames: {len(long_tasks)}, longest {max(long_tasks, default=0):.0f} ms")
+    # Responsive: no task of the main thread held it for a noticeable time.
+    assert max(long_tasks, default=0) < 300, long_tasks
+
+
+def test_names_that_break_the_rule_or_are_delivered_already_are_named_in_the_row(
+    partner_page, make_request, tmp_path
+):
+    from django.core.files.base import ContentFile
+
+    page = partner_page
+    delivery_request = image_sequence_request(make_request)
+    folder = tmp_path / "reel"
+    frames = make_frames(folder, 30)
+    (folder / "bad name.dpx").write_bytes(b"x" * 10)
+    (folder / ".DS_Store").write_bytes(b"finder")
+    delivery_request.add_file(frames[3].name, ContentFile(frames[3].read_bytes()), by=None)
+    open_details(page, delivery_request)
+    folder_input(page).set_input_files(folder)
+    row = batch_row(page)
+    expect(row).to_contain_text("Folder reel: 31 files")
+    expect(row).to_contain_text("Failed", timeout=30_000)
+    expect(row).to_contain_text("30 of 31 files")
+    expect(row).to_contain_text("One file was delivered already and was skipped.")
+    expect(row).to_contain_text("One file was not delivered:")
+    expect(row).to_contain_text("reel/bad name.dpx")
+    expect(row).to_contain_text("no spaces")
+    expect(row).to_contain_text("One system file of the folder was left out: reel/.DS_Store.")
+    assert delivery_request.files.count() == 30
+    assert not delivery_request.files.filter(name=".DS_Store").exists()
+
+
+def test_the_same_folder_chosen_after_a_reload_skips_delivered_frames_and_resumes_started_ones(
+    partner_page, make_request, tmp_path, live_server, admin_user
+):
+    import requests
+
+    page = partner_page
+    delivery_request = image_sequence_request(make_request)
+    folder = tmp_path / "shot_020"
+    make_frames(folder, 24)
+    big = folder / "shot_020.0000100.dpx"
+    big.write_bytes(bytes(range(256)) * 4096 * 4)  # 4 MiB
+    open_details(page, delivery_request)
+    # The first time, the big frame's bytes never get through: its upload exists (its
+    # address kept in localStorage) while every other frame is delivered.
+    page.route(
+        "**/uploads/*",
+        lambda route: route.abort() if route.request.method == "PATCH" else route.continue_(),
+    )
+    folder_input(page).set_input_files(folder)
+    row = batch_row(page)
+    expect(row).to_contain_text("24 of 25 files", timeout=30_000)
+    kept = page.evaluate(
+        "Object.keys(localStorage).filter((key) => key.includes('shot_020/shot_020.0000100.dpx'))"
+    )
+    assert len(kept) == 1
+    address = page.evaluate(f"JSON.parse(localStorage.getItem({kept[0]!r})).uploadURL")
+    # Half the frame arrives meanwhile (as if the first page had sent it before the
+    # reload), through the same session.
+    cookies = {cookie["name"]: cookie["value"] for cookie in page.context.cookies()}
+    half = big.read_bytes()[: 2 * 1024 * 1024]
+    answer = requests.patch(
+        address,
+        data=half,
+        cookies=cookies,
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Offset": "0",
+            "Content-Type": "application/offset+octet-stream",
+            "X-CSRFToken": cookies["csrftoken"],
+            "Referer": live_server.url + "/",
+        },
+        timeout=30,
+    )
+    assert answer.status_code == 204, answer.text
+    # The reload, before the route is lifted: the first page's retries die with it.
+    page.goto("about:blank")
+    page.unroute("**/uploads/*")
+    open_details(page, delivery_request)
+    offsets: list[str] = []
+    page.on(
+        "request",
+        lambda request: offsets.append(request.headers.get("upload-offset", ""))
+        if request.method == "PATCH"
+        else None,
+    )
+    folder_input(page).set_input_files(folder)
+    row = batch_row(page)
+    expect(row).to_contain_text("Delivered", timeout=30_000)
+    expect(row).to_contain_text("24 files were delivered already and were skipped.")
+    expect(row).to_contain_text("25 of 25 files")
+    assert offsets == [str(len(half))]
+    delivered = delivery_request.files.get(name=big.name)
+    assert delivered.md5 == hashlib.md5(big.read_bytes()).hexdigest()
+    assert delivery_request.files.count() == 25
+    assert not page.evaluate("Object.keys(localStorage).filter((key) => key.startsWith('tus::'))")
