@@ -38,6 +38,8 @@ const IN_FLIGHT = 4;
 const SEND_WITH_CREATION = 1024 * 1024;
 const RETRY_DELAYS = [0, 1000, 3000, 5000, 10000, 20000, 30000];
 const RENDER_MS = 250;
+// The longest a task spends reading sizes before it lets the page breathe.
+const SLICE_MS = 20;
 const RATE_WINDOW_MS = 5000;
 const NAMES_LISTED = 100;
 // What file managers leave in folders; never part of a delivery.
@@ -115,7 +117,12 @@ export class Batch {
     this.paused = false;
     this.cancelled = false;
     this.sawTaken = false;
+    this.sizing = true;
+    // Names first (a pure JavaScript pass); sizes after, a slice a task: the first
+    // read of a picked file's size asks the disk, which costs a millisecond a file
+    // and, for a folder of 10,000 frames, would hold the page for seconds.
     const seen = new Map();
+    const unsized = [];
     files.forEach((file) => {
       const path = pathOf(file);
       const name = file.name || "";
@@ -123,9 +130,8 @@ export class Batch {
         this.left.push(path);
         return;
       }
-      const entry = { file, name, path: path || name, size: file.size, sent: 0 };
+      const entry = { file, name, path: path || name, size: 0, sent: 0 };
       this.entries.push(entry);
-      this.bytesTotal += entry.size;
       const refusal = nameRefusal(texts, name);
       const twin = seen.get(name);
       if (refusal) this.fail(entry, refusal, false);
@@ -133,7 +139,7 @@ export class Batch {
         this.fail(entry, fill(texts.textBatchTwice, { name, first: twin, second: entry.path }), false);
       } else {
         seen.set(name, entry.path);
-        this.queue.push(entry);
+        unsized.push(entry);
       }
     });
     const folder = (this.entries[0] || { path: "" }).path.split("/");
@@ -144,6 +150,25 @@ export class Batch {
     this.buildRow(list);
     this.render();
     pool.add(this);
+    this.size(unsized);
+  }
+
+  async size(unsized) {
+    let next = 0;
+    while (next < unsized.length && !this.cancelled) {
+      const started = performance.now();
+      while (next < unsized.length && performance.now() - started < SLICE_MS) {
+        const entry = unsized[next];
+        entry.size = entry.file.size;
+        this.bytesTotal += entry.size;
+        this.queue.push(entry);
+        next += 1;
+      }
+      pool.pump();
+      this.changed();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    this.sizing = false;
     this.checkFinished();
   }
 
@@ -301,7 +326,9 @@ export class Batch {
 
   checkFinished() {
     const waiting = this.hasWaiting();
-    if (this.sending.size || (waiting && !this.cancelled) || this.finishedTold) return;
+    if (this.sending.size || this.sizing || (waiting && !this.cancelled) || this.finishedTold) {
+      return;
+    }
     this.finishedTold = true;
     this.render();
     this.onFinished(!this.cancelled && this.failed.length === 0 && this.delivered > 0);
@@ -349,7 +376,7 @@ export class Batch {
   }
 
   state() {
-    if (this.finishedTold || (!this.sending.size && !this.hasWaiting())) {
+    if (this.finishedTold || (!this.sending.size && !this.sizing && !this.hasWaiting())) {
       if (this.cancelled) return "cancelled";
       return this.failed.length ? "failed" : "delivered";
     }

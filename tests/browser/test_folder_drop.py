@@ -15,13 +15,26 @@ from .pages import assert_not_reloaded, file_rows, mark_page, open_details
 
 pytestmark = pytest.mark.browser
 
-# Long tasks of the main thread (anything over 50 ms), gathered from page load on.
+# Long tasks of the main thread (anything over 50 ms), gathered from page load on, and
+# how long the drop zone's own handling of the chosen folder took: the window's
+# capture listener runs before the input's own, its bubbling listener after.
 WATCH_LONG_TASKS = """
 window.__longTasks = [];
 new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) window.__longTasks.push(entry.duration);
+  for (const entry of list.getEntries()) {
+    window.__longTasks.push([entry.startTime, entry.duration]);
+  }
 }).observe({ type: "longtask", buffered: true });
+window.addEventListener("change", () => { window.__changeStart = performance.now(); }, true);
+window.addEventListener("change", () => {
+  window.__changeEnd = performance.now();
+  window.__handled = window.__changeEnd - window.__changeStart;
+});
 """
+
+
+def UPLOADS(url: str) -> bool:  # noqa: N802 - a URL pattern, as Playwright takes them
+    return "/uploads/" in url
 
 
 def folder_input(page: Page):
@@ -93,10 +106,21 @@ def test_a_folder_of_2000_frames_is_delivered_with_one_aggregate_row(
     assert_not_reloaded(page)
     shoot(page, "folder-drop-delivered")
     long_tasks = page.evaluate("window.__longTasks")
+    handled = page.evaluate("window.__handled")
+    picked = page.evaluate("window.__changeEnd")
+    # The task that hands the browser the 2,000 chosen files (Playwright's file
+    # transfer, then our change handler) is the one long task allowed; every task
+    # after it (2,000 uploads, the progress row, the file list's refresh) stays short.
+    after = [duration for start, duration in long_tasks if start > picked]
+    record_property("folder_handled_ms", handled)
     record_property("long_tasks_ms", long_tasks)
-    print(f"long tasks over 2,000 frames: {len(long_tasks)}, longest {max(long_tasks, default=0):.0f} ms")
-    # Responsive: no task of the main thread held it for a noticeable time.
-    assert max(long_tasks, default=0) < 300, long_tasks
+    print(
+        f"2,000 frames: the drop zone took {handled:.0f} ms to take the folder; "
+        f"long tasks after that: {len(after)}, longest {max(after, default=0):.0f} ms; "
+        f"all long tasks {[round(duration) for _start, duration in long_tasks]} ms"
+    )
+    assert handled < 200
+    assert max(after, default=0) < 200, long_tasks
 
 
 def test_names_that_break_the_rule_or_are_delivered_already_are_named_in_the_row(
@@ -141,7 +165,7 @@ def test_the_same_folder_chosen_after_a_reload_skips_delivered_frames_and_resume
     # The first time, the big frame's bytes never get through: its upload exists (its
     # address kept in localStorage) while every other frame is delivered.
     page.route(
-        "**/uploads/*",
+        UPLOADS,
         lambda route: route.abort() if route.request.method == "PATCH" else route.continue_(),
     )
     folder_input(page).set_input_files(folder)
@@ -151,7 +175,7 @@ def test_the_same_folder_chosen_after_a_reload_skips_delivered_frames_and_resume
         "Object.keys(localStorage).filter((key) => key.includes('shot_020/shot_020.0000100.dpx'))"
     )
     assert len(kept) == 1
-    address = page.evaluate(f"JSON.parse(localStorage.getItem({kept[0]!r})).uploadURL")
+    address = page.evaluate(f"JSON.parse(localStorage.getItem({kept[0]!r})).uploadUrl")
     # Half the frame arrives meanwhile (as if the first page had sent it before the
     # reload), through the same session.
     cookies = {cookie["name"]: cookie["value"] for cookie in page.context.cookies()}
@@ -172,7 +196,7 @@ def test_the_same_folder_chosen_after_a_reload_skips_delivered_frames_and_resume
     assert answer.status_code == 204, answer.text
     # The reload, before the route is lifted: the first page's retries die with it.
     page.goto("about:blank")
-    page.unroute("**/uploads/*")
+    page.unroute(UPLOADS)
     open_details(page, delivery_request)
     offsets: list[str] = []
     page.on(
