@@ -636,7 +636,9 @@ def test_the_terminal_script_delivers_a_folder_several_files_at_once_on_one_prog
     assert lines[-1] == "Delivery complete."
     # Not a line per file: the progress line (every 10 s in a log), its last state.
     assert len(lines) <= 4, lines
-    assert re.match(r"40 of 40 files · 0\.2 of 0\.2 MiB · [\d.,]+ files/s · [\d.,]+ MiB/s$", lines[-2])
+    assert re.match(
+        r"40 of 40 files · 0\.2 of 0\.2 MiB · [\d.,]+ files/s · [\d.,]+ MiB/s$", lines[-2]
+    )
     assert delivery_request.files.count() == 40
     assert not delivery_request.files.filter(name__in=[".DS_Store", "Thumbs.db"]).exists()
     delivered = delivery_request.files.get(name=frames[7].name)

@@ -123,29 +123,61 @@ def test_a_folder_of_2000_frames_is_delivered_with_one_aggregate_row(
     assert max(after, default=0) < 200, long_tasks
 
 
+WORDS = {
+    "en": {
+        "button": "Choose a folder",
+        "title": "Folder reel: 31 files",
+        "failed": "Failed",
+        "count": "30 of 31 files",
+        "skipped": "One file was delivered already and was skipped.",
+        "refused": "One file was not delivered:",
+        "rule": "no spaces",
+        "left": "One system file of the folder was left out: reel/.DS_Store.",
+    },
+    "es-419": {
+        "button": "Elegir una carpeta",
+        "title": "Carpeta reel: 31 archivos",
+        "failed": "Fallido",
+        "count": "30 de 31 archivos",
+        "skipped": "Un archivo ya estaba entregado y se omitió.",
+        "refused": "Un archivo no se entregó:",
+        "rule": "sin espacios",
+        "left": "Se omitió un archivo de sistema de la carpeta: reel/.DS_Store.",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["en", "es-419"])
 def test_names_that_break_the_rule_or_are_delivered_already_are_named_in_the_row(
-    partner_page, make_request, tmp_path
+    partner_page, make_request, tmp_path, language
 ):
     from django.core.files.base import ContentFile
 
     page = partner_page
+    words = WORDS[language]
     delivery_request = image_sequence_request(make_request)
     folder = tmp_path / "reel"
     frames = make_frames(folder, 30)
     (folder / "bad name.dpx").write_bytes(b"x" * 10)
     (folder / ".DS_Store").write_bytes(b"finder")
     delivery_request.add_file(frames[3].name, ContentFile(frames[3].read_bytes()), by=None)
+    if language != "en":
+        page.goto("/requests/")
+        with page.expect_navigation():
+            page.locator("#language-select").select_option(language)
     open_details(page, delivery_request)
+    expect(page.get_by_role("button", name=words["button"])).to_be_visible()
     folder_input(page).set_input_files(folder)
     row = batch_row(page)
-    expect(row).to_contain_text("Folder reel: 31 files")
-    expect(row).to_contain_text("Failed", timeout=30_000)
-    expect(row).to_contain_text("30 of 31 files")
-    expect(row).to_contain_text("One file was delivered already and was skipped.")
-    expect(row).to_contain_text("One file was not delivered:")
+    expect(row).to_contain_text(words["title"])
+    expect(row).to_contain_text(words["failed"], timeout=30_000)
+    expect(row).to_contain_text(words["count"])
+    # The server's refusal of a delivered name, in the page's language, is a skip.
+    expect(row).to_contain_text(words["skipped"])
+    expect(row).to_contain_text(words["refused"])
     expect(row).to_contain_text("reel/bad name.dpx")
-    expect(row).to_contain_text("no spaces")
-    expect(row).to_contain_text("One system file of the folder was left out: reel/.DS_Store.")
+    expect(row).to_contain_text(words["rule"])
+    expect(row).to_contain_text(words["left"])
     assert delivery_request.files.count() == 30
     assert not delivery_request.files.filter(name=".DS_Store").exists()
 
@@ -201,9 +233,11 @@ def test_the_same_folder_chosen_after_a_reload_skips_delivered_frames_and_resume
     offsets: list[str] = []
     page.on(
         "request",
-        lambda request: offsets.append(request.headers.get("upload-offset", ""))
-        if request.method == "PATCH"
-        else None,
+        lambda request: (
+            offsets.append(request.headers.get("upload-offset", ""))
+            if request.method == "PATCH"
+            else None
+        ),
     )
     folder_input(page).set_input_files(folder)
     row = batch_row(page)
