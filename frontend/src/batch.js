@@ -20,6 +20,7 @@ import {
   formatCount,
   formatDuration,
   isFinalRefusal,
+  nameIsFree,
   nameRefusal,
   partsFor,
   serverExtensions,
@@ -191,12 +192,14 @@ export class Batch {
   async send(entry) {
     this.sending.add(entry);
     const extensions = await serverExtensions(this.endpoint);
-    const parts = partsFor(entry.size, extensions);
+    const metadata = { request: this.request, filename: entry.name };
+    let parts = partsFor(entry.size, extensions);
+    if (parts > 1 && !(await nameIsFree(this.endpoint, metadata, entry.size))) parts = 1;
     await new Promise((resolve) => {
       const upload = new tus.Upload(entry.file, {
         endpoint: this.endpoint,
         retryDelays: RETRY_DELAYS,
-        metadata: { request: this.request, filename: entry.name },
+        metadata,
         // Parts carry no name: only the final upload that joins them takes one.
         metadataForPartialUploads: { request: this.request },
         parallelUploads: parts,

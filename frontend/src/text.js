@@ -127,9 +127,37 @@ export function serverExtensions(endpoint) {
 
 // From this size a file travels in several parts at once, when the server can join
 // them (tus concatenation): one connection's window no longer bounds its speed.
-export const PARALLEL_FROM = 256 * 1024 * 1024;
+export const PARALLEL_FROM = 64 * 1024 * 1024;
 export const PARALLEL_PARTS = 3;
 
 export function partsFor(size, extensions) {
   return size >= PARALLEL_FROM && extensions.includes("concatenation") ? PARALLEL_PARTS : 1;
+}
+
+// Parts carry no name, so the server checks a file's name only when the final upload
+// names it, after every byte. Before sending a big file in parts, ask: a creation of
+// the whole file (no bytes), then its termination. Refused (a name delivered already,
+// say), the file goes in one piece, whose creation then tells why before any byte.
+export async function nameIsFree(endpoint, metadata, size) {
+  const headers = {
+    "Tus-Resumable": "1.0.0",
+    "Upload-Length": String(size),
+    "Upload-Metadata": Object.entries(metadata)
+      .map(([key, value]) => `${key} ${btoa(unescape(encodeURIComponent(String(value))))}`)
+      .join(","),
+    "X-CSRFToken": csrfToken(),
+  };
+  try {
+    const created = await fetch(endpoint, { method: "POST", headers, credentials: "same-origin" });
+    const location = created.headers.get("Location");
+    if (created.status !== 201 || !location) return false;
+    await fetch(new URL(location, window.location.href), {
+      method: "DELETE",
+      headers: { "Tus-Resumable": "1.0.0", "X-CSRFToken": csrfToken() },
+      credentials: "same-origin",
+    });
+    return true;
+  } catch (error) {
+    return false;
+  }
 }

@@ -15,6 +15,7 @@ import {
   formatBytes as formatBytesIn,
   formatDuration,
   isFinalRefusal,
+  nameIsFree,
   nameRefusal,
   partsFor,
   serverExtensions,
@@ -45,11 +46,6 @@ function setup(root) {
   const refusals = root.querySelector("[data-upload-refusals]");
   const rows = new Map();
   root.querySelector("[data-uploader-fallback]").hidden = true;
-  // Asked once: whether one big file may travel in parts (tus concatenation).
-  let extensions = [];
-  serverExtensions(text.endpoint).then((names) => {
-    extensions = names;
-  });
 
   function refuse(message) {
     const line = document.createElement("p");
@@ -137,6 +133,28 @@ function setup(root) {
     limit: 3,
   });
 
+  // Before each upload (a Replace too): whether a big file travels in parts, which
+  // the server must announce (tus concatenation) and its name must be free for.
+  uppy.addPreProcessor(async (fileIDs) => {
+    const extensions = await serverExtensions(text.endpoint);
+    await Promise.all(
+      fileIDs.map(async (id) => {
+        const file = uppy.getFile(id);
+        if (!file) return;
+        let parts = partsFor(file.size || 0, extensions);
+        if (parts > 1) {
+          const metadata = { request: text.request, filename: file.name };
+          if (file.meta.replace === "1") metadata.replace = "1";
+          if (!(await nameIsFree(text.endpoint, metadata, file.size))) parts = 1;
+        }
+        const current = uppy.getFile(id);
+        if (current) {
+          uppy.setFileState(id, { tus: { ...(current.tus || {}), parallelUploads: parts } });
+        }
+      }),
+    );
+  });
+
   function button(label, action) {
     const element = document.createElement("button");
     element.type = "button";
@@ -185,7 +203,6 @@ function setup(root) {
     uppy.setFileState(file.id, {
       tus: {
         ...(uppy.getFile(file.id).tus || {}),
-        parallelUploads: partsFor(file.size || 0, extensions),
         // Parts carry no name: only the final upload that joins them takes one.
         metadataForPartialUploads: { request: text.request },
         onAfterResponse(request, response) {
