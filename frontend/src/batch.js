@@ -191,10 +191,14 @@ export class Batch {
 
   async send(entry) {
     this.sending.add(entry);
+    entry.stopped = false;
+    entry.resolve = null;
     const extensions = await serverExtensions(this.endpoint);
     const metadata = { request: this.request, filename: entry.name };
     let parts = partsFor(entry.size, extensions);
     if (parts > 1 && !(await nameIsFree(this.endpoint, metadata, entry.size))) parts = 1;
+    // Paused or cancelled meanwhile: pause() put it back in the queue already.
+    if (entry.stopped) return;
     await new Promise((resolve) => {
       const upload = new tus.Upload(entry.file, {
         endpoint: this.endpoint,
@@ -243,7 +247,6 @@ export class Batch {
         },
       });
       entry.upload = upload;
-      entry.stopped = false;
       entry.resolve = resolve;
       upload
         .findPreviousUploads()
@@ -293,7 +296,7 @@ export class Batch {
     entry.sent = 0;
     if (entry.upload) entry.upload.abort(terminate).catch(() => {});
     entry.upload = null;
-    entry.resolve();
+    if (entry.resolve) entry.resolve();
   }
 
   pause() {

@@ -6,6 +6,7 @@ again after a reload skips what was delivered and resumes what was started."""
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -120,7 +121,8 @@ def test_a_folder_of_2000_frames_is_delivered_with_one_aggregate_row(
         f"all long tasks {[round(duration) for _start, duration in long_tasks]} ms"
     )
     assert handled < 200
-    assert max(after, default=0) < 200, long_tasks
+    # (60–142 ms measured on 2 shared cores; the bound leaves room for a loaded machine.)
+    assert max(after, default=0) < 250, long_tasks
 
 
 WORDS = {
@@ -249,3 +251,46 @@ def test_the_same_folder_chosen_after_a_reload_skips_delivered_frames_and_resume
     assert delivered.md5 == hashlib.md5(big.read_bytes()).hexdigest()
     assert delivery_request.files.count() == 25
     assert not page.evaluate("Object.keys(localStorage).filter((key) => key.startsWith('tus::'))")
+
+
+def test_a_batch_pauses_resumes_and_cancels_as_a_whole(partner_page, make_request, tmp_path):
+    import time
+
+    from deliveries.uploads.models import Upload
+
+    page = partner_page
+    delivery_request = image_sequence_request(make_request)
+    make_frames(tmp_path / "slow", 40)
+    make_frames(tmp_path / "dropped", 40, start=100)
+
+    def slowly(route) -> None:
+        time.sleep(0.05)  # a slow link: the batch is still under way when clicked
+        route.continue_()
+
+    page.route(UPLOADS, slowly)
+    open_details(page, delivery_request)
+    folder_input(page).set_input_files(tmp_path / "slow")
+    row = batch_row(page)
+    expect(row.locator(".upload-detail")).not_to_have_text(re.compile(r"^0 of"))
+    row.get_by_role("button", name="Pause").click()
+    expect(row).to_have_attribute("data-state", "paused")
+    expect(row).to_contain_text("Paused")
+    page.wait_for_timeout(1000)
+    delivered = delivery_request.files.count()
+    assert delivered < 40
+    page.wait_for_timeout(1000)
+    assert delivery_request.files.count() == delivered  # nothing sent while paused
+    row.get_by_role("button", name="Resume").click()
+    expect(row).to_contain_text("Delivered", timeout=60_000)
+    assert delivery_request.files.count() == 40
+
+    folder_input(page).set_input_files(tmp_path / "dropped")
+    second = batch_row(page).filter(has_text="Folder dropped")
+    expect(second.locator(".upload-detail")).not_to_have_text(re.compile(r"^0 of"))
+    second.get_by_role("button", name="Cancel").click()
+    expect(second).to_have_attribute("data-state", "cancelled")
+    expect(second).to_contain_text("Cancelled")
+    assert 40 < delivery_request.files.count() < 80
+    # What was under way was terminated: no unfinished upload holds a name.
+    page.wait_for_timeout(500)
+    assert not [upload for upload in Upload.objects.all() if upload.offset < upload.length]
