@@ -204,8 +204,6 @@ export class Batch {
         endpoint: this.endpoint,
         retryDelays: RETRY_DELAYS,
         metadata,
-        // Parts carry no name: only the final upload that joins them takes one.
-        metadataForPartialUploads: { request: this.request },
         parallelUploads: parts,
         headers: { "X-CSRFToken": csrfToken() },
         fingerprint: () =>

@@ -203,8 +203,6 @@ function setup(root) {
     uppy.setFileState(file.id, {
       tus: {
         ...(uppy.getFile(file.id).tus || {}),
-        // Parts carry no name: only the final upload that joins them takes one.
-        metadataForPartialUploads: { request: text.request },
         onAfterResponse(request, response) {
           showEarly(row, earlyVerdict((name) => response.getHeader(name)));
         },
