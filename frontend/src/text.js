@@ -90,11 +90,14 @@ export function earlyVerdict(headerOf) {
   return { done: check === "done", findings };
 }
 
-// The naming rule, checked before any byte is sent; the server checks it again.
+// The naming rule, checked before any byte is sent; the server checks it again. The
+// pattern is compiled once: a folder may hold 10,000 names.
+const patterns = new Map();
 export function nameRefusal(texts, name) {
   const maxLength = Number(texts.maxNameLength || 255);
   if (name.length > maxLength) return fill(texts.textTooLong, { name });
-  if (!new RegExp(texts.pattern).test(name) || /^\.+$/.test(name)) {
+  if (!patterns.has(texts.pattern)) patterns.set(texts.pattern, new RegExp(texts.pattern));
+  if (!patterns.get(texts.pattern).test(name) || /^\.+$/.test(name)) {
     return fill(texts.textBadName, { name });
   }
   return "";
