@@ -8,6 +8,10 @@ import datetime
 import hashlib
 import http.client
 import os
+import re
+import signal
+import subprocess
+import sys
 import time
 import tracemalloc
 from pathlib import Path
@@ -573,28 +577,161 @@ def test_the_drop_zone_shows_only_while_this_user_may_deliver(
     assert 'id="uploader"' not in client.get(reverse("request-detail", args=[open_request.pk])).text
 
 
-def deliver_from_terminal(live_server, user, request_id: int, *files: Path, home: Path):
-    """scripts/deliver.py run as a partner runs it, keeping its state in `home`."""
-    import subprocess
-    import sys
+def terminal_command(live_server, user, request_id: int, *files: Path, parallel: int = 0):
+    return [
+        sys.executable,
+        str(Path(settings.BASE_DIR) / "scripts" / "deliver.py"),
+        "--portal",
+        live_server.url,
+        "--user",
+        user.username,
+        "--request",
+        str(request_id),
+        *(["--parallel", str(parallel)] if parallel else []),
+        *map(str, files),
+    ]
 
+
+def terminal_env(home: Path) -> dict[str, str]:
+    return {**os.environ, "PORTAL_PASSWORD": "pw-for-tests", "HOME": str(home)}
+
+
+def deliver_from_terminal(
+    live_server, user, request_id: int, *files: Path, home: Path, parallel: int = 0
+):
+    """scripts/deliver.py run as a partner runs it, keeping its state in `home`."""
     return subprocess.run(
-        [
-            sys.executable,
-            str(Path(settings.BASE_DIR) / "scripts" / "deliver.py"),
-            "--portal",
-            live_server.url,
-            "--user",
-            user.username,
-            "--request",
-            str(request_id),
-            *map(str, files),
-        ],
-        env={**os.environ, "PORTAL_PASSWORD": "pw-for-tests", "HOME": str(home)},
+        terminal_command(live_server, user, request_id, *files, parallel=parallel),
+        env=terminal_env(home),
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
+
+
+def make_folder(folder: Path, count: int, size: int = 4096) -> list[Path]:
+    """A folder of `count` frames, in two reels (subfolders), each frame its own bytes."""
+    frames = []
+    for number in range(count):
+        frame = folder / f"reel_{number % 2}" / f"shot_010.{number:07d}.dpx"
+        frame.parent.mkdir(parents=True, exist_ok=True)
+        frame.write_bytes(hashlib.sha256(str(number).encode()).digest() * (size // 32))
+        frames.append(frame)
+    return frames
+
+
+def test_the_terminal_script_delivers_a_folder_several_files_at_once_on_one_progress_line(
+    live_server, make_request, uploader, tmp_path
+):
+    delivery_request = make_request(files=0)
+    folder = tmp_path / "shot_010"
+    frames = make_folder(folder, 40)
+    (folder / ".DS_Store").write_bytes(b"finder")
+    (folder / "reel_1" / "Thumbs.db").write_bytes(b"explorer")
+    result = deliver_from_terminal(
+        live_server, uploader, delivery_request.pk, folder, home=tmp_path, parallel=4
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[-1] == "Delivery complete."
+    # Not a line per file: the progress line (every 10 s in a log), its last state.
+    assert len(lines) <= 4, lines
+    assert re.match(
+        r"40 of 40 files · 0\.2 of 0\.2 MiB · [\d.,]+ files/s · [\d.,]+ MiB/s$", lines[-2]
+    )
+    assert delivery_request.files.count() == 40
+    assert not delivery_request.files.filter(name__in=[".DS_Store", "Thumbs.db"]).exists()
+    delivered = delivery_request.files.get(name=frames[7].name)
+    assert delivered.md5 == digests_of(frames[7])["md5"]
+
+
+def test_the_terminal_script_refuses_two_files_of_one_name_before_sending_anything(
+    live_server, make_request, uploader, tmp_path
+):
+    delivery_request = make_request(files=0)
+    for reel in ("a", "b"):
+        (tmp_path / reel).mkdir()
+        (tmp_path / reel / "frame.dpx").write_bytes(b"x")
+    result = deliver_from_terminal(
+        live_server, uploader, delivery_request.pk, tmp_path / "a", tmp_path / "b", home=tmp_path
+    )
+    assert result.returncode == 2
+    assert "have the same name" in result.stderr
+    assert not Upload.objects.exists()
+
+
+def test_the_terminal_script_resumes_a_folder_after_it_was_killed(
+    live_server, make_request, uploader, tmp_path
+):
+    delivery_request = make_request(files=0)
+    folder = tmp_path / "shot_020"
+    frames = make_folder(folder, 200)
+    run = subprocess.Popen(
+        terminal_command(live_server, uploader, delivery_request.pk, folder, parallel=4),
+        env=terminal_env(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while delivery_request.files.count() < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    run.send_signal(signal.SIGKILL)
+    run.wait(timeout=10)
+    delivered_before = delivery_request.files.count()
+    assert 20 <= delivered_before < 200
+    again = deliver_from_terminal(
+        live_server, uploader, delivery_request.pk, folder, home=tmp_path, parallel=4
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Delivery complete." in again.stdout
+    last = again.stdout.splitlines()[-2]  # the progress line, as the run ended
+    skipped = int(re.search(r"([\d,]+) delivered earlier", last).group(1).replace(",", ""))
+    # Every file delivered before is skipped by its name, but for those whose last
+    # answer the killed run never read (at most one a thread): they resume at their
+    # end and count as delivered now.
+    assert delivered_before - 4 <= skipped <= delivered_before
+    assert delivery_request.files.count() == 200
+    assert sorted(delivery_request.files.values_list("md5", flat=True)) == sorted(
+        digests_of(frame)["md5"] for frame in frames
+    )
+
+
+def test_the_terminal_script_resumes_a_started_file_at_its_offset(
+    live_server, make_request, uploader, tmp_path
+):
+    import importlib.util
+
+    from tusclient.storage import filestorage
+
+    spec = importlib.util.spec_from_file_location(
+        "deliver", Path(settings.BASE_DIR) / "scripts" / "deliver.py"
+    )
+    deliver = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(deliver)
+    delivery_request = make_request(files=0)
+    reel = write_file(tmp_path / "reel.mov", 3 * MIB)
+    # An earlier run sent the first MiB before it was interrupted.
+    started = create(live_server, uploader, delivery_request.pk, "reel.mov", 3 * MIB)
+    url = started.headers["Location"]
+    assert patch(url, uploader, reel.read_bytes()[:MIB], 0).status_code == 204
+    fingerprinter = deliver.OneFileOfOneDelivery(
+        f"{live_server.url}|user:{uploader.username}|request:{delivery_request.pk}", reel
+    )
+    kept = filestorage.FileStorage(str(tmp_path / ".portal-uploads.json"))
+    kept.set_item(fingerprinter.of_file(), url)
+    kept.close()
+    result = deliver_from_terminal(live_server, uploader, delivery_request.pk, reel, home=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The same upload went on: no second one was created for the name.
+    assert list(Upload.objects.values_list("pk", flat=True)) == [started_id(url)]
+    assert delivery_request.files.get(name="reel.mov").md5 == digests_of(reel)["md5"]
+    assert re.search(r"1 of 1 files · 3\.0 of 3\.0 MiB", result.stdout)
+
+
+def started_id(url: str):
+    from uuid import UUID
+
+    return UUID(url.rstrip("/").rsplit("/", 1)[1])
 
 
 def test_the_terminal_script_delivers_and_completes_the_delivery(

@@ -7,92 +7,34 @@ import Uppy from "@uppy/core";
 import DragDrop from "@uppy/drag-drop";
 import Tus from "@uppy/tus";
 
+import { BATCH_FROM, Batch } from "./batch.js";
+import {
+  csrfToken,
+  earlyVerdict,
+  fill,
+  formatBytes as formatBytesIn,
+  formatDuration,
+  isFinalRefusal,
+  nameIsFree,
+  nameRefusal,
+  partsFor,
+  serverExtensions,
+  serverMessage,
+} from "./text.js";
+
 const MIN_SAMPLE_MS = 500;
 // While one long PATCH carries a file, its answer (and the early verdict in it) comes
 // only at the end: the row asks HEAD instead, this often, this many times at most.
 const EARLY_POLL_MS = 1000;
 const EARLY_POLLS = 60;
 
-function csrfToken() {
-  // The token is on <body hx-headers>, where htmx finds it for every other action.
-  try {
-    return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
-  } catch (error) {
-    return "";
-  }
-}
-
-function fill(template, values) {
-  return template.replace(/\{(\w+)\}/g, (match, key) => (key in values ? values[key] : match));
-}
-
-// Sizes as the file list writes them (Django's filesizeformat): powers of 1024
-// labelled KB, MB, GB, TB, one decimal in the page's language; bytes below 1 KB.
 let texts = {};
+const formatBytes = (bytes) => formatBytesIn(texts, bytes);
 
-function formatBytes(bytes) {
-  const units = ["KB", "MB", "GB", "TB", "PB"];
-  if (bytes < 1024) {
-    const whole = Math.round(bytes);
-    // Django's own words, "1 byte" and "2 bytes" in the page's language (see
-    // _uploader.html), with this count in place of theirs.
-    return (whole === 1 ? texts.textByte : texts.textBytes).replace(/\d+/, String(whole));
-  }
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toLocaleString(document.documentElement.lang || undefined, {
-    maximumFractionDigits: 1,
-    minimumFractionDigits: 1,
-    useGrouping: false,
-  })} ${units[unit]}`;
-}
-
-function formatDuration(seconds) {
-  if (!Number.isFinite(seconds)) return "–";
-  const total = Math.max(0, Math.round(seconds));
-  const hours = Math.floor(total / 3600);
-  const minutes = Math.floor((total % 3600) / 60);
-  const secs = total % 60;
-  const two = (n) => String(n).padStart(2, "0");
-  return hours ? `${hours}:${two(minutes)}:${two(secs)}` : `${minutes}:${two(secs)}`;
-}
-
-function isFinalRefusal(error) {
-  // A 4xx other than a conflict, a lock or a rate limit won't change on retry: a
-  // refused name, a request no longer open, a file too large.
-  const response = error && error.originalResponse;
-  const status = response && typeof response.getStatus === "function" ? response.getStatus() : 0;
-  return status >= 400 && status < 500 && ![409, 423, 429].includes(status);
-}
-
-function serverMessage(error) {
-  // tus-js-client keeps the response of a refused request; our server explains itself
-  // in plain text (the naming rule, a duplicate name, a request no longer open, ...).
-  const response = error && error.originalResponse;
-  const body = response && typeof response.getBody === "function" ? response.getBody() : "";
-  if (body && body.length < 1000) return body;
-  return (error && error.message) || "";
-}
-
-// The early verdict (deliveries/uploads/early.py): the server looks at a file's first
-// bytes and says what they already show, in two headers of its tus answers.
-function earlyVerdict(headerOf) {
-  const check = headerOf("Portal-Early-Check");
-  if (!check) return null;
-  let findings = [];
-  const told = headerOf("Portal-Early-Findings");
-  if (told) {
-    try {
-      findings = JSON.parse(decodeURIComponent(told));
-    } catch (error) {
-      findings = [];
-    }
-  }
-  return { done: check === "done", findings };
+// Uppy's drop zone, but what it takes goes through `take`: a big batch (a folder of
+// frames) becomes one aggregate row (batch.js) instead of thousands of Uppy files.
+class DropZone extends DragDrop {
+  addFiles = (files) => this.opts.take(files);
 }
 
 function setup(root) {
@@ -100,8 +42,6 @@ function setup(root) {
   root.dataset.ready = "1";
   const text = root.dataset;
   texts = text;
-  const pattern = new RegExp(text.pattern);
-  const maxLength = Number(text.maxNameLength || 255);
   const list = root.querySelector("[data-upload-list]");
   const refusals = root.querySelector("[data-upload-refusals]");
   const rows = new Map();
@@ -121,21 +61,50 @@ function setup(root) {
     meta: { request: text.request },
     // The naming rule, checked before any byte is sent; the server checks it again.
     onBeforeFileAdded(file) {
-      const name = file.name || "";
-      if (name.length > maxLength) {
-        refuse(fill(text.textTooLong, { name }));
-        return false;
-      }
-      if (!pattern.test(name) || /^\.+$/.test(name)) {
-        refuse(fill(text.textBadName, { name }));
-        return false;
-      }
-      return true;
+      const refusal = nameRefusal(text, file.name || "");
+      if (refusal) refuse(refusal);
+      return !refusal;
     },
   });
 
-  uppy.use(DragDrop, {
+  function refresh(complete) {
+    const options = { source: root, target: "#request-main", swap: "outerHTML" };
+    // The batch is complete: a request that submits automatically submits now.
+    if (complete) window.htmx.ajax("POST", text.completeUrl, options);
+    else window.htmx.ajax("GET", window.location.pathname, options);
+  }
+
+  // Every way in (a drop, the file picker, the folder picker) ends here.
+  function take(files) {
+    if (files.length > BATCH_FROM) {
+      new Batch({
+        texts: text,
+        list,
+        endpoint: text.endpoint,
+        request: text.request,
+        files,
+        onFinished: refresh,
+      });
+      return;
+    }
+    try {
+      uppy.addFiles(
+        files.map((file) => ({
+          source: "DragDrop",
+          name: file.name,
+          type: file.type,
+          data: file,
+          meta: { relativePath: file.relativePath || file.webkitRelativePath || null },
+        })),
+      );
+    } catch (error) {
+      uppy.log(error);
+    }
+  }
+
+  uppy.use(DropZone, {
     target: root.querySelector("[data-drop-zone]"),
+    take,
     locale: {
       strings: {
         dropHereOr: text.textDrop.replace("{browse}", "%{browse}"),
@@ -143,6 +112,18 @@ function setup(root) {
       },
     },
   });
+  const folderInput = root.querySelector("[data-folder-input]");
+  const folderButton = root.querySelector("[data-folder-button]");
+  if (folderInput && folderButton) {
+    folderButton.hidden = false;
+    folderButton.addEventListener("click", () => folderInput.click());
+    folderInput.addEventListener("change", () => {
+      const files = Array.from(folderInput.files || []);
+      // Cleared, so that choosing the same folder again (after a reload, say) is seen.
+      folderInput.value = "";
+      if (files.length) take(files);
+    });
+  }
   uppy.use(Tus, {
     endpoint: text.endpoint,
     headers: () => ({ "X-CSRFToken": csrfToken() }),
@@ -150,6 +131,28 @@ function setup(root) {
     removeFingerprintOnSuccess: true,
     allowedMetaFields: ["request", "name", "replace"],
     limit: 3,
+  });
+
+  // Before each upload (a Replace too): whether a big file travels in parts, which
+  // the server must announce (tus concatenation) and its name must be free for.
+  uppy.addPreProcessor(async (fileIDs) => {
+    const extensions = await serverExtensions(text.endpoint);
+    await Promise.all(
+      fileIDs.map(async (id) => {
+        const file = uppy.getFile(id);
+        if (!file) return;
+        let parts = partsFor(file.size || 0, extensions);
+        if (parts > 1) {
+          const metadata = { request: text.request, filename: file.name };
+          if (file.meta.replace === "1") metadata.replace = "1";
+          if (!(await nameIsFree(text.endpoint, metadata, file.size))) parts = 1;
+        }
+        const current = uppy.getFile(id);
+        if (current) {
+          uppy.setFileState(id, { tus: { ...(current.tus || {}), parallelUploads: parts } });
+        }
+      }),
+    );
   });
 
   function button(label, action) {
@@ -379,11 +382,7 @@ function setup(root) {
     if (intro) intro.textContent = text.textEarlyDelivered;
     if (file.meta && file.meta.replace === "1") {
       // A retried upload ends no batch: show the file list with the new file now.
-      window.htmx.ajax("GET", window.location.pathname, {
-        source: root,
-        target: "#request-main",
-        swap: "outerHTML",
-      });
+      refresh(false);
     }
   });
   uppy.on("upload-error", (file, error) => {
@@ -409,14 +408,7 @@ function setup(root) {
     // Delivered files leave Uppy's list (so that a removed file can be delivered
     // again); their rows stay, marked Delivered.
     delivered.forEach((file) => uppy.removeFile(file.id));
-    const htmx = window.htmx;
-    const options = { source: root, target: "#request-main", swap: "outerHTML" };
-    if ((result.failed || []).length === 0) {
-      // The batch is complete: a request that submits automatically submits now.
-      htmx.ajax("POST", text.completeUrl, options);
-    } else {
-      htmx.ajax("GET", window.location.pathname, options);
-    }
+    refresh((result.failed || []).length === 0);
   });
 }
 

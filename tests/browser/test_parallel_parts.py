@@ -1,0 +1,160 @@
+"""One big file over several connections (tus concatenation, tus-js-client's
+parallelUploads): only when the server announces the extension, its name asked about
+before any part is sent, the parts nameless and the final upload naming them in order.
+
+The server half is built beside this one; here the drop zone talks to a small tus
+server played by the test (the standard tus 1.0 protocol), and to the portal's own,
+which does not announce the extension."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+from .pages import open_details
+
+pytestmark = pytest.mark.browser
+
+MIB = 1024 * 1024
+BIG = 64 * MIB  # the drop zone's threshold for parts (frontend/src/text.js)
+
+
+def picker(page: Page):
+    return page.locator("#uploader [data-drop-zone] input[type=file]")
+
+
+def upload_row(page: Page, name: str):
+    return page.locator("#uploader .upload-row").filter(has_text=name)
+
+
+def big_file(folder: Path) -> Path:
+    path = folder / "reel_01.mov"
+    with open(path, "wb") as handle:
+        for block in range(BIG // MIB):
+            handle.write(bytes([block]) * MIB)
+    return path
+
+
+def decoded(metadata: str) -> dict[str, str]:
+    pairs = (pair.strip().split(" ") for pair in metadata.split(",") if pair.strip())
+    return {key: base64.b64decode(value).decode() for key, value in pairs}
+
+
+class TusWithConcatenation:
+    """An in-memory tus 1.0 server with creation, termination and concatenation."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.uploads: dict[str, dict] = {}
+        self.numbers = itertools.count(1)
+        self.lock = threading.Lock()
+        self.probes: list[dict[str, str]] = []
+        self.finals: list[tuple[list[str], dict[str, str]]] = []
+
+    def answer(self, route: Route, status: int, **headers: str) -> None:
+        route.fulfill(
+            status=status,
+            headers={
+                "Tus-Resumable": "1.0.0",
+                "Access-Control-Expose-Headers": "*",
+                **{key.replace("_", "-"): value for key, value in headers.items()},
+            },
+            body="",
+        )
+
+    def __call__(self, route: Route) -> None:
+        request = route.request
+        headers = request.headers
+        method = headers.get("x-http-method-override", request.method)
+        url = request.url
+        if method == "OPTIONS":
+            return self.answer(
+                route, 204, Tus_Version="1.0.0", Tus_Extension="creation,termination,concatenation"
+            )
+        if method == "POST":
+            concat = headers.get("upload-concat", "")
+            metadata = decoded(headers.get("upload-metadata", ""))
+            with self.lock:
+                location = f"{self.base}/uploads/fake-{next(self.numbers)}/"
+            if concat.startswith("final;"):
+                parts = concat.removeprefix("final;").split()
+                assert all(
+                    self.uploads[part]["offset"] == self.uploads[part]["length"] for part in parts
+                )
+                self.finals.append((parts, metadata))
+                return self.answer(route, 201, Location=location)
+            length = int(headers["upload-length"])
+            self.uploads[location] = {
+                "length": length,
+                "offset": 0,
+                "partial": concat == "partial",
+                "metadata": metadata,
+            }
+            if concat != "partial":
+                self.probes.append(metadata)
+            return self.answer(route, 201, Location=location)
+        upload = self.uploads.get(url)
+        if upload is None:
+            return self.answer(route, 404)
+        if method == "HEAD":
+            return self.answer(
+                route, 200, Upload_Offset=str(upload["offset"]), Upload_Length=str(upload["length"])
+            )
+        if method == "DELETE":
+            del self.uploads[url]
+            return self.answer(route, 204)
+        if method == "PATCH":
+            body = request.post_data_buffer or b""
+            assert int(headers["upload-offset"]) == upload["offset"]
+            upload["offset"] += len(body)
+            return self.answer(route, 204, Upload_Offset=str(upload["offset"]))
+        return self.answer(route, 405)
+
+
+def test_a_big_file_travels_in_parts_when_the_server_announces_concatenation(
+    partner_page, make_request, tmp_path, live_server
+):
+    page = partner_page
+    delivery_request = make_request(status="open", files=0)
+    server = TusWithConcatenation(live_server.url)
+    page.route(lambda url: "/uploads/" in url, server)
+    open_details(page, delivery_request)
+    picker(page).set_input_files(big_file(tmp_path))
+    expect(upload_row(page, "reel_01.mov")).to_contain_text("Delivered", timeout=60_000)
+    # The name was asked about (a whole-file creation, terminated) before any part.
+    assert server.probes == [{"request": str(delivery_request.pk), "filename": "reel_01.mov"}]
+    parts = [upload for upload in server.uploads.values() if upload["partial"]]
+    assert len(parts) == 3
+    # Parts carry no metadata (tus-js-client's way): the final upload names the file.
+    assert all(part["metadata"] == {} for part in parts)
+    assert sum(part["length"] for part in parts) == BIG
+    [(named, metadata)] = server.finals
+    assert [server.uploads[url]["length"] for url in named] == [part["length"] for part in parts]
+    assert metadata["filename"] == "reel_01.mov"
+    assert metadata["request"] == str(delivery_request.pk)
+
+
+def test_a_big_file_travels_whole_when_the_server_does_not_announce_concatenation(
+    partner_page, make_request, tmp_path
+):
+    page = partner_page
+    delivery_request = make_request(status="open", files=0)
+    concat_headers: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            concat_headers.append(request.headers["upload-concat"])
+            if "upload-concat" in request.headers
+            else None
+        ),
+    )
+    open_details(page, delivery_request)
+    picker(page).set_input_files(big_file(tmp_path))
+    expect(upload_row(page, "reel_01.mov")).to_contain_text("Delivered", timeout=60_000)
+    assert concat_headers == []
+    assert delivery_request.files.get(name="reel_01.mov").size == BIG
