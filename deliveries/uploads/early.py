@@ -151,7 +151,8 @@ def look(upload: Upload, staged: int) -> int | None:
         "settled": settled,
         "findings": FileResult(errors=trusted).stored_errors(),
     }
-    Upload.objects.filter(pk=upload.pk).update(early_check=upload.early_check)
+    if not upload._state.adding:  # a row not written yet takes it with its INSERT
+        Upload.objects.filter(pk=upload.pk).update(early_check=upload.early_check)
     return next_look(upload)
 
 

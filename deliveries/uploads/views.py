@@ -248,6 +248,8 @@ def _create(request: HttpRequest) -> HttpResponse:
         request=delivery_request, name=name, length=length, created_by=user, replaces=replacing
     )
     upload.extend_expiry()
+    if sent_along and sent_along == length:
+        return _create_whole(request, upload)
     # The staging folder exists, and this creation holds its lock, before the row can
     # be seen: another creation of the same name then finds an upload being written
     # (and refuses), never one whose folder is missing (which it would discard).
@@ -276,6 +278,50 @@ def _create(request: HttpRequest) -> HttpResponse:
             headers["Upload-Offset"] = response["Upload-Offset"]
             headers.update((k, v) for k, v in response.items() if k.startswith("Portal-"))
     return _answer(201, Upload_Expires=_expires(upload), **headers)
+
+
+def _create_whole(request: HttpRequest, upload: Upload) -> HttpResponse:
+    """creation-with-upload of a whole file: the common case of a sequence's frames,
+    one small file each, where per-file cost decides how long 250,000 take.
+
+    Nobody knows this upload's address before it is answered, so the bytes are staged
+    without a lock and without a row; the row is written once, complete, in the
+    transaction that delivers the file (a client that lost the answer and asks HEAD of
+    the address it never got can't exist; one that re-sends the file learns the name
+    is taken). Another creation of the same name meanwhile holds the name by its row:
+    the unique constraint refuses this one's, and its delivery rolls back whole.
+    """
+    checksum = _parse_checksum(request)
+    staging.create(upload.pk)
+    digests = staging.Digests()
+    try:
+        received = staging.append(
+            upload.pk,
+            request,
+            offset=0,
+            length=upload.length,
+            digests=digests,
+            chunk_hash=checksum[0] if checksum else None,
+            **early.watcher(upload),
+        )
+        if received < upload.length:
+            raise TusError(400, _("The chunk arrived incomplete and was discarded."))
+        if checksum and checksum[0].digest() != checksum[1]:
+            raise TusError(
+                CHECKSUM_MISMATCH, _("Checksum mismatch: the chunk was discarded. Send it again.")
+            )
+    except BaseException:
+        staging.remove(upload.pk)
+        raise
+    upload.offset = upload.length
+    _deliver(request, upload, digests, insert=True)
+    return _answer(
+        201,
+        Location=request.build_absolute_uri(reverse("tus-upload", args=[upload.pk])),
+        Upload_Offset=str(upload.offset),
+        Upload_Expires=_expires(upload),
+        **early.answer_headers(upload),
+    )
 
 
 # One upload ----------------------------------------------------------------------
@@ -411,9 +457,19 @@ def _gone() -> Upload:
     raise staging.UploadGone
 
 
-def _deliver(request: HttpRequest, found: Upload, digests: staging.Digests) -> None:
+def _drop(found: Upload, *, written: bool) -> None:
+    if written:
+        names.discard(found)
+    else:
+        staging.remove(found.pk)
+
+
+def _deliver(
+    request: HttpRequest, found: Upload, digests: staging.Digests, *, insert: bool = False
+) -> None:
     """The last byte arrived: the file joins the request, through the same rules and
-    history as any other delivery, and the staging data goes.
+    history as any other delivery, and the staging data goes. `insert`: the upload's
+    row was never written (_create_whole); it is written complete with the delivery.
 
     The upload's row stays, complete, until it expires: a client whose answer to the
     last PATCH was lost asks HEAD, learns every byte arrived, and reports success
@@ -425,12 +481,15 @@ def _deliver(request: HttpRequest, found: Upload, digests: staging.Digests) -> N
     def complete(delivered: DeliveredFile) -> None:
         # The row says "complete" in the transaction that delivers the file, and an
         # upload removed meanwhile delivers nothing.
-        if not Upload.objects.filter(pk=upload_id).update(
+        if insert:
+            found.save(force_insert=True)
+        elif not Upload.objects.filter(pk=upload_id).update(
             offset=found.offset, expires_at=found.expires_at
         ):
             raise staging.UploadGone
 
     try:
+        digests = staging.complete(upload_id, digests, found.length)
         # Not inside a transaction of ours: add_file stores the bytes before it takes
         # any lock, and deletes them when its transaction does not commit. The
         # upload's creator, who alone may send its bytes (_users_upload), delivers it.
@@ -445,16 +504,22 @@ def _deliver(request: HttpRequest, found: Upload, digests: staging.Digests) -> N
         )
     except ActionRefused as refusal:
         # The request changed meanwhile (submitted, say): these bytes can't be delivered.
-        names.discard(found)
+        _drop(found, written=not insert)
         raise TusError(403 if refusal.field != "name" else 400, refusal.message) from None
     except staging.UploadGone:
         staging.remove(upload_id)
         raise TusError(404, _("No such upload.")) from None
+    except IntegrityError:
+        _drop(found, written=not insert)
+        if not insert:
+            raise
+        # Another upload of this name began meanwhile and holds it (see _create_whole).
+        raise TusError(400, names.being_uploaded(found.name)) from None
     except BaseException:
         # Never leave an upload that says "all bytes received" with nothing delivered:
         # the client would report success. Gone, it answers 404 and the client starts
         # again.
-        names.discard(found)
+        _drop(found, written=not insert)
         raise
     finally:
         staged.close()
