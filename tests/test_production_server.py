@@ -16,7 +16,6 @@ import xxhash
 from django.conf import settings
 from django.db import connection
 from django.test import Client
-
 from tusclient import client as tus_client
 
 from deliveries.uploads.models import Upload

@@ -695,9 +695,7 @@ def test_bytes_another_worker_took_are_hashed_from_disk_at_the_last_byte(
     assert staging.data_path("cold").read_bytes() == b"0123456789"
 
 
-def test_a_patch_whose_process_saw_earlier_bytes_only_hashes_the_rest_from_disk(
-    tmp_path, settings
-):
+def test_a_patch_whose_process_saw_earlier_bytes_only_hashes_the_rest_from_disk(tmp_path, settings):
     import io
 
     from deliveries.uploads import staging

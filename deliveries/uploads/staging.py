@@ -246,7 +246,7 @@ def append(
     early verdict, early.py) and returns the size of its next look, or None. Reads stop
     at that size, so a header is looked at as soon as it arrived, not a READ_SIZE later.
     """
-    hashers = [digests.update]
+    hashers: list[Callable[[Any], None]] = [digests.update]
     if chunk_hash is not None:
         hashers.append(chunk_hash.update)
     looks_inside = look is not None and look_at is not None and offset < look_at < offset + length
@@ -300,7 +300,7 @@ def _append_small(
     stream: Any,
     offset: int,
     length: int,
-    hashers: list[Callable[[bytes], None]],
+    hashers: list[Callable[[Any], None]],
     look_at: int | None,
     look: Callable[[int], int | None] | None,
 ) -> int:
@@ -317,6 +317,31 @@ def _append_small(
     if look is not None and look_at is not None and offset + len(chunk) >= look_at:
         look(offset + len(chunk))
     return len(chunk)
+
+
+def assemble(upload_id: Any, parts: list[tuple[Any, int]]) -> Digests:
+    """Make the staged data of `upload_id` the parts' bytes, in order (tus
+    concatenation); returns their hashes. Call with every part's lock held.
+
+    The first part's data becomes the whole by a rename: no byte of it is copied. The
+    others are appended in one sequential pass, read in large blocks and hashed as
+    they are written (append). The MD5 and xxHash64 of the whole need every byte read
+    once anyway, so a copy inside the kernel (copy_file_range; a reflink, where the
+    file system has them, needs block-aligned parts, which clients don't send) would
+    only add a second read.
+    """
+    (first, first_length), rest = parts[0], parts[1:]
+    os.replace(data_path(first), data_path(upload_id))
+    os.truncate(data_path(upload_id), first_length)
+    digests = Digests()
+    catch_up(upload_id, digests, first_length)
+    offset = first_length
+    for part, length in rest:
+        with open(data_path(part), "rb") as source:
+            if append(upload_id, source, offset=offset, length=length, digests=digests) != length:
+                raise UploadGone  # a part had fewer bytes on disk than recorded
+        offset += length
+    return digests
 
 
 def truncate(upload_id: Any, offset: int) -> None:

@@ -1,5 +1,5 @@
-"""The tus 1.0.0 server: core, creation, creation-with-upload, termination, expiration
-and checksum. https://tus.io/protocols/resumable-upload
+"""The tus 1.0.0 server: core, creation, creation-with-upload, termination, expiration,
+checksum and concatenation. https://tus.io/protocols/resumable-upload
 
 Who may upload: a signed-in member of the request's organization whose role delivers,
 while the request is Open or Redelivery; the same rules as every other file change,
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
@@ -29,12 +30,13 @@ from django.views.decorators.http import require_http_methods
 
 from ..files import manifests, naming
 from ..files.models import DeliveredFile
+from ..partners.access import delivers_anywhere
 from ..partners.roles import Can
 from ..requests.access import get_request_for_user
 from ..requests.models import FILE_CHANGES_ALLOWED, ActionRefused, DeliveryRequest
-from . import early, names, staging
+from . import concat, early, names, staging
 from .errors import TusError
-from .models import Upload
+from .models import PARTIAL, Upload
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
     from ..partners.roles import AnyUser
 
 TUS_VERSION = "1.0.0"
-EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
+EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum,concatenation"
 CHECKSUMS = {"md5": hashlib.md5, "sha1": hashlib.sha1, "sha256": hashlib.sha256}
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 # Not in HTTP's registry: the tus checksum extension's "Checksum Mismatch".
@@ -115,12 +117,17 @@ def _users_upload(request: HttpRequest, upload_id: UUID, *, terminating: bool = 
         if not request.user.is_authenticated:
             raise TusError(403, _("Sign in to deliver files."))
         raise TusError(404, _("No such upload."))
-    if upload.is_delivered or terminating:
+    if upload.request_id is None:
+        pass  # a part naming no request: its creator's alone (above) is the rule
+    elif upload.is_delivered or terminating:
         # Answered even after the request moved on (submitted automatically, say): a
         # client may still learn that its file arrived, or drop bytes it can't deliver.
         _answerable(request.user, upload.request_id)
         return upload
-    _deliverable(request.user, upload.request_id)
+    else:
+        _deliverable(request.user, upload.request_id)
+    if upload.is_delivered or terminating:
+        return upload
     if upload.is_expired:
         names.discard(upload)
         raise TusError(410, _("This upload expired; start it again."))
@@ -197,12 +204,41 @@ def create(request: HttpRequest) -> HttpResponse:
 def _create(request: HttpRequest) -> HttpResponse:
     if "Upload-Defer-Length" in request.headers:
         raise TusError(400, _("Send Upload-Length: deferred lengths are not supported."))
+    concat_header = request.headers.get("Upload-Concat", "").strip()
+    if concat_header.startswith("final;"):
+        return _create_final(request, concat_header)
+    if concat_header not in ("", PARTIAL):
+        raise TusError(400, _("Upload-Concat is “partial” or “final;” and the parts' URLs."))
     try:
         length = int(request.headers.get("Upload-Length", ""))
     except ValueError:
         raise TusError(400, _("Send the file's size in Upload-Length.")) from None
     if length < 0:
         raise TusError(400, _("Send the file's size in Upload-Length."))
+    _check_max_size(length)
+    sent_along = _content_length(request) if request.content_type == OFFSET_CONTENT_TYPE else 0
+    if sent_along > length:
+        # Refused before anything exists: an empty file would otherwise be delivered
+        # at once, and its name taken by bytes the client was told were refused.
+        raise TusError(413, _("These bytes would exceed the Upload-Length."))
+    metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
+    if concat_header == PARTIAL:
+        upload = _partial(request, metadata, length)
+        return _store(request, upload, sent_along)
+    delivery_request = _deliverable(request.user, _request_id(metadata))
+    user = cast("User", request.user)  # _deliverable refuses anyone signed out
+    name = metadata.get("filename", metadata.get("name", ""))
+    replacing = _check_name(delivery_request, name, length, user, metadata.get("replace") == "1")
+    upload = Upload(
+        request=delivery_request, name=name, length=length, created_by=user, replaces=replacing
+    )
+    upload.extend_expiry()
+    if sent_along and sent_along == length:
+        return _create_whole(request, upload)
+    return _store(request, upload, sent_along)
+
+
+def _check_max_size(length: int) -> None:
     if length > settings.PORTAL_UPLOAD_MAX_BYTES:
         raise TusError(
             413,
@@ -212,18 +248,20 @@ def _create(request: HttpRequest) -> HttpResponse:
             )
             % {"limit": filesizeformat(settings.PORTAL_UPLOAD_MAX_BYTES)},
         )
-    sent_along = _content_length(request) if request.content_type == OFFSET_CONTENT_TYPE else 0
-    if sent_along > length:
-        # Refused before anything exists: an empty file would otherwise be delivered
-        # at once, and its name taken by bytes the client was told were refused.
-        raise TusError(413, _("These bytes would exceed the Upload-Length."))
-    metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
+
+
+def _request_id(metadata: dict[str, str]) -> int:
     request_id = metadata.get("request", "")
     if not (request_id.isascii() and request_id.isdigit() and len(request_id) <= 18):
         raise TusError(400, _("Name the request in Upload-Metadata (key “request”)."))
-    delivery_request = _deliverable(request.user, int(request_id))
-    user = cast("User", request.user)  # _deliverable refuses anyone signed out
-    name = metadata.get("filename", metadata.get("name", ""))
+    return int(request_id)
+
+
+def _check_name(
+    delivery_request: DeliveryRequest, name: str, length: int, user: User, replace: bool
+) -> bool:
+    """Refuse a name this request can't take from `user` now, before any byte is
+    stored; returns whether the upload replaces the delivered file of that name."""
     try:
         naming.check_name_shape(name)
     except ValidationError as error:
@@ -233,7 +271,7 @@ def _create(request: HttpRequest) -> HttpResponse:
             manifests.check_size(length)
         except manifests.ManifestError as error:
             raise TusError(413, str(error)) from None
-    replacing = metadata.get("replace") == "1" and delivery_request.files.filter(name=name).exists()
+    replacing = replace and delivery_request.files.filter(name=name).exists()
     if replacing:
         refusal = names.why_not_replace(delivery_request, name, user)
         if refusal:
@@ -244,12 +282,35 @@ def _create(request: HttpRequest) -> HttpResponse:
     if refusal:
         raise TusError(400, refusal)  # before any byte is sent
     names.make_way_for(delivery_request, name, user, replacing=replacing)
+    return replacing
+
+
+def _partial(request: HttpRequest, metadata: dict[str, str], length: int) -> Upload:
+    """A part of a file sent over several connections (tus concatenation): bytes only,
+    with no name; the final upload names the file and is checked like any other. Its
+    creator must deliver to the request it names, or, naming none (tus-js-client's
+    parts carry no metadata), somewhere."""
+    delivery_request = None
+    if "request" in metadata:
+        delivery_request = _deliverable(request.user, _request_id(metadata))
+    elif not request.user.is_authenticated:
+        raise TusError(403, _("Sign in to deliver files."))
+    elif not delivers_anywhere(request.user):
+        raise TusError(403, _("Your role does not allow delivering files."))
     upload = Upload(
-        request=delivery_request, name=name, length=length, created_by=user, replaces=replacing
+        request=delivery_request,
+        name="",
+        length=length,
+        created_by=cast("User", request.user),
+        concat=PARTIAL,
     )
     upload.extend_expiry()
-    if sent_along and sent_along == length:
-        return _create_whole(request, upload)
+    return upload
+
+
+def _store(request: HttpRequest, upload: Upload, sent_along: int) -> HttpResponse:
+    """A new upload's row and staging folder, and the bytes sent along, if any."""
+    name, length = upload.name, upload.length
     # The staging folder exists, and this creation holds its lock, before the row can
     # be seen: another creation of the same name then finds an upload being written
     # (and refuses), never one whose folder is missing (which it would discard).
@@ -262,7 +323,7 @@ def _create(request: HttpRequest) -> HttpResponse:
             staging.remove(upload.pk)
             raise TusError(400, names.being_uploaded(name)) from None
         location = request.build_absolute_uri(reverse("tus-upload", args=[upload.pk]))
-        if length == 0:
+        if length == 0 and not upload.is_partial:
             # No PATCH will ever come for an empty file: deliver it now.
             _deliver(request, upload, staging.Digests())
         headers = {"Location": location}
@@ -278,6 +339,56 @@ def _create(request: HttpRequest) -> HttpResponse:
             headers["Upload-Offset"] = response["Upload-Offset"]
             headers.update((k, v) for k, v in response.items() if k.startswith("Portal-"))
     return _answer(201, Upload_Expires=_expires(upload), **headers)
+
+
+def _create_final(request: HttpRequest, header: str) -> HttpResponse:
+    """tus concatenation's final upload: the file, assembled from its parts, delivered
+    in the creation's answer (tus-js-client reports success on it). The parts are the
+    caller's own, complete; a refused file discards them with it: nothing stays half
+    assembled."""
+    metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
+    delivery_request = _deliverable(request.user, _request_id(metadata))
+    user = cast("User", request.user)
+    parts = concat.parts_of(user, concat.part_ids(header))
+    length = sum(part.length for part in parts)
+    _check_max_size(length)
+    name = metadata.get("filename", metadata.get("name", ""))
+    replacing = _check_name(delivery_request, name, length, user, metadata.get("replace") == "1")
+    upload = Upload(
+        request=delivery_request,
+        name=name,
+        length=length,
+        offset=length,
+        created_by=user,
+        replaces=replacing,
+        concat=concat.final_header(request, parts),
+    )
+    upload.extend_expiry()
+    try:
+        with contextlib.ExitStack() as held:
+            for part in parts:
+                held.enter_context(staging.locked(part.pk))
+            staging.create(upload.pk)
+            try:
+                digests = staging.assemble(upload.pk, [(part.pk, part.length) for part in parts])
+                early.look(upload, length)
+            except BaseException:
+                staging.remove(upload.pk)
+                raise
+            try:
+                _deliver(request, upload, digests, insert=True)
+            finally:
+                concat.discard(parts)
+    except staging.UploadLocked:
+        raise TusError(423, _locked_message()) from None
+    except staging.UploadGone:
+        raise TusError(404, _("No such upload.")) from None
+    return _answer(
+        201,
+        Location=request.build_absolute_uri(reverse("tus-upload", args=[upload.pk])),
+        Upload_Expires=_expires(upload),
+        **early.answer_headers(upload),
+    )
 
 
 def _create_whole(request: HttpRequest, upload: Upload) -> HttpResponse:
@@ -338,11 +449,13 @@ def upload(request: HttpRequest, upload_id: UUID) -> HttpResponse:
         _check_version(request)
         found = _users_upload(request, upload_id, terminating=method == "DELETE")
         if method == "HEAD":
+            concatenation = {"Upload_Concat": found.concat} if found.concat else {}
             return _answer(
                 200,
                 Upload_Offset=str(found.offset),
                 Upload_Length=str(found.length),
                 Upload_Expires=_expires(found),
+                **concatenation,
                 **early.answer_headers(found),
             )
         if method == "DELETE":
@@ -397,7 +510,12 @@ def _append(request: HttpRequest, found: Upload, *, offset: int) -> HttpResponse
                 raise TusError(409, _offset_mismatch(offset, found.offset))
             if offset + length > found.length:
                 raise TusError(413, _("These bytes would exceed the Upload-Length."))
-            digests = staging.digests_at(found.pk, offset)
+            # A part is hashed with the others when its final upload assembles them.
+            digests = (
+                staging.Behind(staging.Digests())
+                if found.is_partial
+                else staging.digests_at(found.pk, offset)
+            )
             before = digests.copy() if checksum else None
             received = staging.append(
                 found.pk,
@@ -407,7 +525,7 @@ def _append(request: HttpRequest, found: Upload, *, offset: int) -> HttpResponse
                 digests=digests,
                 chunk_hash=checksum[0] if checksum else None,
                 keepalive=lambda: _keep_alive(found),
-                **early.watcher(found),
+                **({} if found.is_partial else early.watcher(found)),
             )
             if (
                 checksum
@@ -426,13 +544,14 @@ def _append(request: HttpRequest, found: Upload, *, offset: int) -> HttpResponse
                 )
             found.offset = offset + received
             found.extend_expiry()
-            if found.offset == found.length:
+            if found.offset == found.length and not found.is_partial:
                 # The row says "complete" only in the transaction that delivers the
                 # file: a crash before it leaves the last bytes to be sent again.
                 _deliver(request, found, digests)
             else:
                 found.save(update_fields=["offset", "expires_at"])
-                staging.remember(found.pk, found.offset, digests)
+                if not found.is_partial:
+                    staging.remember(found.pk, found.offset, digests)
     except staging.UploadLocked:
         raise TusError(423, _locked_message()) from None
     except staging.UploadGone:
@@ -494,7 +613,9 @@ def _deliver(
         # any lock, and deletes them when its transaction does not commit. The
         # upload's creator, who alone may send its bytes (_users_upload), delivers it.
         by = cast("User", request.user)
-        found.request.add_file(
+        # A part (request None) is never delivered by itself: its final upload is.
+        delivering_to = cast("DeliveryRequest", found.request)
+        delivering_to.add_file(
             found.name,
             staged,
             by=by,
