@@ -12,8 +12,9 @@ the same disk. Then, for each server in turn:
 
 - one big file with tuspy in large PATCHes (`--chunk-mib`): MiB/s. The portal also
   computes MD5 and xxHash64 and moves the file into storage; the peer stores bytes only.
-- many small files, each one creation-with-upload POST, from `--clients` threads:
-  files/s and failures (any answer but 201 Created).
+- many small files (16-bit DPX frames of about `--size-kib`, an image sequence), each
+  one creation-with-upload POST, from `--clients` threads: files/s and failures (any
+  answer but 201 Created).
 - the servers' resident memory (all their processes) before and at the peak of each
   part: the growth while uploading.
 
@@ -150,6 +151,26 @@ def generate(path: Path, size: int) -> str:
             handle.write(piece)
             md5.update(piece)
     return md5.hexdigest()
+
+
+def dpx_frame(size: int) -> bytes:
+    """One 16-bit RGB DPX frame of about `size` bytes, as picture-mastering sequences
+    hold them: the portal's early verdict reads its header, as it would a real one."""
+    import io
+
+    import av
+
+    side = max(16, int((size / 6) ** 0.5))
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="image2pipe") as container:
+        stream = container.add_stream("dpx", rate=24)
+        stream.width, stream.height, stream.pix_fmt = side, side, "rgb48le"
+        frame = av.VideoFrame(side, side, "rgb48le")
+        for plane in frame.planes:
+            plane.update(os.urandom(plane.buffer_size))
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            container.mux(packet)
+    return buffer.getvalue()
 
 
 def metadata(values: dict[str, str]) -> str:
@@ -307,7 +328,7 @@ def main() -> None:
             shutil.rmtree(scratch / "peer-store", ignore_errors=True)
             (scratch / "peer-store").mkdir()
         if not options.skip_small:
-            data = hashlib.sha256(b"frame").digest() * (options.size_kib * 1024 // 32)
+            data = dpx_frame(options.size_kib * 1024)
             sequence = new_request("image_sequence")
 
             def frame(n: int) -> dict[str, str]:
@@ -327,7 +348,7 @@ def main() -> None:
             peer_rate = options.files / peer_seconds
             rows.append(
                 [
-                    f"{options.files} files of {options.size_kib} KiB, files/s",
+                    f"{options.files} DPX frames of {len(data) // 1024} KiB, files/s",
                     f"{portal_rate:.0f} ({portal_failures} failed)",
                     f"{peer_rate:.0f} ({peer_failures} failed)",
                     f"{portal_rate / peer_rate:.2f}",

@@ -36,6 +36,9 @@ from django.core.files import File
 # What one read from the client's connection may hold: large enough that Python's
 # per-call cost disappears next to the I/O, small enough to keep memory flat.
 READ_SIZE = 4 * 1024 * 1024
+# A body this small is read at once and hashed in the reading thread (a frame of an
+# image sequence in its creation, a small PATCH).
+SMALL_BODY = 1024 * 1024
 REHASH_SIZE = 4 * 1024 * 1024
 CACHED_STATES = 512
 HASH_QUEUE = 4
@@ -231,6 +234,7 @@ def append(
     keepalive: Callable[[], None] | None = None,
     look_at: int | None = None,
     look: Callable[[int], int | None] | None = None,
+    whole: bool = False,
 ) -> int:
     """Copy up to `length` bytes from `stream` to the staged data at `offset`.
 
@@ -245,14 +249,16 @@ def append(
     Once `look_at` bytes are staged and written out, `look(staged)` reads them (the
     early verdict, early.py) and returns the size of its next look, or None. Reads stop
     at that size, so a header is looked at as soon as it arrived, not a READ_SIZE later.
+    `whole`: these bytes are the whole file, in one request.
     """
     hashers: list[Callable[[Any], None]] = [digests.update]
     if chunk_hash is not None:
         hashers.append(chunk_hash.update)
     looks_inside = look is not None and look_at is not None and offset < look_at < offset + length
-    if length <= READ_SIZE and not looks_inside:
+    if length <= SMALL_BODY and (whole or not looks_inside):
         # One read (a sequence's frame): a thread to overlap with would cost more than
-        # the hashing it overlaps.
+        # the hashing it overlaps. A look due inside these bytes is taken after them
+        # only when they are the whole file: its answer waits for all of them anyway.
         return _append_small(upload_id, stream, offset, length, hashers, look_at, look)
     pending: queue.Queue[bytes | None] = queue.Queue(maxsize=HASH_QUEUE)
 

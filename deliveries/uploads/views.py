@@ -330,6 +330,7 @@ def _create_whole(request: HttpRequest, upload: Upload) -> HttpResponse:
             length=upload.length,
             digests=digests,
             chunk_hash=checksum[0] if checksum else None,
+            whole=True,
             **early.watcher(upload),
         )
         if received < upload.length:
