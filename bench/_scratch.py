@@ -32,20 +32,24 @@ def _postgres(url: str) -> str:
     import psycopg
 
     parts = urlsplit(url)
+    # Named after the database given, so that two people benchmarking against one
+    # server (each with their own DATABASE_URL) never drop each other's.
+    given = parts.path.strip("/")
+    bench_database = f"{BENCH_DATABASE}_{given}" if given else BENCH_DATABASE
     maintenance = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+        conn.execute(f"DROP DATABASE IF EXISTS {bench_database} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {bench_database}")
 
     def drop() -> None:
         from django.db import connections
 
         connections.close_all()
         with psycopg.connect(maintenance, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+            conn.execute(f"DROP DATABASE IF EXISTS {bench_database} WITH (FORCE)")
 
     atexit.register(drop)
-    return urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
+    return urlunsplit(parts._replace(path=f"/{bench_database}"))
 
 
 def configure() -> str:
@@ -96,6 +100,15 @@ def free_port() -> int:
 def gunicorn(workers: int = 2, extra: tuple[str, ...] = ()) -> Iterator[int]:
     """The portal under gunicorn on a free loopback port, as production runs it.
     Yields the port once /healthz/ answers."""
+    with gunicorn_process(workers, extra) as (port, _server):
+        yield port
+
+
+@contextlib.contextmanager
+def gunicorn_process(
+    workers: int = 2, extra: tuple[str, ...] = ()
+) -> Iterator[tuple[int, subprocess.Popen]]:
+    """gunicorn() that also yields the arbiter's process (to measure its memory, say)."""
     from django.db import connections
 
     connections.close_all()  # the server's workers open their own
@@ -122,7 +135,7 @@ def gunicorn(workers: int = 2, extra: tuple[str, ...] = ()) -> Iterator[int]:
                 break
             except OSError:
                 time.sleep(0.1)
-        yield port
+        yield port, server
     finally:
         server.terminate()
         server.wait(timeout=10)

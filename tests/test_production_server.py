@@ -2,6 +2,7 @@
 longer than gunicorn's worker timeout: the upload is one long request per file."""
 
 import base64
+import hashlib
 import http.client
 import os
 import socket
@@ -11,9 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+import xxhash
 from django.conf import settings
 from django.db import connection
 from django.test import Client
+from tusclient import client as tus_client
 
 from deliveries.uploads.models import Upload
 
@@ -34,8 +37,7 @@ def database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def server(transactional_db, tmp_path):
+def start_gunicorn(tmp_path: Path, *options: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {
         **os.environ,
@@ -54,46 +56,53 @@ def server(transactional_db, tmp_path):
             "-c",
             "portal/gunicorn.conf.py",
             "portal.wsgi:application",
-            "--workers",
-            "1",
-            "--timeout",
-            str(TIMEOUT),
+            *options,
             "--bind",
             f"127.0.0.1:{port}",
         ],
         cwd=ROOT,
         env=env,
     )
+    for _ in range(150):
+        try:
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            probe.request("GET", "/healthz/")
+            if probe.getresponse().status == 200:
+                break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.terminate()
+        pytest.fail("gunicorn did not answer /healthz/ within 15 s")
+    return process, port
+
+
+@pytest.fixture
+def server(transactional_db, tmp_path):
+    process, port = start_gunicorn(tmp_path, "--workers", "1", "--timeout", str(TIMEOUT))
     try:
-        for _ in range(150):
-            try:
-                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-                probe.request("GET", "/healthz/")
-                if probe.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("gunicorn did not answer /healthz/ within 15 s")
         yield port
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
-def test_an_upload_longer_than_the_worker_timeout_completes(server, admin_user, make_request):
-    request = make_request(files=0)
+def browser_headers(user, port: int) -> dict[str, str]:
     client = Client()
-    client.force_login(admin_user)
-    client.get(f"/requests/{request.pk}/")  # the cookies a browser holds
+    client.force_login(user)
+    client.get("/requests/")  # the cookies a browser holds
     session = client.cookies[settings.SESSION_COOKIE_NAME].value
     csrf = client.cookies[settings.CSRF_COOKIE_NAME].value
-    headers = {
+    return {
         "Cookie": f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={csrf}",
         "X-CSRFToken": csrf,
-        "Origin": f"http://127.0.0.1:{server}",
-        "Tus-Resumable": "1.0.0",
+        "Origin": f"http://127.0.0.1:{port}",
     }
+
+
+def test_an_upload_longer_than_the_worker_timeout_completes(server, admin_user, make_request):
+    request = make_request(files=0)
+    headers = {**browser_headers(admin_user, server), "Tus-Resumable": "1.0.0"}
     size, pieces = 3 * 1024 * 1024, 12
     metadata = ",".join(
         f"{key} {base64.b64encode(value.encode()).decode()}"
@@ -131,3 +140,42 @@ def test_an_upload_longer_than_the_worker_timeout_completes(server, admin_user, 
     delivered = request.files.get(name="slow_file.mov")
     assert delivered.size == size
     assert not Upload.objects.filter(offset__lt=size).exists()
+
+
+def test_a_file_whose_patches_two_worker_processes_took_has_both_checksums(
+    transactional_db, tmp_path, admin_user, make_request
+):
+    # Each PATCH is a new connection (keepalive 0), so the two workers share them; a
+    # worker's running hashes are then behind, and must catch up from the staged bytes.
+    log = tmp_path / "access.log"
+    process, port = start_gunicorn(
+        tmp_path,
+        "--workers",
+        "2",
+        "--access-logfile",
+        str(log),
+        "--access-logformat",
+        "%(p)s %(m)s %(s)s",
+    )
+    try:
+        request = make_request(files=0)
+        source = tmp_path / "reel.mov"
+        source.write_bytes(b"".join(hashlib.sha256(bytes([n])).digest() * 2048 for n in range(96)))
+        uploader = tus_client.TusClient(
+            f"http://127.0.0.1:{port}/uploads/", headers=browser_headers(admin_user, port)
+        ).uploader(
+            str(source),
+            chunk_size=64 * 1024,
+            metadata={"request": str(request.pk), "filename": "reel.mov"},
+        )
+        uploader.upload()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    patches = [line.split() for line in log.read_text().splitlines() if " PATCH " in line]
+    assert len(patches) == 96 and {status for _pid, _m, status in patches} == {"204"}
+    assert len({pid for pid, _m, _status in patches}) == 2, "one worker took every PATCH"
+    delivered = request.files.get(name="reel.mov")
+    data = source.read_bytes()
+    assert delivered.md5 == hashlib.md5(data).hexdigest()
+    assert delivered.xxh64 == xxhash.xxh64(data).hexdigest()

@@ -808,7 +808,7 @@ def test_an_upload_abandoned_for_minutes_does_not_hold_back_automatic_submission
     assert delivery_request.status == Status.SUBMITTED
 
 
-def test_a_patch_with_no_running_hash_past_the_limit_delivers_without_rereading(
+def test_bytes_another_worker_took_are_hashed_from_disk_at_the_last_byte(
     tmp_path, monkeypatch, settings
 ):
     import io
@@ -818,24 +818,37 @@ def test_a_patch_with_no_running_hash_past_the_limit_delivers_without_rereading(
     settings.UPLOAD_STAGING_ROOT = str(tmp_path)
     monkeypatch.setattr(staging, "REHASH_LIMIT", 4)
     staging.create("cold")
-    first = staging.Digests()
+    first = staging.digests_at("cold", 0)
     staging.append("cold", io.BytesIO(b"01234567"), offset=0, length=8, digests=first)
     staging.forget("cold")  # as if another worker process had taken those bytes
     digests = staging.digests_at("cold", 8)
-    assert isinstance(digests, staging.SkippedDigests)
-    calls = []
-    monkeypatch.setattr(staging, "KEEPALIVE_SECONDS", 0.0)
-    received = staging.append(
-        "cold",
-        io.BytesIO(b"89"),
-        offset=8,
-        length=2,
-        digests=digests,
-        keepalive=lambda: calls.append(1),
-    )
-    assert received == 2 and calls
-    assert digests.hexdigests() == {"md5": "", "xxh64": ""}
+    assert isinstance(digests, staging.Behind)  # too far back to re-read in this PATCH
+    received = staging.append("cold", io.BytesIO(b"89"), offset=8, length=2, digests=digests)
+    assert received == 2
+    assert staging.complete("cold", digests, 10).hexdigests() == {
+        "md5": hashlib.md5(b"0123456789").hexdigest(),
+        "xxh64": xxhash.xxh64(b"0123456789").hexdigest(),
+    }
     assert staging.data_path("cold").read_bytes() == b"0123456789"
+
+
+def test_a_patch_whose_process_saw_earlier_bytes_only_hashes_the_rest_from_disk(tmp_path, settings):
+    import io
+
+    from deliveries.uploads import staging
+
+    settings.UPLOAD_STAGING_ROOT = str(tmp_path)
+    staging.create("warm")
+    mine = staging.digests_at("warm", 0)
+    staging.append("warm", io.BytesIO(b"0123"), offset=0, length=4, digests=mine)
+    staging.remember("warm", 4, mine)
+    # Another process took bytes 4-7; this one's hashes stopped at 4.
+    with open(staging.data_path("warm"), "ab") as handle:
+        handle.write(b"4567")
+    digests = staging.digests_at("warm", 8)
+    assert digests is mine and digests.position == 8
+    staging.append("warm", io.BytesIO(b"89"), offset=8, length=2, digests=digests)
+    assert digests.hexdigests()["md5"] == hashlib.md5(b"0123456789").hexdigest()
 
 
 def test_after_delivery_head_still_reports_every_byte_received(

@@ -69,3 +69,11 @@ def is_studio_contact(user: AnyUser | None) -> bool:
 def organizations_of(user: User) -> QuerySet[Membership, Mapping[str, object]]:
     """The ids of the user's organizations, as a subquery."""
     return Membership.objects.filter(user=user).values("organization")
+
+
+def delivers_anywhere(user: AnyUser | None) -> bool:
+    """Whether the user's role delivers files in any of their organizations."""
+    if user is None or not user.is_authenticated:
+        return False
+    roles = [role for role, caps in ROLE_CAPABILITIES.items() if Can.DELIVER in caps]
+    return Membership.objects.filter(user=user, role__in=roles).exists()

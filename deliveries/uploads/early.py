@@ -130,6 +130,8 @@ def look(upload: Upload, staged: int) -> int | None:
     """Inspect the first staged bytes (at most LAST_LOOK of the `staged` on disk) and
     store what they tell on the row; returns the size of the next look, if any. Call
     with the upload's lock held."""
+    if upload.request is None:
+        return None  # a part of a file (concat.py): its final upload is looked at
     size = min(staged, LAST_LOOK, upload.length)
     with open(staging.data_path(upload.pk), "rb") as handle:
         data = handle.read(size)
@@ -151,7 +153,8 @@ def look(upload: Upload, staged: int) -> int | None:
         "settled": settled,
         "findings": FileResult(errors=trusted).stored_errors(),
     }
-    Upload.objects.filter(pk=upload.pk).update(early_check=upload.early_check)
+    if not upload._state.adding:  # a row not written yet takes it with its INSERT
+        Upload.objects.filter(pk=upload.pk).update(early_check=upload.early_check)
     return next_look(upload)
 
 

@@ -28,6 +28,8 @@ class UploadQuerySet(models.QuerySet["Upload"]):
         return self.under_way().filter(expires_at__gt=_receiving_expiry_floor())
 
 
+PARTIAL = "partial"
+
 # An upload whose bytes arrived this recently is being delivered now.
 UPLOAD_UNDER_WAY_WINDOW = datetime.timedelta(minutes=10)
 
@@ -40,11 +42,15 @@ def _receiving_expiry_floor() -> datetime.datetime:
 
 class Upload(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # None for a partial upload whose client named no request (tus concatenation: a
+    # part is only bytes; its final upload names the request and the file).
     request = models.ForeignKey(
         "deliveries.DeliveryRequest",
         on_delete=models.CASCADE,
         related_name="uploads",
         verbose_name=gettext_lazy("request"),
+        null=True,
+        blank=True,
     )
     name = models.CharField(gettext_lazy("name"), max_length=255)
     length = models.BigIntegerField(gettext_lazy("size"))
@@ -62,6 +68,9 @@ class Upload(models.Model):
     # were looked at, then {"bytes": how many were read, "settled": whether a later
     # look could tell more, "findings": the findings as DeliveredFile.errors keeps them}.
     early_check = models.JSONField(default=dict, blank=True)
+    # tus concatenation: "partial" for a part, "final;<the parts' URLs>" for the upload
+    # assembled from them (answered as Upload-Concat), "" otherwise.
+    concat = models.TextField(blank=True, default="")
 
     objects = UploadQuerySet.as_manager()
 
@@ -84,6 +93,10 @@ class Upload(models.Model):
     def is_receiving(self) -> bool:
         """See UploadQuerySet.receiving (read from this row, no query)."""
         return not self.is_delivered and self.expires_at > _receiving_expiry_floor()
+
+    @property
+    def is_partial(self) -> bool:
+        return self.concat == PARTIAL
 
     @property
     def is_expired(self) -> bool:
