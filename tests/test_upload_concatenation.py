@@ -182,3 +182,25 @@ def test_tus_js_client_style_parts_carry_no_metadata_and_the_final_names_the_fil
     )
     assert answer.status_code == 201
     assert delivery_request.files.get().name == "audio_51.wav"
+
+
+def test_parts_that_name_the_request_in_their_metadata_do_not_collide_with_each_other(
+    live_server, make_request, uploader
+):
+    # A client may send the file's metadata with every part: each part's name is empty,
+    # and a second part "of the same name" in the same request was refused.
+    delivery_request = make_request(files=0)
+    named = metadata(delivery_request.pk, "reel_02.mov")
+    parts = [
+        create_part(live_server, uploader, 3, data=piece, meta=named) for piece in (b"abc", b"def")
+    ]
+    assert [part.status_code for part in parts] == [201, 201], parts[1].text
+    answer = create_final(
+        live_server,
+        uploader,
+        delivery_request.pk,
+        "reel_02.mov",
+        [part.headers["Location"] for part in parts],
+    )
+    assert answer.status_code == 201, answer.text
+    assert delivery_request.files.get().md5 == hashlib.md5(b"abcdef").hexdigest()

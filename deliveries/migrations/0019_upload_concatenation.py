@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deliveries', '0016_redelivery_labels'),
+        ('deliveries', '0018_previews'),
     ]
 
     operations = [

@@ -212,15 +212,17 @@ def _partial(request: HttpRequest, metadata: dict[str, str], length: int) -> Upl
     with no name; the final upload names the file and is checked like any other. Its
     creator must deliver to the request it names, or, naming none (tus-js-client's
     parts carry no metadata), somewhere."""
-    delivery_request = None
     if "request" in metadata:
-        delivery_request = _deliverable(request.user, _request_id(metadata))
+        _deliverable(request.user, _request_id(metadata))
     elif not request.user.is_authenticated:
         raise TusError(403, _("Sign in to deliver files."))
     elif not delivers_anywhere(request.user):
         raise TusError(403, _("Your role does not allow delivering files."))
+    # No request on the row even when the client named one: a name is unique per
+    # request, and every part's is empty (the second part named the request would be
+    # refused as "being uploaded already").
     upload = Upload(
-        request=delivery_request,
+        request=None,
         name="",
         length=length,
         created_by=cast("User", request.user),
