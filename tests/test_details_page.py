@@ -130,6 +130,24 @@ def test_the_redelivery_banner_names_reasons_and_who_asked(client, admin_user, m
     assert "Asked by partner-admin" in page
 
 
+def test_the_banner_and_the_history_name_a_person_by_their_full_name(
+    client, admin_user, staff, make_request
+):
+    staff.first_name, staff.last_name = "Sam", "Okafor"
+    staff.save()
+    request = make_request(status="processed")
+    request.act(
+        request.ask_for_redelivery,
+        by=staff,
+        reasons=RedeliveryReason.objects.filter(code="missing-asset"),
+    )
+    client.force_login(admin_user)
+    page = client.get(detail_url(request)).content.decode()
+    assert "Asked by Sam Okafor" in page
+    assert '<span class="actor">Sam Okafor</span>' in page
+    assert f">{staff.username}<" not in page and f"by {staff.username}" not in page
+
+
 @pytest.mark.parametrize("files", [1, 200])
 def test_the_page_query_count_does_not_grow_with_files(
     client, admin_user, make_request, django_assert_num_queries, files

@@ -319,7 +319,12 @@ def test_the_unsubscribe_link_asks_then_turns_its_event_off_without_signing_in(
     token = unsubscribe.token_for(people["admin"].pk, Event.COMMENT)
     url = reverse("unsubscribe", args=[token])
     page = anonymous.get(url)
-    assert page.status_code == 200 and "New comment" in page.content.decode()
+    # In the recipient's language (Ana reads Spanish), though nobody is signed in.
+    assert page.status_code == 200 and "Nuevo comentario" in page.content.decode()
+    theirs = anonymous.get(
+        reverse("unsubscribe", args=[unsubscribe.token_for(people["uploader"].pk, Event.COMMENT)])
+    )
+    assert "New comment" in theirs.content.decode()
     assert NotificationSetting.choices_of(people["admin"])["comment"] == "immediately"
 
     # A mail client's one-click button: a POST with no session and no CSRF token.

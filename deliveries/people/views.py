@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -19,6 +20,7 @@ from ..partners.access import is_studio_contact
 from ..partners.roles import Can
 from ..requests.access import get_request_for_user
 from ..requests.views import DETAIL_TEMPLATE, HtmxHttpRequest, detail_context
+from .emails import language_of
 from .events import PARTNER_EVENTS, STUDIO_EVENTS, Event, Frequency
 from .forms import CommentForm, NotificationSettingsForm
 from .models import Comment, NotificationSetting
@@ -116,13 +118,16 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if done:
         for event in events:
             NotificationSetting.choose(user, event, Frequency.OFF)
-    return render(
-        request,
-        "people/unsubscribe.html",
-        {
-            "done": done,
-            "digest": wanted.event == DIGEST,
-            "event_names": [Event(e).label for e in events],
-            "token": token,
-        },
-    )
+    # In the language of the email it came from: the link opens signed out, often in
+    # another browser than the portal's.
+    with translation.override(language_of(user)):
+        return render(
+            request,
+            "people/unsubscribe.html",
+            {
+                "done": done,
+                "digest": wanted.event == DIGEST,
+                "event_names": [str(Event(e).label) for e in events],
+                "token": token,
+            },
+        )

@@ -246,6 +246,16 @@ def due(delivery_request: Any) -> SafeString:
     return mark_safe(f'<span class="due due-{kind}">{escape(shown)}</span>')
 
 
+@register.filter
+def person(user: Any) -> str:
+    """A person as the rest of the page names them: their full name, else the username
+    (the header, comments and emails name the studio contact "Sam Okafor", so the
+    banner and the History do too)."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
 @register.simple_tag
 def time_zone() -> str:
     """The zone the page's times are in (the browser's, static/js/timezone.js), said
