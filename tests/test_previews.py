@@ -122,6 +122,14 @@ def test_a_sequence_gets_first_middle_and_last_frames_and_its_gaps(deliver):
     assert info["gaps"] == [[10, 13]]
 
 
+def test_a_sequences_strip_runs_from_its_first_frame_to_its_last(deliver):
+    frames = {f"seq_{n:07d}.png": samples.png_image(16, 9) for n in range(24)}
+    request = deliver(AssetType.IMAGE_SEQUENCE, frames)
+    processed_with_previews(request)
+    strip = [frame["number"] for frame in SequencePreview.objects.get().info["strip"]]
+    assert len(strip) == 10 and strip[0] == 0 and strip[-1] == 23
+
+
 def test_the_side_panel_of_a_frame_shows_the_sequence_and_its_gap(client, reviewer, deliver):
     frames = {f"seq_{n:07d}.png": samples.png_image(64, 36) for n in [*range(0, 10), 14, 15]}
     request = deliver(AssetType.IMAGE_SEQUENCE, frames)

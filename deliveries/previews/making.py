@@ -103,8 +103,12 @@ def summarize_sequence(request: DeliveryRequest) -> None:
         SequencePreview.objects.filter(request_id=request.pk).delete()
         return
     count = len(frames)
-    step = max(1, count // STRIP_FRAMES)
-    strip = [frames[index] for index in range(0, count, step)][:STRIP_FRAMES]
+    # Evenly spaced from the first frame to the last: a step of count // 10 stopped
+    # short of the end (24 frames: the last shown was frame 18, and the bar's last
+    # quarter looked like a gap).
+    last_index = count - 1
+    picks = STRIP_FRAMES - 1
+    strip = [frames[i] for i in sorted({round(n * last_index / picks) for n in range(picks + 1)})]
     numbers = [number for number, _pk in frames]
     SequencePreview.objects.update_or_create(
         request_id=request.pk,
