@@ -2,13 +2,14 @@
 parallelUploads): only when the server announces the extension, its name asked about
 before any part is sent, the parts nameless and the final upload naming them in order.
 
-The server half is built beside this one; here the drop zone talks to a small tus
-server played by the test (the standard tus 1.0 protocol), and to the portal's own,
-which does not announce the extension."""
+The drop zone talks to a small tus server played by the test (the standard tus 1.0
+protocol, to see every part), to the portal's own, which announces the extension, and
+to the portal's with the announcement taken out of its OPTIONS answer."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import itertools
 import threading
 from pathlib import Path
@@ -139,20 +140,60 @@ def test_a_big_file_travels_in_parts_when_the_server_announces_concatenation(
     assert metadata["request"] == str(delivery_request.pk)
 
 
+def _concat_headers(page: Page) -> list[str]:
+    """The Upload-Concat of each creation (POST) the page sends."""
+    seen: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            seen.append(request.headers["upload-concat"])
+            if request.method == "POST" and "upload-concat" in request.headers
+            else None
+        ),
+    )
+    return seen
+
+
+def _expected_md5() -> str:
+    digest = hashlib.md5()
+    for block in range(BIG // MIB):
+        digest.update(bytes([block]) * MIB)
+    return digest.hexdigest()
+
+
+def test_a_big_file_travels_in_parts_to_the_portals_own_server_and_arrives_whole(
+    partner_page, make_request, tmp_path
+):
+    page = partner_page
+    delivery_request = make_request(status="open", files=0)
+    concat_headers = _concat_headers(page)
+    open_details(page, delivery_request)
+    picker(page).set_input_files(big_file(tmp_path))
+    expect(upload_row(page, "reel_01.mov")).to_contain_text("Delivered", timeout=120_000)
+    assert concat_headers.count("partial") == 3
+    assert sum(header.startswith("final;") for header in concat_headers) == 1
+    delivered = delivery_request.files.get(name="reel_01.mov")
+    assert delivered.size == BIG and delivered.md5 == _expected_md5() and delivered.xxh64
+
+
 def test_a_big_file_travels_whole_when_the_server_does_not_announce_concatenation(
     partner_page, make_request, tmp_path
 ):
     page = partner_page
     delivery_request = make_request(status="open", files=0)
-    concat_headers: list[str] = []
-    page.on(
-        "request",
-        lambda request: (
-            concat_headers.append(request.headers["upload-concat"])
-            if "upload-concat" in request.headers
-            else None
-        ),
-    )
+
+    def without_concatenation(route: Route) -> None:
+        if route.request.method != "OPTIONS":
+            route.fallback()
+            return
+        answer = route.fetch()
+        headers = dict(answer.headers)
+        extensions = [e for e in headers.get("tus-extension", "").split(",") if e.strip()]
+        headers["tus-extension"] = ",".join(e for e in extensions if e != "concatenation")
+        route.fulfill(response=answer, headers=headers)
+
+    page.route(lambda url: "/uploads/" in url, without_concatenation)
+    concat_headers = _concat_headers(page)
     open_details(page, delivery_request)
     picker(page).set_input_files(big_file(tmp_path))
     expect(upload_row(page, "reel_01.mov")).to_contain_text("Delivered", timeout=60_000)
