@@ -140,7 +140,17 @@ def _history_page(delivery_request: DeliveryRequest, request: HttpRequest) -> di
     """The newest history entries, or those older than ?history_before=<entry id>."""
     entries = (
         delivery_request.history.select_related("actor")
-        .only("request_id", "at", "action", "before", "after", "details", "actor__username")
+        .only(
+            "request_id",
+            "at",
+            "action",
+            "before",
+            "after",
+            "details",
+            "actor__username",
+            "actor__first_name",
+            "actor__last_name",
+        )
         .order_by("-at", "-id")
     )
     before = ids_from(request.GET.getlist("history_before")[:1])
