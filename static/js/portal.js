@@ -100,6 +100,8 @@
       text = ids.length === 1 ? interpolate(dialog.dataset.textOne, 1, names[0]) : interpolate(dialog.dataset.textMany, ids.length);
     }
     dialog.querySelector("[data-remove-summary]").textContent = text;
+    const one = !all && ids.length === 1;
+    dialog.querySelector("#remove-title").textContent = one ? dialog.dataset.titleOne : dialog.dataset.titleMany;
     // Name the files too (the first few, by name). All of them: the rows on screen
     // are the request's first names, unless a name filter narrows the list.
     const count = all ? total : ids.length;

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, Page
 
 
@@ -26,7 +28,8 @@ def row_menu_button(page: Page, name: str) -> Locator:
 
 
 def remove_dialog(page: Page) -> Locator:
-    return page.get_by_role("dialog", name="Remove files?")
+    # Titled "Remove this file?" for one file, "Remove files?" for several.
+    return page.get_by_role("dialog", name=re.compile(r"^Remove (this file|files)\?$"))
 
 
 def redelivery_dialog(page: Page) -> Locator:

@@ -45,6 +45,7 @@ def test_one_file_is_removed_through_its_row_menu_after_a_cancelled_first_try(
     dialog = remove_dialog(page)
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("“file_001.mov” will be removed from this request.")
+    expect(dialog.get_by_role("heading")).to_have_text("Remove this file?")
     shoot(page, "figure-N-confirm-remove")
 
     dialog.get_by_role("link", name="Cancel").click()
@@ -88,6 +89,7 @@ def test_ticked_files_and_then_all_files_are_removed_with_the_trash_icon(
     trash.click()
     dialog = remove_dialog(page)
     expect(dialog).to_contain_text("2 files will be removed from this request.")
+    expect(dialog.get_by_role("heading")).to_have_text("Remove files?")
     shoot(page, "figure-Q-confirm-count")
     dialog.get_by_role("button", name="Remove").click()
 
