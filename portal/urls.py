@@ -12,6 +12,7 @@ from deliveries.requests import actions, listing, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="request-list", permanent=False)),
+    path("favicon.ico", partner_views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("healthz/", partner_views.healthz, name="healthz"),
     # Sign-in, sign-out (POST only) and password change; no e-mailed password reset:

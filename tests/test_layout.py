@@ -55,3 +55,11 @@ def test_the_request_counters_change_only_in_their_module():
         if writes.search(line)
     }
     assert not writers, f"change counters through deliveries/requests/counters.py: {writers}"
+
+
+def test_the_icon_every_page_asks_for_is_there(client):
+    # The admin's pages carry no <link rel="icon">: browsers ask /favicon.ico.
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 301
+    icon = client.get(answer["Location"])
+    assert icon.status_code == 200 and b"<svg" in b"".join(icon.streaming_content)

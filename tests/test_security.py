@@ -47,6 +47,7 @@ MATRIX = {
     "set_language": ("post", None, [302, 302, 302, 302, 302, 302]),
     "root": ("get", None, [302, 302, 302, 302, 302, 302]),
     "healthz": ("get", None, [200, 200, 200, 200, 200, 200]),
+    "favicon": ("get", None, [301, 301, 301, 301, 301, 301]),
     "finding-codes": ("get", None, [LOGIN, 200, 200, 200, 200, 200]),
 }
 # The admin has its own staff-only gate, tested in test_admin.py.
