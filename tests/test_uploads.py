@@ -685,12 +685,15 @@ def test_the_terminal_script_resumes_a_folder_after_it_was_killed(
     assert again.returncode == 0, again.stdout + again.stderr
     assert "Delivery complete." in again.stdout
     last = again.stdout.splitlines()[-2]  # the progress line, as the run ended
-    skipped = int(re.search(r"([\d,]+) delivered earlier", last).group(1).replace(",", ""))
-    # Every file delivered before is skipped by its name, but for those whose last
-    # answer the killed run never read (at most one a thread): they resume at their
-    # end and count as delivered now.
-    assert delivered_before - 4 <= skipped <= delivered_before
+    said = re.search(r"([\d,]+) delivered earlier", last)
+    skipped = int(said.group(1).replace(",", "")) if said else 0
+    # A file delivered before is skipped by its name, or, when the killed run had not
+    # yet forgotten its address, resumed at its end (no byte sent again); either way it
+    # is delivered once. (Which of the two varies with where the kill fell: in one CI
+    # run none was skipped by name.)
+    assert skipped <= delivered_before
     assert delivery_request.files.count() == 200
+    assert delivery_request.history.filter(action="delivered").count() == 200
     assert sorted(delivery_request.files.values_list("md5", flat=True)) == sorted(
         digests_of(frame)["md5"] for frame in frames
     )
