@@ -76,6 +76,16 @@ class SharedStorage(filestorage.FileStorage):
     def __init__(self, path: str) -> None:
         super().__init__(path)
         self.lock = threading.Lock()
+        try:
+            self._db.all()
+        except ValueError:
+            # Half written when a run was killed: set aside, and start without it.
+            # Files delivered since are skipped by name; started ones start again.
+            self._db.close()
+            aside = f"{path}.unreadable"
+            os.replace(path, aside)
+            print(f"{path} could not be read; moved to {aside}.", file=sys.stderr)
+            super().__init__(path)
 
     def get_item(self, key: str) -> Any:
         with self.lock:
@@ -245,6 +255,12 @@ class Delivery:
                 progress.finished("skipped", size)
                 return
             progress.say(f"{path.name}: refused: {message or error}")
+            progress.finished("failed")
+            return
+        except Exception as error:  # any other failure fails this file, not the run
+            # Not only the thread's end: a file not delivered must never let the run
+            # say "Delivery complete."
+            progress.say(f"{path.name}: not delivered: {error!r}")
             progress.finished("failed")
             return
         self.storage.remove_item(fingerprinter.of_file())

@@ -699,6 +699,23 @@ def test_the_terminal_script_resumes_a_folder_after_it_was_killed(
     )
 
 
+def test_the_terminal_script_delivers_everything_though_a_killed_run_left_its_file_half_written(
+    live_server, make_request, uploader, tmp_path
+):
+    # SIGKILL during a write of the addresses file leaves half a JSON document: every
+    # upload thread died reading it, and the run still said "Delivery complete.".
+    delivery_request = make_request(files=0)
+    frames = make_folder(tmp_path / "shot_030", 12)
+    (tmp_path / ".portal-uploads.json").write_text('{"_default": {"1": {"key": "ab", "url": "htt')
+    run = deliver_from_terminal(
+        live_server, uploader, delivery_request.pk, tmp_path / "shot_030", home=tmp_path
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "could not be read" in run.stderr
+    assert delivery_request.files.count() == len(frames)
+    assert (tmp_path / ".portal-uploads.json.unreadable").exists()
+
+
 def test_the_terminal_script_resumes_a_started_file_at_its_offset(
     live_server, make_request, uploader, tmp_path
 ):
