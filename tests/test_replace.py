@@ -3,29 +3,42 @@
 one is delivered, and the History says "Replaced"."""
 
 import base64
+from pathlib import Path
 
 import requests
+from django.conf import settings
 from django.urls import reverse
 
-from deliveries.models import DeliveredFile, HistoryEntry, StorageDeletion
-from tests.test_uploads import TUS, create, patch, signed_in_headers
+from deliveries.models import DeliveredFile, HistoryEntry, StorageDeletion, Upload
+from tests.test_uploads import TUS, create, create_with_upload, patch, signed_in_headers
 
 
-def create_replacing(live_server, user, request_id: int, name: str, length: int):
+def create_replacing(live_server, user, request_id: int, name: str, length: int, data=b""):
+    """A creation that asks to replace; `data`, when given, is the whole file sent with
+    it (creation-with-upload)."""
     metadata = ",".join(
         f"{key} {base64.b64encode(value.encode()).decode()}"
         for key, value in {"request": str(request_id), "filename": name, "replace": "1"}.items()
     )
+    body = {"Content-Type": "application/offset+octet-stream"} if data else {}
     return requests.post(
         live_server.url + reverse("tus-create"),
+        data=data or None,
         headers={
             **TUS,
             **signed_in_headers(user),
+            **body,
             "Upload-Length": str(length),
             "Upload-Metadata": metadata,
         },
         timeout=10,
     )
+
+
+def stored_files(delivery_request) -> list[Path]:
+    """What the request holds in storage, files and folders."""
+    folder = Path(settings.MEDIA_ROOT) / "deliveries" / str(delivery_request.pk)
+    return sorted(folder.rglob("*"))
 
 
 def test_a_taken_name_offers_replace_to_whoever_may_remove_files(
@@ -43,6 +56,45 @@ def test_a_taken_name_offers_replace_to_whoever_may_remove_files(
     assert refused.status_code == 403
     assert "your role does not allow removing files" in refused.text
     assert delivery_request.files.get().size == 1
+
+
+def test_a_whole_file_sent_with_its_creation_under_a_taken_name_changes_nothing(
+    live_server, make_request, admin_user, uploader
+):
+    # A frame of a sequence comes whole with its creation: its name is checked when it
+    # is delivered, and the refusal is the same as the creation's would have been.
+    delivery_request = make_request(files=1)
+    stored, history = stored_files(delivery_request), delivery_request.history.count()
+    offered = create_with_upload(
+        live_server, admin_user, delivery_request.pk, "file_000.mov", 3, b"new"
+    )
+    assert offered.status_code == 400
+    assert "already named “file_000.mov”" in offered.text
+    assert offered.headers.get("Portal-Can-Replace") == "1"
+    plain = create_with_upload(
+        live_server, uploader, delivery_request.pk, "file_000.mov", 3, b"new"
+    )
+    assert plain.status_code == 400 and "Portal-Can-Replace" not in plain.headers
+    assert delivery_request.files.get().size == 1
+    assert not Upload.objects.exists()
+    assert stored_files(delivery_request) == stored
+    assert delivery_request.history.count() == history
+    delivery_request.refresh_from_db()
+    assert delivery_request.file_count == 1
+
+
+def test_a_whole_file_sent_with_its_creation_replaces_at_once(
+    live_server, make_request, admin_user
+):
+    delivery_request = make_request(files=1)
+    created = create_replacing(
+        live_server, admin_user, delivery_request.pk, "file_000.mov", 5, b"fresh"
+    )
+    assert created.status_code == 201, created.text
+    new = delivery_request.files.get(name="file_000.mov")
+    assert new.size == 5 and Path(new.content.path).read_bytes() == b"fresh"
+    entry = delivery_request.history.filter(action=HistoryEntry.Action.DELIVERED).latest("at")
+    assert entry.details.get("replaced") is True
 
 
 def test_replace_removes_the_old_file_and_delivers_the_new_one(

@@ -82,6 +82,7 @@ REFUSALS = {
     "no request named": ("5", metadata({"filename": "reel.mov"}), b"", {}, 400),
     "name breaks the naming rule": ("5", {"filename": "reel one.mov"}, b"", {}, 400),
     "name already delivered": ("5", {"filename": "file_000.mov"}, b"", {}, 400),
+    "name already delivered, sent whole": ("5", {"filename": "file_000.mov"}, b"12345", {}, 400),
     "negative length": ("-1", {}, b"", {}, 400),
     "deferred length": ("5", {}, b"", {"Upload-Defer-Length": "1"}, 400),
     "larger than a file may be": (str(10**15), {}, b"", {}, 413),

@@ -5,3 +5,7 @@ class ActionRefused(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class NameTaken(ActionRefused):
+    """A delivered file has this name already (whoever may remove files can replace it)."""

@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 
 from ..files import manifests, naming
 from ..files.models import DeliveredFile, ManifestEntry, storage_key
+from ..files.storage import delete_stored
 from . import counters, removal
-from .errors import ActionRefused
+from .errors import ActionRefused, NameTaken
 from .history import HistoryEntry
 from .states import Status
 
@@ -237,7 +238,7 @@ class FileChanges:
                 self._lock_for_file_change(delivering=True)
                 replaced = list(self.files.filter(name=name).values_list("pk", flat=True))
                 if replaced and not replacing:
-                    raise ActionRefused(naming.duplicate_name_error(name).messages[0], field="name")
+                    raise NameTaken(naming.duplicate_name_error(name).messages[0], field="name")
                 refusal = self.why_name_not_deliverable(name)
                 if refusal:
                     raise ActionRefused(refusal, field="name")
@@ -263,8 +264,9 @@ class FileChanges:
                 if in_transaction is not None:
                     in_transaction(delivered)
         except BaseException:
-            # Refused or failed: the rows rolled back, so the stored bytes go too.
-            default_storage.delete(stored_path)
+            # Refused or failed: the rows rolled back, so the stored bytes go too, and
+            # the file's own folder with them.
+            delete_stored(default_storage, stored_path)
             raise
         return delivered
 

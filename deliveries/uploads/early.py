@@ -126,15 +126,19 @@ def next_look(upload: Upload) -> int | None:
     return min(LAST_LOOK, upload.length)
 
 
-def look(upload: Upload, staged: int) -> int | None:
-    """Inspect the first staged bytes (at most LAST_LOOK of the `staged` on disk) and
-    store what they tell on the row; returns the size of the next look, if any. Call
-    with the upload's lock held."""
+def look(upload: Upload, staged: int, *, data: bytes | None = None) -> int | None:
+    """Inspect the first staged bytes (at most LAST_LOOK of the `staged` on disk, or
+    of `data`, the bytes in hand when they were never staged) and store what they tell
+    on the row; returns the size of the next look, if any. Call with the upload's lock
+    held."""
     if upload.request is None:
         return None  # a part of a file (concat.py): its final upload is looked at
     size = min(staged, LAST_LOOK, upload.length)
-    with open(staging.data_path(upload.pk), "rb") as handle:
-        data = handle.read(size)
+    if data is not None:
+        data = data[:size]
+    else:
+        with open(staging.data_path(upload.pk), "rb") as handle:
+            data = handle.read(size)
     whole = len(data) == upload.length
     try:
         metadata, findings = inspect_start(

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from django.core.files import File
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from ..files.models import DeliveredFile
+from ..requests.errors import NameTaken
 from ..requests.models import ActionRefused, DeliveryRequest
 from . import early, names, protocol, staging
 from .errors import TusError
@@ -121,18 +123,25 @@ def _drop(found: Upload, *, written: bool) -> None:
 
 
 def deliver(
-    request: HttpRequest, found: Upload, digests: staging.Digests, *, insert: bool = False
+    request: HttpRequest,
+    found: Upload,
+    digests: staging.Digests,
+    *,
+    insert: bool = False,
+    content: File | None = None,
 ) -> None:
     """The last byte arrived: the file joins the request, through the same rules and
     history as any other delivery, and the staging data goes. `insert`: the upload's
     row was never written (_create_whole); it is written complete with the delivery.
+    `content`: the file's bytes when they were never staged (a small whole file, read
+    in memory); otherwise the staged data is moved into storage.
 
     The upload's row stays, complete, until it expires: a client whose answer to the
     last PATCH was lost asks HEAD, learns every byte arrived, and reports success
     instead of starting again.
     """
     upload_id = found.pk
-    staged = staging.StagedFile(upload_id)
+    staged = content if content is not None else staging.StagedFile(upload_id)
 
     def complete(delivered: DeliveredFile) -> None:
         # The row says "complete" in the transaction that delivers the file, and an
@@ -144,14 +153,14 @@ def deliver(
         ):
             raise staging.UploadGone
 
+    # The upload's creator, who alone may send its bytes (_users_upload), delivers it.
+    by = cast("User", request.user)
+    # A part (request None) is never delivered by itself: its final upload is.
+    delivering_to = cast("DeliveryRequest", found.request)
     try:
         digests = staging.complete(upload_id, digests, found.length)
         # Not inside a transaction of ours: add_file stores the bytes before it takes
-        # any lock, and deletes them when its transaction does not commit. The
-        # upload's creator, who alone may send its bytes (_users_upload), delivers it.
-        by = cast("User", request.user)
-        # A part (request None) is never delivered by itself: its final upload is.
-        delivering_to = cast("DeliveryRequest", found.request)
+        # any lock, and deletes them when its transaction does not commit.
         delivering_to.add_file(
             found.name,
             staged,
@@ -160,6 +169,11 @@ def deliver(
             replacing=found.replaces,
             **digests.hexdigests(),
         )
+    except NameTaken:
+        # A file of this name was delivered meanwhile, or, for a small whole file, any
+        # time before (its creation leaves that check to the delivery's lock).
+        _drop(found, written=not insert)
+        raise names.taken(delivering_to, found.name, by) from None
     except ActionRefused as refusal:
         # The request changed meanwhile (submitted, say): these bytes can't be delivered.
         _drop(found, written=not insert)
@@ -181,5 +195,6 @@ def deliver(
         raise
     finally:
         staged.close()
-    staging.forget(upload_id)
-    staging.remove(upload_id)
+    if content is None:
+        staging.forget(upload_id)
+        staging.remove(upload_id)

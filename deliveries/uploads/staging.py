@@ -313,19 +313,26 @@ def _append_small(
     look_at: int | None,
     look: Callable[[int], int | None] | None,
 ) -> int:
-    try:
-        chunk = stream.read(length) if length else b""
-    except OSError:  # the connection broke
-        chunk = b""
+    chunk = read_body(stream, length, hashers)
     with open(data_path(upload_id), "r+b") as handle:
         handle.truncate(offset)
         handle.seek(offset)
         handle.write(chunk)
-    for update in hashers:
-        update(chunk)
     if look is not None and look_at is not None and offset + len(chunk) >= look_at:
         look(offset + len(chunk))
     return len(chunk)
+
+
+def read_body(stream: Any, length: int, hashers: list[Callable[[Any], None]]) -> bytes:
+    """A small body (at most SMALL_BODY) in one read, hashed; fewer than `length`
+    bytes when the client went away."""
+    try:
+        chunk = stream.read(length) if length else b""
+    except OSError:  # the connection broke
+        chunk = b""
+    for update in hashers:
+        update(chunk)
+    return chunk
 
 
 def assemble(upload_id: Any, parts: list[tuple[Any, int]]) -> Digests:

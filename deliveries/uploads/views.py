@@ -12,11 +12,13 @@ browsers send the page's token in X-CSRFToken, command-line clients the same hea
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.defaultfilters import filesizeformat
@@ -150,12 +152,20 @@ def _create(request: HttpRequest) -> HttpResponse:
     delivery_request = _deliverable(request.user, _request_id(metadata))
     user = cast("User", request.user)  # _deliverable refuses anyone signed out
     name = metadata.get("filename", metadata.get("name", ""))
-    replacing = _check_name(delivery_request, name, length, user, metadata.get("replace") == "1")
+    whole = bool(sent_along) and sent_along == length
+    replacing = _check_name(
+        delivery_request,
+        name,
+        length,
+        user,
+        metadata.get("replace") == "1",
+        in_hand=whole and length <= staging.SMALL_BODY,
+    )
     upload = Upload(
         request=delivery_request, name=name, length=length, created_by=user, replaces=replacing
     )
     upload.extend_expiry()
-    if sent_along and sent_along == length:
+    if whole:
         return _create_whole(request, upload)
     return _store(request, upload, sent_along)
 
@@ -180,10 +190,19 @@ def _request_id(metadata: dict[str, str]) -> int:
 
 
 def _check_name(
-    delivery_request: DeliveryRequest, name: str, length: int, user: User, replace: bool
+    delivery_request: DeliveryRequest,
+    name: str,
+    length: int,
+    user: User,
+    replace: bool,
+    *,
+    in_hand: bool = False,
 ) -> bool:
     """Refuse a name this request can't take from `user` now, before any byte is
-    stored; returns whether the upload replaces the delivered file of that name."""
+    stored; returns whether the upload replaces the delivered file of that name.
+    `in_hand`: the whole file came with the creation, read in memory, so nothing is
+    saved by refusing a delivered name now: the delivery refuses it under the
+    request's lock, as it must anyway (a query fewer for each frame of a sequence)."""
     try:
         naming.check_name_shape(name)
     except ValidationError as error:
@@ -198,7 +217,7 @@ def _check_name(
         refusal = names.why_not_replace(delivery_request, name, user)
         if refusal:
             raise TusError(403, refusal)
-    elif delivery_request.files.filter(name=name).exists():
+    elif not in_hand and delivery_request.files.filter(name=name).exists():
         raise names.taken(delivery_request, name, user)
     refusal = delivery_request.why_name_not_deliverable(name)
     if refusal:
@@ -319,39 +338,46 @@ def _create_whole(request: HttpRequest, upload: Upload) -> HttpResponse:
     """creation-with-upload of a whole file: the common case of a sequence's frames,
     one small file each, where per-file cost decides how long 250,000 take.
 
-    Nobody knows this upload's address before it is answered, so the bytes are staged
-    without a lock and without a row; the row is written once, complete, in the
-    transaction that delivers the file (a client that lost the answer and asks HEAD of
-    the address it never got can't exist; one that re-sends the file learns the name
-    is taken). Another creation of the same name meanwhile holds the name by its row:
-    the unique constraint refuses this one's, and its delivery rolls back whole.
+    Nobody knows this upload's address before it is answered, so the bytes need no
+    lock and no row; the row is written once, complete, in the transaction that
+    delivers the file (a client that lost the answer and asks HEAD of the address it
+    never got can't exist; one that re-sends the file learns the name is taken).
+    Another creation of the same name meanwhile holds the name by its row: the unique
+    constraint refuses this one's, and its delivery rolls back whole.
+
+    A small file (a frame) is read in memory, hashed and looked at there, and written
+    once, into storage; a larger one is staged on disk as PATCHes are.
     """
     checksum = protocol.parse_checksum(request)
-    staging.create(upload.pk)
-    digests = staging.Digests()
-    try:
-        received = staging.append(
-            upload.pk,
-            request,
-            offset=0,
-            length=upload.length,
-            digests=digests,
-            chunk_hash=checksum[0] if checksum else None,
-            whole=True,
-            **early.watcher(upload),
-        )
-        if received < upload.length:
-            raise TusError(400, _("The chunk arrived incomplete and was discarded."))
-        if checksum and checksum[0].digest() != checksum[1]:
-            raise TusError(
-                protocol.CHECKSUM_MISMATCH,
-                _("Checksum mismatch: the chunk was discarded. Send it again."),
+    chunk_hash = checksum[0] if checksum else None
+    content: File | None = None
+    if upload.length <= staging.SMALL_BODY:
+        digests = staging.Digests()
+        hashers = [digests.update] + ([chunk_hash.update] if chunk_hash else [])
+        body = staging.read_body(request, upload.length, hashers)
+        _check_whole(len(body), upload, checksum)
+        early.look(upload, len(body), data=body)
+        content = ContentFile(body, name=upload.name)
+    else:
+        staging.create(upload.pk)
+        digests = staging.Digests()
+        try:
+            received = staging.append(
+                upload.pk,
+                request,
+                offset=0,
+                length=upload.length,
+                digests=digests,
+                chunk_hash=chunk_hash,
+                whole=True,
+                **early.watcher(upload),
             )
-    except BaseException:
-        staging.remove(upload.pk)
-        raise
+            _check_whole(received, upload, checksum)
+        except BaseException:
+            staging.remove(upload.pk)
+            raise
     upload.offset = upload.length
-    receiving.deliver(request, upload, digests, insert=True)
+    receiving.deliver(request, upload, digests, insert=True, content=content)
     return protocol.answer(
         201,
         Location=request.build_absolute_uri(reverse("tus-upload", args=[upload.pk])),
@@ -359,6 +385,16 @@ def _create_whole(request: HttpRequest, upload: Upload) -> HttpResponse:
         Upload_Expires=protocol.expires(upload),
         **early.answer_headers(upload),
     )
+
+
+def _check_whole(received: int, upload: Upload, checksum: Any) -> None:
+    if received < upload.length:
+        raise TusError(400, _("The chunk arrived incomplete and was discarded."))
+    if checksum and checksum[0].digest() != checksum[1]:
+        raise TusError(
+            protocol.CHECKSUM_MISMATCH,
+            _("Checksum mismatch: the chunk was discarded. Send it again."),
+        )
 
 
 # One upload ----------------------------------------------------------------------
