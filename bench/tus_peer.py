@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/tus_peer.py                       # 256 MiB, 1,000 files (2 cores)
     .venv/bin/python bench/tus_peer.py --big-mib 1024 --files 10000     # the issue's sizes
+    .venv/bin/python bench/tus_peer.py --skip-big --skip-small --sequence 250000  # 250,000 frames
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/NAME .venv/bin/python bench/tus_peer.py
 
 Installs the two npm packages into a scratch folder (`--peer-dir`, never the app) unless
@@ -16,6 +17,8 @@ the same disk. Then, for each server in turn:
 - many small files (16-bit DPX frames of about `--size-kib`, an image sequence), each
   one creation-with-upload POST, from `--clients` threads: files/s and failures (any
   answer but 201 Created).
+- with `--sequence N`, an image sequence of N frames (`--sequence-kib` each) delivered
+  to the portal alone: files/s, time, failures, checksums, memory growth.
 - the servers' resident memory (all their processes) before and at the peak of each
   part: the growth while uploading.
 
@@ -41,6 +44,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import _scratch
 
@@ -253,6 +257,42 @@ def signed_in(user) -> dict[str, str]:
     }
 
 
+def deliver_sequence(
+    options: argparse.Namespace,
+    portal_url: str,
+    headers: dict[str, str],
+    portal_pid: int,
+    new_request: Callable[[str], Any],
+) -> bool:
+    """A whole image sequence delivered to the portal alone (the peer's per-file cost
+    is measured by the small files): its rate, and whether every frame arrived with
+    both checksums. Returns whether it failed."""
+    data = dpx_frame(options.sequence_kib * 1024)
+    sequence = new_request("image_sequence")
+    count = options.sequence
+    print(f"delivering {count:,} DPX frames of {len(data) // 1024} KiB to the portal…")
+
+    def frame(n: int) -> dict[str, str]:
+        return {"request": str(sequence.pk), "filename": f"reel1_{n:07d}.dpx"}
+
+    with MemoryWatch(portal_pid) as memory:
+        seconds, answers, examples = small_files(
+            portal_url, headers, data, count, options.clients, frame
+        )
+    files = sequence.files
+    delivered = files.count()
+    unhashed = files.filter(md5="").count() + files.filter(xxh64="").count()
+    print(
+        f"sequence of {count:,} frames: {delivered:,} delivered in {seconds / 60:.1f} min, "
+        f"{count / seconds:.0f} files/s, {count - answers[201]} failed, {unhashed} checksums "
+        f"missing, memory growth {memory.growth_mb:+.0f} MB"
+    )
+    for status, number in sorted(answers.items()):
+        if status != 201:
+            print(f"  portal: {number} answered {status}: {examples[status]!r}")
+    return delivered != count or bool(unhashed) or answers[201] != count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--big-mib", type=int, default=256, help="the big file (issue: 1024)")
@@ -264,6 +304,14 @@ def main() -> None:
     parser.add_argument("--peer-dir", default="/tmp/portal-tus-peer")
     parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--skip-small", action="store_true")
+    parser.add_argument(
+        "--sequence",
+        type=int,
+        default=0,
+        help="then deliver an image sequence of this many frames to the portal alone "
+        "(issue: 250000), printing its rate",
+    )
+    parser.add_argument("--sequence-kib", type=int, default=16, help="size of each frame")
     options = parser.parse_args()
     label = _scratch.setup()
     # As README's "Running in production" runs it: each thread keeps its connection.
@@ -371,14 +419,18 @@ def main() -> None:
                 print(f"  portal: {files.count()} files delivered, {unhashed} checksums missing")
                 failed = True
 
-    _scratch.table(
-        f"tus on {label}: the portal (gunicorn, {options.workers} workers of 8 threads, "
-        f"MD5 + xxHash64) against @tus/server + @tus/file-store; {options.clients} clients "
-        "for small files",
-        ["what", "portal", "@tus/server", "ratio", "memory growth MB portal / peer"],
-        rows,
-    )
-    print("targets: ratio >= 1.0, 0 failures, growth < +50 MB")
+        if options.sequence:
+            failed |= deliver_sequence(options, portal_url, headers, portal.pid, new_request)
+
+    if rows:
+        _scratch.table(
+            f"tus on {label}: the portal (gunicorn, {options.workers} workers of 8 threads, "
+            f"MD5 + xxHash64) against @tus/server + @tus/file-store; {options.clients} "
+            "clients for small files",
+            ["what", "portal", "@tus/server", "ratio", "memory growth MB portal / peer"],
+            rows,
+        )
+        print("targets: ratio >= 1.0, 0 failures, growth < +50 MB")
     if failed:
         sys.exit(1)
 
