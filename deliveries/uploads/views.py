@@ -351,8 +351,8 @@ def _create_whole(request: HttpRequest, upload: Upload) -> HttpResponse:
     checksum = protocol.parse_checksum(request)
     chunk_hash = checksum[0] if checksum else None
     content: File | None = None
+    digests = staging.Digests()
     if upload.length <= staging.SMALL_BODY:
-        digests = staging.Digests()
         hashers = [digests.update] + ([chunk_hash.update] if chunk_hash else [])
         body = staging.read_body(request, upload.length, hashers)
         _check_whole(len(body), upload, checksum)
@@ -360,7 +360,6 @@ def _create_whole(request: HttpRequest, upload: Upload) -> HttpResponse:
         content = ContentFile(body, name=upload.name)
     else:
         staging.create(upload.pk)
-        digests = staging.Digests()
         try:
             received = staging.append(
                 upload.pk,
