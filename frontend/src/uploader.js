@@ -129,7 +129,9 @@ function setup(root) {
     headers: () => ({ "X-CSRFToken": csrfToken() }),
     retryDelays: [0, 1000, 3000, 5000, 10000, 20000, 30000],
     removeFingerprintOnSuccess: true,
-    allowedMetaFields: ["request", "name", "replace"],
+    // `replace` joins a file's metadata only once its Replace is clicked (below):
+    // Uppy sends every listed field, an unset one as the string "undefined".
+    allowedMetaFields: ["request", "name"],
     limit: 3,
   });
 
@@ -230,6 +232,10 @@ function setup(root) {
       setState(row, "uploading");
       row.detail.textContent = text.textReplacing;
       uppy.setFileMeta(file.id, { replace: "1" });
+      const current = uppy.getFile(file.id);
+      uppy.setFileState(file.id, {
+        tus: { ...(current.tus || {}), allowedMetaFields: ["request", "name", "replace"] },
+      });
       uppy.retryUpload(file.id);
     });
     cancel.addEventListener("click", () => {

@@ -4,6 +4,8 @@ before any byte is sent, and all of it under the Content-Security-Policy."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -18,6 +20,23 @@ def picker(page: Page):
 
 def upload_row(page: Page, name: str):
     return page.locator("#uploader .upload-row").filter(has_text=name)
+
+
+def watch_creations(page: Page) -> list[dict[str, str]]:
+    """The tus metadata of each upload the page creates (its POSTs), decoded."""
+    created: list[dict[str, str]] = []
+
+    def seen(request) -> None:
+        if "/uploads/" not in request.url or request.method != "POST":
+            return
+        metadata = {}
+        for pair in request.headers.get("upload-metadata", "").split(","):
+            key, _, value = pair.partition(" ")
+            metadata[key] = base64.b64decode(value).decode()
+        created.append(metadata)
+
+    page.on("request", seen)
+    return created
 
 
 def watch_csp(page: Page) -> list[str]:
@@ -127,13 +146,21 @@ def test_a_file_whose_name_is_taken_can_replace_the_delivered_one(partner_page, 
     page = partner_page  # an Admin of the partner: may remove files
     delivery_request = make_request(status="open", files=1)  # holds file_000.mov, 1 byte
     open_details(page, delivery_request)
+    created = watch_creations(page)
     picker(page).set_input_files(
         [{"name": "file_000.mov", "mimeType": "video/quicktime", "buffer": b"the new cut"}]
     )
     row = upload_row(page, "file_000.mov")
     expect(row).to_contain_text("Failed")
+    # The first try asks for no replacement: no `replace` key at all (it said
+    # "undefined").
+    assert len(created) == 1
+    assert created[0]["filename"] == "file_000.mov"
+    assert "replace" not in created[0], created[0]
     row.get_by_role("button", name="Replace").click()
     expect(row).to_contain_text("Delivered", timeout=20_000)
+    assert len(created) == 2
+    assert created[1]["replace"] == "1"
     delivered = delivery_request.files.get()
     assert delivered.size == len(b"the new cut")
     expect(file_row(page, "file_000.mov")).to_contain_text("11 bytes")
