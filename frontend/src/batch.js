@@ -20,6 +20,7 @@ import {
   formatCount,
   formatDuration,
   isFinalRefusal,
+  nameBreaks,
   nameIsFree,
   nameRefusal,
   partsFor,
@@ -43,6 +44,8 @@ const RENDER_MS = 250;
 const SLICE_MS = 20;
 const RATE_WINDOW_MS = 5000;
 const NAMES_LISTED = 100;
+// A problem shared by several files is told once, with this many of their names.
+const EXAMPLES = 3;
 // What file managers leave in folders; never part of a delivery.
 const SYSTEM_FILES = /^(\..*|Thumbs\.db|desktop\.ini)$/i;
 
@@ -57,6 +60,30 @@ function button(label, action) {
 
 function pathOf(file) {
   return (file.relativePath || file.webkitRelativePath || "").replace(/^\/+/, "");
+}
+
+// fill() for a template whose values may be nodes (or lists of them): what to append.
+function fillNodes(template, values) {
+  return template
+    .split(/(\{\w+\})/)
+    .flatMap((part) => {
+      const key = part.slice(1, -1);
+      return /^\{\w+\}$/.test(part) && key in values ? values[key] : part;
+    })
+    .filter((part) => part !== "");
+}
+
+// The `count` entries first by path (a sequence's first frames), without sorting all.
+function firstByPath(entries, count) {
+  const first = [];
+  entries.forEach((entry) => {
+    if (first.length === count && entry.path >= first[count - 1].path) return;
+    let at = first.length;
+    while (at > 0 && first[at - 1].path > entry.path) at -= 1;
+    first.splice(at, 0, entry);
+    if (first.length > count) first.pop();
+  });
+  return first;
 }
 
 function plural(texts, key, count, values = {}) {
@@ -135,7 +162,14 @@ export class Batch {
       this.entries.push(entry);
       const refusal = nameRefusal(texts, name);
       const twin = seen.get(name);
-      if (refusal) this.fail(entry, refusal, false);
+      if (refusal) {
+        // Said without the name, so that a folder of frames named alike shares it.
+        entry.problem = {
+          tooLong: texts.textBatchTooLong,
+          badName: texts.textBatchBadName,
+        }[nameBreaks(texts, name)];
+        this.fail(entry, refusal, false);
+      }
       else if (twin) {
         this.fail(entry, fill(texts.textBatchTwice, { name, first: twin, second: entry.path }), false);
       } else {
@@ -466,17 +500,18 @@ export class Batch {
     }
     if (this.failed.length) {
       notes.push(this.line("upload-batch-failed field-error", plural(texts, "textBatchFailed", this.failed.length)));
-      notes.push(this.names(this.failed, (entry) => entry.message));
+      notes.push(this.problems(this.failed, (entry) => [entry.problem || entry.message, entry.message]));
     }
     if (this.early.length) {
       notes.push(this.line("upload-batch-early", plural(texts, "textBatchEarly", this.early.length)));
       notes.push(
-        this.names(this.early, (entry) =>
-          entry.early
+        this.problems(this.early, (entry) => {
+          const blockers = entry.early
             .filter((finding) => finding.severity === "blocker")
             .map((finding) => `${finding.label}: ${finding.text}`)
-            .join(" "),
-        ),
+            .join(" ");
+          return [blockers, blockers];
+        }),
       );
     }
     this.row.notes.replaceChildren(...notes);
@@ -489,21 +524,50 @@ export class Batch {
     return line;
   }
 
-  names(entries, why) {
-    const list = document.createElement("ul");
-    list.className = "upload-batch-names";
-    entries.slice(0, NAMES_LISTED).forEach((entry) => {
-      const item = document.createElement("li");
+  // One line a distinct problem: a file's own line (its path, then why) when it is
+  // alone with it, else "312 files: why — a, b, c, …". `why(entry)` gives the problem
+  // as files share it and as this file alone is told it.
+  problems(entries, why) {
+    const groups = new Map();
+    entries.forEach((entry) => {
+      const [shared, own] = why(entry);
+      const group = groups.get(shared) || { shared, own, entries: [] };
+      group.entries.push(entry);
+      groups.set(shared, group);
+    });
+    const code = (entry) => {
       const name = document.createElement("code");
       name.textContent = entry.path;
-      item.append(name, ` ${why(entry)}`);
+      return name;
+    };
+    const list = document.createElement("ul");
+    list.className = "upload-batch-names";
+    const shown = [...groups.values()].slice(0, NAMES_LISTED);
+    shown.forEach((group) => {
+      const item = document.createElement("li");
+      if (group.entries.length === 1) {
+        item.append(code(group.entries[0]), ` ${group.own}`);
+      } else {
+        const names = [];
+        firstByPath(group.entries, EXAMPLES).forEach((entry, index) => {
+          if (index) names.push(", ");
+          names.push(code(entry));
+        });
+        if (group.entries.length > EXAMPLES) names.push(", …");
+        item.append(
+          ...fillNodes(this.texts.textBatchGroup, {
+            count: formatCount(group.entries.length),
+            problem: group.shared,
+            names,
+          }),
+        );
+      }
       list.append(item);
     });
-    if (entries.length > NAMES_LISTED) {
+    const untold = entries.length - shown.reduce((sum, group) => sum + group.entries.length, 0);
+    if (untold > 0) {
       const more = document.createElement("li");
-      more.textContent = fill(this.texts.textBatchMore, {
-        count: formatCount(entries.length - NAMES_LISTED),
-      });
+      more.textContent = fill(this.texts.textBatchMore, { count: formatCount(untold) });
       list.append(more);
     }
     return list;

@@ -93,13 +93,19 @@ export function earlyVerdict(headerOf) {
 // The naming rule, checked before any byte is sent; the server checks it again. The
 // pattern is compiled once: a folder may hold 10,000 names.
 const patterns = new Map();
-export function nameRefusal(texts, name) {
+// Which part of the rule `name` breaks: "tooLong", "badName", or "" for none.
+export function nameBreaks(texts, name) {
   const maxLength = Number(texts.maxNameLength || 255);
-  if (name.length > maxLength) return fill(texts.textTooLong, { name });
+  if (name.length > maxLength) return "tooLong";
   if (!patterns.has(texts.pattern)) patterns.set(texts.pattern, new RegExp(texts.pattern));
-  if (!patterns.get(texts.pattern).test(name) || /^\.+$/.test(name)) {
-    return fill(texts.textBadName, { name });
-  }
+  if (!patterns.get(texts.pattern).test(name) || /^\.+$/.test(name)) return "badName";
+  return "";
+}
+
+export function nameRefusal(texts, name) {
+  const broken = nameBreaks(texts, name);
+  if (broken === "tooLong") return fill(texts.textTooLong, { name });
+  if (broken === "badName") return fill(texts.textBadName, { name });
   return "";
 }
 

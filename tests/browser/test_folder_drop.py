@@ -294,3 +294,63 @@ def test_a_batch_pauses_resumes_and_cancels_as_a_whole(partner_page, make_reques
     # What was under way was terminated: no unfinished upload holds a name.
     page.wait_for_timeout(500)
     assert not [upload for upload in Upload.objects.all() if upload.offset < upload.length]
+
+
+def test_each_problem_of_a_folder_is_told_once_with_its_count_and_a_few_names(
+    partner_page, org, title, tmp_path
+):
+    """A folder of stereo WAVs for a 5.1 request: every file's first bytes show the
+    same blocker, and it is said once, not once a file; so are names that break the
+    rule. A problem of one file keeps its own line."""
+    import io
+    import wave
+
+    from .test_early_verdict import surround_request
+
+    def wav(channels: int) -> bytes:
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as writer:
+            writer.setnchannels(channels)
+            writer.setsampwidth(3)
+            writer.setframerate(48000)
+            writer.writeframes(b"\0" * 4800 * 3 * channels)
+        return buffer.getvalue()
+
+    page = partner_page
+    delivery_request = surround_request(org, title)
+    folder = tmp_path / "stems"
+    folder.mkdir()
+    for number in range(22):
+        (folder / f"stem_{number:02d}.wav").write_bytes(wav(2))
+    (folder / "mono_00.wav").write_bytes(wav(1))
+    for number in range(4):
+        (folder / f"stem {number}.wav").write_bytes(wav(2))
+    open_details(page, delivery_request)
+    folder_input(page).set_input_files(folder)
+    row = batch_row(page)
+    expect(row).to_contain_text("Failed", timeout=30_000)
+    expect(row).to_contain_text("23 of 27 files")
+
+    refused = row.locator(".upload-batch-names").first
+    expect(row.locator(".upload-batch-failed")).to_have_text("4 files were not delivered:")
+    expect(refused.locator("li")).to_have_count(1)
+    expect(refused.locator("li")).to_have_text(
+        "4 files: the name does not follow the naming rule: letters a–z and A–Z, digits "
+        "0–9, dot (.), underscore (_) and hyphen (-), with no spaces — "
+        "stems/stem 0.wav, stems/stem 1.wav, stems/stem 2.wav, …"
+    )
+
+    early = row.locator(".upload-batch-names").last
+    expect(row.locator(".upload-batch-early")).to_contain_text(
+        "The first bytes of 23 files already show a blocker."
+    )
+    expect(early.locator("li")).to_have_count(2)
+    # The first names by path, whichever order the uploads finished in.
+    expect(early.locator("li").filter(has_text="22 files:")).to_have_text(
+        "22 files: Blocker: Expected 5.1 (L R C LFE Ls Rs), found 2 ch. — "
+        "stems/stem_00.wav, stems/stem_01.wav, stems/stem_02.wav, …"
+    )
+    mono = early.locator("li").filter(has_text="mono_00.wav")
+    expect(mono).to_contain_text("found 1 ch.")
+    expect(mono).not_to_contain_text("1 files")
+    assert delivery_request.files.count() == 23
