@@ -138,11 +138,30 @@
 
   // --- Side panel --------------------------------------------------------------------
   let panelOpener = null;
+  // The address says which file's panel is open (?file=<id>, the server's own deep
+  // link to it), so that it can be copied and a reload shows the same panel. Replaced,
+  // not pushed: Back leaves the page, as before, instead of stepping through panels.
+  function showPanelInAddress(fileId) {
+    const url = new URL(window.location.href);
+    const params = url.searchParams;
+    // With ?confirm=remove, "file" names the files to remove, not a panel.
+    if (!fileId && params.has("confirm")) return;
+    ["file", "edit", "t", "confirm", "all", "dialog"].forEach(function (key) {
+      if (fileId || ["file", "edit", "t"].includes(key)) params.delete(key);
+    });
+    if (fileId) params.set("file", fileId);
+    if (url.href !== window.location.href) {
+      window.history.replaceState(window.history.state, "", url.href);
+    }
+  }
+
   function closePanel() {
     const panel = document.getElementById("side-panel");
     if (!panel || !panel.classList.contains("is-open")) return false;
     panel.classList.remove("is-open");
+    panel.removeAttribute("data-file");
     panel.replaceChildren();
+    showPanelInAddress(null);
     if (panelOpener && document.contains(panelOpener)) panelOpener.focus();
     return true;
   }
@@ -276,6 +295,7 @@
     // The event fires on each element the swap inserted. event.detail.target is the
     // element htmx swapped out: after an outerHTML swap it is detached and stale.
     const target = event.target;
+    if (target.id === "side-panel") showPanelInAddress(target.dataset.file || null);
     if (target.id === "side-panel" && target.classList.contains("is-open")) {
       (target.querySelector("#rename-input") || target).focus();
     }
