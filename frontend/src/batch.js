@@ -437,7 +437,9 @@ export class Batch {
       uploading: texts.textUploading,
       paused: texts.textPaused,
       delivered: texts.textDelivered,
-      failed: texts.textFailed,
+      // Some files failed: "Partly delivered" when the others arrived, not a "Failed"
+      // that reads as if the whole folder had.
+      failed: this.delivered ? texts.textPartlyDelivered : texts.textFailed,
       cancelled: texts.textCancelled,
     }[state];
     row.bar.value = this.bytesTotal ? Math.floor((bytesDone / this.bytesTotal) * 100) : 100;
@@ -546,7 +548,7 @@ export class Batch {
     shown.forEach((group) => {
       const item = document.createElement("li");
       if (group.entries.length === 1) {
-        item.append(code(group.entries[0]), ` ${group.own}`);
+        item.append(...fillNodes(this.texts.textBatchOne, { name: [code(group.entries[0])], problem: group.own }));
       } else {
         const names = [];
         firstByPath(group.entries, EXAMPLES).forEach((entry, index) => {
