@@ -36,6 +36,8 @@ SKIPPED_ELEMENTS = {"script", "style"}
 SAME_IN_BOTH = ["Manual"]
 # A number and a unit: "2 bytes", "1,5 KB" (Spanish "byte" and "bytes" are the English ones).
 QUANTITY = re.compile(r"\d+(?:[.,]\d+)?\s*(?:bytes?|KB|MB|GB|TB|PB)\b")
+# A placeholder the page's script fills in ("{name}: {problem}"): code, not English.
+PLACEHOLDER = re.compile(r"\{\w+\}")
 
 
 # Compiling and rendering ------------------------------------------------------------
@@ -100,6 +102,7 @@ def is_ui_text(fragment: str, data: list[str]) -> bool:
     for value in sorted({*data, *SAME_IN_BOTH, *autonyms()}, key=len, reverse=True):
         fragment = fragment.replace(value, " ")
     fragment = QUANTITY.sub(" ", fragment)
+    fragment = PLACEHOLDER.sub(" ", fragment)
     return re.search(r"[^\W\d_]", fragment) is not None
 
 
