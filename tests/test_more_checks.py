@@ -291,7 +291,7 @@ def test_cmyk_artwork_where_rgb_is_required_is_a_blocker_and_rgb_passes(deliver)
         {"cmyk.jpg": image_bytes("CMYK", "JPEG"), "rgb.png": image_bytes("RGB", "PNG")},
     )
     mode = findings(request, "cmyk.jpg")["ARTWORK-ColourMode"]
-    assert (mode["expected"], mode["found"]) == ("RGB, RGBA", "CMYK")
+    assert (mode["expected"], mode["found"]) == (["RGB", "RGBA"], "CMYK")
     assert findings(request, "rgb.png") == {}
 
 

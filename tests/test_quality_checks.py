@@ -2,13 +2,18 @@
 deliveries/management/samples.py and processed by the worker's own task."""
 
 import datetime
+import html as html_module
+import re
 from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
+from django.urls import reverse
+from django.utils import translation
 
 from deliveries.management import samples
 from deliveries.models import DeliveredFile, DeliveryRequest, DeliverySpec, Status
+from deliveries.requests.specs import one_of
 from deliveries.tasks import process_request
 
 # The demo clip: H.264 320×180, 24 fps, 2 s; WAVs are 16-bit 48 kHz, 1 s.
@@ -84,7 +89,7 @@ def test_a_320x180_h264_clip_in_a_uhd_request_has_blockers_saying_what_was_expec
     assert found["VIDEO-Resolution"]["severity"] == "blocker"
     assert found["VIDEO-FrameRate"]["expected"] == "23.976 fps (24000/1001)"
     assert found["VIDEO-FrameRate"]["found"] == "24 fps (24/1)"
-    assert found["VIDEO-Codec"]["expected"] == "ProRes, JPEG 2000"
+    assert found["VIDEO-Codec"]["expected"] == ["ProRes", "JPEG 2000"]
     assert found["VIDEO-Codec"]["found"] == "H.264"
     delivered = DeliveredFile.objects.get(request=request)
     assert delivered.processing_status == "failed"
@@ -158,7 +163,14 @@ def test_artwork_in_a_format_the_spec_does_not_list_is_an_issue(deliver):
         {"image_formats": "jpeg,tiff"},
     )
     wrong = findings(request, "art.png")["ARTWORK-Format"]
-    assert (wrong["expected"], wrong["found"], wrong["severity"]) == ("JPEG, TIFF", "PNG", "issue")
+    assert (wrong["expected"], wrong["found"], wrong["severity"]) == (
+        ["JPEG", "TIFF"],
+        "PNG",
+        "issue",
+    )
+    assert wrong["message"] == (
+        "art.png: the image format is PNG, but the spec asks for JPEG or TIFF."
+    )
 
 
 def test_sequence_frames_of_another_size_and_depth_are_blockers(deliver):
@@ -216,3 +228,37 @@ def test_a_decode_error_is_a_blocker(deliver):
     request = deliver("UHD primary video, 23.976p", {"bad.mp4": samples.corrupt_video()}, CLIP_SPEC)
     assert findings(request, "bad.mp4")["MEDIA-DecodeError"]["severity"] == "blocker"
     assert request.files_failed == 1
+
+
+def test_what_a_spec_allows_reads_as_alternatives_in_english_and_spanish(
+    deliver, client, admin_user
+):
+    request = deliver(
+        "Key art, at least 1920×1080",
+        {"art.png": samples.png_image(1920, 1080)},
+        {"image_formats": "jpeg,tiff"},
+    )
+    delivered = DeliveredFile.objects.get(request=request, name="art.png")
+    client.force_login(admin_user)
+    url = reverse("request-detail", args=[request.pk]) + f"?file={delivered.pk}"
+
+    def page(**headers: str) -> str:
+        html = client.get(url, **headers).content.decode()
+        return html_module.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+
+    english = page()
+    assert "art.png: the image format is PNG, but the spec asks for JPEG or TIFF." in english
+    assert "Expected JPEG or TIFF, found PNG." in english
+    spanish = page(HTTP_ACCEPT_LANGUAGE="es-419")
+    assert "el formato de la imagen es PNG, pero la especificación pide JPEG o TIFF." in spanish
+    assert "Se esperaba JPEG o TIFF; se encontró PNG." in spanish
+
+
+def test_three_alternatives_take_commas_and_spanish_writes_u_before_an_o():
+    assert (
+        one_of(["H.264", "ProRes 422 HQ", "ProRes 4444"]) == "H.264, ProRes 422 HQ or ProRes 4444"
+    )
+    with translation.override("es-419"):
+        assert one_of(["TIFF", "PNG"]) == "TIFF o PNG"
+        assert one_of(["TIFF", "OpenEXR"]) == "TIFF u OpenEXR"
+    assert one_of(["TIFF", "OpenEXR"]) == "TIFF or OpenEXR"

@@ -18,6 +18,7 @@ from django.utils.formats import number_format
 from django.utils.translation import ngettext
 
 from ..files.models import SEVERITY_ORDER, Severity
+from ..requests.specs import one_of
 from .codes import severity_of
 
 EXCERPT_CHARS = 80
@@ -42,12 +43,20 @@ def more_of_a_kind(count: int) -> str:
     ) % {"count": number_format(count, force_grouping=True)}
 
 
+def worded(value: Any) -> Any:
+    """A parameter of a finding as a sentence takes it: a list of what a spec allows
+    becomes "A, B or C"; anything else is itself."""
+    return one_of([str(v) for v in value]) if isinstance(value, list) else value
+
+
 class Finding(NamedTuple):
     """One error, in the studio's style: a code such as ``CHECKSUM-Mismatch`` and a
     message that names the file or line and says what to fix.
 
     The message is kept as its English template (marked with gettext_noop) and its
-    parameters, so that each viewer reads it in their own language later.
+    parameters, so that each viewer reads it in their own language later. A parameter
+    that is a list holds alternatives (the codecs a spec allows), which the sentence
+    reads as "A, B or C" (`one_of`).
 
     A check against the request's spec also says what it `expected` and what it
     `found`, in technical notation that needs no translation ("3840×2160", "5.1 (L R C
@@ -58,13 +67,15 @@ class Finding(NamedTuple):
     code: str
     template: str
     params: dict[str, Any] = {}
-    expected: str = ""
+    expected: str | list[str] = ""
     found: str = ""
     severity_given: str = ""
 
     @property
     def message(self) -> str:
-        return self.template % self.params if self.params else self.template
+        if not self.params:
+            return self.template
+        return self.template % {key: worded(value) for key, value in self.params.items()}
 
     @property
     def severity(self) -> str:

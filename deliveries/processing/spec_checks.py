@@ -70,7 +70,8 @@ _FFMPEG_LAYOUTS = {"mono": "1.0", "stereo": "2.0", "5.1": "5.1", "5.1(side)": "5
 _RATE_SLACK = Fraction(1, 100_000)
 
 
-def _mismatch(code: str, name: str, expected: str, found: str) -> Finding:
+def _mismatch(code: str, name: str, expected: str | list[str], found: str) -> Finding:
+    """`expected` is a list where the spec allows several values (read "A or B")."""
     params = {"name": name, "what": WHAT[code], "expected": expected, "found": found}
     return Finding(code, MISMATCH, params, expected=expected, found=found)
 
@@ -186,7 +187,7 @@ def _video(metadata: dict[str, Any], spec: DeliverySpec, name: str) -> list[Find
             _mismatch(
                 "VIDEO-Codec",
                 name,
-                ", ".join(codec_text(c) for c in allowed),
+                [codec_text(c) for c in allowed],
                 codec_text(codec),
             )
         )
@@ -318,12 +319,12 @@ def _artwork(metadata: dict[str, Any], spec: DeliverySpec, name: str) -> list[Fi
     found = (metadata.get("format") or "").lower()
     if allowed and found and found not in allowed:
         findings.append(
-            _mismatch("ARTWORK-Format", name, ", ".join(f.upper() for f in allowed), found.upper())
+            _mismatch("ARTWORK-Format", name, [f.upper() for f in allowed], found.upper())
         )
     modes = names(spec.colour_modes)
     mode = (metadata.get("color_mode") or "").lower()
     if modes and mode and mode not in modes:
         findings.append(
-            _mismatch("ARTWORK-ColourMode", name, ", ".join(m.upper() for m in modes), mode.upper())
+            _mismatch("ARTWORK-ColourMode", name, [m.upper() for m in modes], mode.upper())
         )
     return findings

@@ -19,7 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from ..files.codecs import CODEC_NAMES
 from ..numbers import grouped
@@ -293,7 +293,12 @@ def one_of(labels: list[str]) -> str:
     """ "ProRes or JPEG 2000", in the viewer's language."""
     if len(labels) < 2:
         return "".join(labels)
-    return _("%(some)s or %(last)s") % {"some": ", ".join(labels[:-1]), "last": labels[-1]}
+    words = {"some": ", ".join(labels[:-1]), "last": labels[-1]}
+    if labels[-1][:1].lower() == "o":
+        # Spanish writes "u" for "o" before a word that starts with the sound o
+        # ("TIFF u OpenEXR").
+        return pgettext("before a word that starts with o", "%(some)s or %(last)s") % words
+    return _("%(some)s or %(last)s") % words
 
 
 def expected_parts(spec: DeliverySpec) -> list[str]:

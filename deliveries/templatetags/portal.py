@@ -18,6 +18,7 @@ from ..processing.codes import stored_severity
 from ..processing.result import more_of_a_kind
 from ..requests.history import HistoryEntry
 from ..requests.history_text import describe, names_and_more, reason_names
+from ..requests.specs import one_of
 from ..requests.states import Status
 from ..requests.waivers import effective_worst, waivers_of
 
@@ -149,10 +150,7 @@ def finding_message(error: dict[str, Any]) -> str:
         return error.get("message", "")
     # Words such as "timed text" or "primary video" ride in the parameters; names and
     # numbers pass through gettext unchanged.
-    params = {
-        key: _(value) if isinstance(value, str) and value else value
-        for key, value in (error.get("params") or {}).items()
-    }
+    params = {key: translated(value) for key, value in (error.get("params") or {}).items()}
     try:
         return _(template) % params if params else _(template)
     except (KeyError, TypeError, ValueError):
@@ -214,9 +212,12 @@ def glossary_url() -> str:
 
 
 @register.filter
-def translated(value: str) -> str:
+def translated(value: Any) -> Any:
     """A word a finding stores in English (marked with gettext_noop), in the viewer's
-    language; technical values ("3840×2160") pass unchanged."""
+    language; technical values ("3840×2160") pass unchanged. A list is what a spec
+    allows, read as alternatives ("TIFF or PNG", "TIFF o PNG")."""
+    if isinstance(value, list):
+        return one_of([str(translated(item)) for item in value])
     return _(value) if isinstance(value, str) and value else value
 
 

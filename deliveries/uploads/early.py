@@ -33,7 +33,7 @@ from ..files.models import SEVERITY_ORDER
 from ..processing.codes import stored_severity
 from ..processing.inspection import inspect_start
 from ..processing.result import FileResult, Finding
-from ..templatetags.portal import finding_message, severity_label
+from ..templatetags.portal import finding_message, severity_label, translated
 from . import staging
 from .models import Upload
 
@@ -203,7 +203,7 @@ def _told(error: dict[str, Any]) -> dict[str, str]:
     message = finding_message(error)
     text = (
         _("Expected %(expected)s, found %(found)s.")
-        % {"expected": error["expected"], "found": error["found"]}
+        % {"expected": translated(error["expected"]), "found": translated(error["found"])}
         if error.get("expected")
         else message
     )
