@@ -9,6 +9,7 @@ import av
 from PIL import Image
 
 from ..processing import limits
+from ..processing.decode import first_frame
 from .media import PROXY_WIDTH, THUMB_SIZE, jpeg, thumbnail
 from .storage import Made
 
@@ -25,7 +26,8 @@ def _open(source: Any) -> Image.Image:
         if hasattr(source, "seek"):
             source.seek(0)
     with av.open(source, options=limits.DECODER_OPTIONS) as container:
-        for frame in container.decode(video=0):
+        frame = first_frame(container, container.streams.video[0])
+        if frame is not None:
             return frame.to_image()
     raise ValueError("no picture in the file")
 

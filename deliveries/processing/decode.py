@@ -17,6 +17,7 @@ its end alone costs twice an MD5 of its bytes, which the sampled check does not 
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,20 @@ from django.utils.translation import gettext_noop
 from ..numbers import grouped
 from .loudness import LoudnessMeter
 from .result import Finding
+
+
+def first_frame(container: Any, stream: Any) -> Any | None:
+    """The first frame `stream` decodes to, None if none does. The packets are read
+    through a demux generator closed before the container is: one left suspended when
+    its container closes (`next(container.decode(...))`, or a loop left early) keeps a
+    little of FFmpeg's memory for good, some 150 bytes a file with PyAV 18, which a
+    worker that looks at 250,000 frames grew by for the whole run."""
+    with contextlib.closing(container.demux(stream)) as packets:
+        for packet in packets:
+            for frame in packet.decode():
+                return frame
+    return None
+
 
 SAMPLE_PACKETS = 6
 SAMPLE_POINTS = 10

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_noop
 from PIL import Image, UnidentifiedImageError
 
 from . import formats, limits
+from .decode import first_frame
 from .result import Finding
 
 
@@ -128,7 +129,9 @@ def _inspect_with_ffmpeg(
                 # pixel format only once the whole frame decodes.
                 fmt = context.name.upper()
                 return _metadata(fmt, context.width, context.height, context.pix_fmt or ""), []
-            frame = next(container.decode(stream))
+            frame = first_frame(container, stream)
+            if frame is None:
+                raise StopIteration
             fmt = stream.codec_context.name.upper()
             metadata = _metadata(
                 fmt,

@@ -1,0 +1,81 @@
+"""Memory that Python's own counters don't see: FFmpeg's, through PyAV. A web worker
+looks at every frame of a sequence as it arrives (the early verdict) and the processing
+worker inspects each again; 250,000 frames make any bytes kept per frame a leak the
+partner's server pays for."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import io
+
+import av
+import pytest
+
+from deliveries.previews import pictures
+from deliveries.processing import images
+from deliveries.processing.decode import first_frame
+
+from .test_early_verdict import dpx_frame
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in [
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        ]
+    ]
+
+
+def _malloc_in_use() -> int:
+    """Bytes glibc's malloc has handed out and not had back (FFmpeg's included)."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    if not hasattr(libc, "mallinfo2"):
+        pytest.skip("needs glibc 2.33 or later (mallinfo2)")
+    libc.mallinfo2.restype = _MallInfo2
+    return libc.mallinfo2().uordblks
+
+
+def test_inspecting_frames_keeps_no_memory_per_frame():
+    data = dpx_frame(64, 48)
+
+    def inspect() -> None:
+        metadata, findings = images.inspect(
+            io.BytesIO(data), "reel1_0001001.dpx", extension="dpx", whole=True
+        )
+        assert (metadata["format"], findings) == ("DPX", [])
+
+    for _ in range(200):
+        inspect()
+    before = _malloc_in_use()
+    for _ in range(3000):
+        inspect()
+    # A frame's decoder state left behind was about 150 bytes each: 450 KB here.
+    assert _malloc_in_use() - before < 100_000
+
+
+def test_a_frames_preview_keeps_no_memory_per_frame():
+    data = dpx_frame(64, 48)
+    for _ in range(200):
+        pictures.make(io.BytesIO(data))
+    before = _malloc_in_use()
+    for _ in range(2000):
+        pictures.make(io.BytesIO(data))
+    assert _malloc_in_use() - before < 100_000
+
+
+def test_first_frame_is_the_decoded_picture():
+    with av.open(io.BytesIO(dpx_frame(64, 48))) as container:
+        frame = first_frame(container, container.streams.video[0])
+        assert frame is not None
+        assert (frame.width, frame.height, frame.format.name) == (64, 48, "rgb48le")
