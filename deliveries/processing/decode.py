@@ -182,51 +182,52 @@ def scan_video(
     decode_all_audio = meter is not None or full
     reached = 0.0
     try:
-        for packet in container.demux(*streams):
-            pts = packet.pts
-            if pts is None:
-                if not packet.size:
+        with contextlib.closing(container.demux(*streams)) as packets:
+            for packet in packets:
+                pts = packet.pts
+                if pts is None:
+                    if not packet.size:
+                        continue
+                    seconds = reached
+                else:
+                    seconds = pts * ticks[packet.stream_index]
+                    if seconds > reached:
+                        reached = seconds
+                if packet.stream_index != video_index:
+                    if decode_all_audio or audio_done < AUDIO_FRAMES:
+                        audio_done += _decode_audio(packet, meter, scan, name)
+                    else:
+                        audio_tail.append(packet)
                     continue
-                seconds = reached
-            else:
-                seconds = pts * ticks[packet.stream_index]
-                if seconds > reached:
-                    reached = seconds
-            if packet.stream_index != video_index:
-                if decode_all_audio or audio_done < AUDIO_FRAMES:
-                    audio_done += _decode_audio(packet, meter, scan, name)
-                else:
-                    audio_tail.append(packet)
-                continue
-            if full:
-                picture.decode(packet)
-                continue
-            keyframe = packet.is_keyframe
-            if keyframe:
-                tail, tail_open, tail_decoded = [packet], True, False
-            elif tail_open:
-                if len(tail) < SAMPLE_PACKETS:
-                    tail.append(packet)
-                else:
-                    tail_open = False
-            # The first window opens on the first packet even if no packet is flagged
-            # as a keyframe (some streams flag none): the decoder finds its own start.
-            if (
-                (keyframe or next_mark == 0)
-                and not window_left
-                and next_mark < len(marks)
-                and seconds >= marks[next_mark]
-            ):
-                while next_mark < len(marks) and marks[next_mark] <= seconds:
-                    next_mark += 1
-                window_left, window_from, tail_decoded = SAMPLE_PACKETS, seconds, keyframe
-            if window_left:
-                picture.decode(packet, window_from)
-                window_left -= 1
-                if not window_left:
-                    picture.drain(window_from)
-            if picture.finding is not None:
-                break
+                if full:
+                    picture.decode(packet)
+                    continue
+                keyframe = packet.is_keyframe
+                if keyframe:
+                    tail, tail_open, tail_decoded = [packet], True, False
+                elif tail_open:
+                    if len(tail) < SAMPLE_PACKETS:
+                        tail.append(packet)
+                    else:
+                        tail_open = False
+                # The first window opens on the first packet even if no packet is flagged
+                # as a keyframe (some streams flag none): the decoder finds its own start.
+                if (
+                    (keyframe or next_mark == 0)
+                    and not window_left
+                    and next_mark < len(marks)
+                    and seconds >= marks[next_mark]
+                ):
+                    while next_mark < len(marks) and marks[next_mark] <= seconds:
+                        next_mark += 1
+                    window_left, window_from, tail_decoded = SAMPLE_PACKETS, seconds, keyframe
+                if window_left:
+                    picture.decode(packet, window_from)
+                    window_left -= 1
+                    if not window_left:
+                        picture.drain(window_from)
+                if picture.finding is not None:
+                    break
     except (av.FFmpegError, ValueError) as error:
         scan.finding = _failed_reading(name, reached, error)
         return scan
@@ -300,14 +301,15 @@ def scan_audio(
         return scan
     decoded = 0
     try:
-        for packet in container.demux(audio):
-            if packet.size == 0:
-                continue
-            if packet.pts is not None and packet.time_base:
-                scan.reached = max(scan.reached, float(packet.pts * packet.time_base))
-            decoded += _decode_audio(packet, meter, scan, name)
-            if scan.finding is not None:
-                return scan
+        with contextlib.closing(container.demux(audio)) as packets:
+            for packet in packets:
+                if packet.size == 0:
+                    continue
+                if packet.pts is not None and packet.time_base:
+                    scan.reached = max(scan.reached, float(packet.pts * packet.time_base))
+                decoded += _decode_audio(packet, meter, scan, name)
+                if scan.finding is not None:
+                    return scan
     except (av.FFmpegError, ValueError) as error:
         scan.finding = _failed_reading(name, scan.reached, error)
         return scan
@@ -386,13 +388,14 @@ def _decode_some(container: Any, audio: Any, where: str) -> tuple[str, float]:
     decoded = packets = 0
     reached = 0.0
     try:
-        for packet in container.demux(audio):
-            packets += 1
-            if packet.pts is not None and packet.time_base:
-                reached = max(reached, float(packet.pts * packet.time_base))
-            decoded += len(packet.decode())
-            if decoded >= AUDIO_FRAMES or packets >= PACKETS_TO_TRY:
-                break
+        with contextlib.closing(container.demux(audio)) as demuxed:
+            for packet in demuxed:
+                packets += 1
+                if packet.pts is not None and packet.time_base:
+                    reached = max(reached, float(packet.pts * packet.time_base))
+                decoded += len(packet.decode())
+                if decoded >= AUDIO_FRAMES or packets >= PACKETS_TO_TRY:
+                    break
     except (av.FFmpegError, ValueError) as error:
         return (
             f"decoding failed near the {where} of the file ({reason(error)}). "
