@@ -9,8 +9,10 @@ import threading
 import pytest
 import requests
 import xxhash
+from django.core.files.base import ContentFile
 from django.urls import reverse
 
+from deliveries.uploads import staging
 from deliveries.uploads.models import Upload
 
 from .test_uploads import TUS, head, metadata, patch, signed_in_headers
@@ -30,14 +32,17 @@ def create_part(live_server, user, length: int, data: bytes | None = None, meta:
     )
 
 
-def create_final(live_server, user, request_id: int, name: str, urls: list[str]):
+def create_final(
+    live_server, user, request_id: int, name: str, urls: list[str], *, replace: bool = False
+):
+    told = metadata(request_id, name) + (",replace MQ==" if replace else "")  # base64 "1"
     return requests.post(
         live_server.url + reverse("tus-create"),
         headers={
             **TUS,
             **signed_in_headers(user),
             "Upload-Concat": "final;" + " ".join(urls),
-            "Upload-Metadata": metadata(request_id, name),
+            "Upload-Metadata": told,
         },
         timeout=30,
     )
@@ -148,6 +153,58 @@ def test_a_final_upload_under_a_bad_or_taken_name_is_refused_before_assembling(
     assert duplicate.status_code == 400 and "already" in duplicate.text
     assert delivery_request.files.count() == 1
     assert head(part, uploader).headers["Upload-Offset"] == "3"  # untouched, usable
+
+
+def test_a_final_refused_after_assembling_keeps_its_parts_to_be_named_again(
+    live_server, make_request, admin_user, uploader, monkeypatch
+):
+    # A colleague delivers a file of the same name while the parts are being put
+    # together: the final is refused, and not one of the parts' bytes is lost. The
+    # partner replaces the colleague's file with the same parts, sending nothing again.
+    delivery_request = make_request(files=0)
+    data = b"".join(hashlib.sha256(bytes([n])).digest() * 500 for n in range(30))
+    urls = send_in_parts(live_server, admin_user, data, 3)
+    assemble = staging.assemble
+
+    def meanwhile(upload_id, parts):
+        digests = assemble(upload_id, parts)
+        delivery_request.add_file("reel_03.mov", ContentFile(b"theirs"), by=uploader)
+        return digests
+
+    monkeypatch.setattr(staging, "assemble", meanwhile)
+    refused = create_final(live_server, admin_user, delivery_request.pk, "reel_03.mov", urls)
+    assert refused.status_code == 400 and "already" in refused.text
+    assert delivery_request.files.get().size == len(b"theirs")
+    assert [head(url, admin_user).headers["Upload-Offset"] for url in urls] == [
+        head(url, admin_user).headers["Upload-Length"] for url in urls
+    ]
+    monkeypatch.setattr(staging, "assemble", assemble)
+
+    again = create_final(
+        live_server, admin_user, delivery_request.pk, "reel_03.mov", urls, replace=True
+    )
+    assert again.status_code == 201, again.text
+    delivered = delivery_request.files.get()
+    assert delivered.size == len(data) and delivered.xxh64 == xxhash.xxh64(data).hexdigest()
+    with delivered.content.open("rb") as stored:
+        assert stored.read() == data
+    assert not Upload.objects.filter(concat="partial").exists()
+
+
+def test_a_first_part_linked_elsewhere_is_copied_not_shared(tmp_path):
+    # A process that died between delivering a final and discarding its parts leaves
+    # the first part's bytes linked to the delivered file: assembling them again must
+    # not write into that file.
+    first, second, final = "a" * 32, "b" * 32, "c" * 32
+    for upload_id, data in ((first, b"abc"), (second, b"def")):
+        staging.create(upload_id)
+        staging.data_path(upload_id).write_bytes(data)
+    delivered = tmp_path / "delivered"
+    delivered.hardlink_to(staging.data_path(first))
+    staging.create(final)
+    staging.assemble(final, [(first, 3), (second, 3)])
+    assert staging.data_path(final).read_bytes() == b"abcdef"
+    assert delivered.read_bytes() == b"abc"
 
 
 def test_a_reviewer_may_not_send_parts(live_server, make_request, reviewer, outsider):

@@ -93,7 +93,7 @@ def final_header(request: HttpRequest, parts: list[Upload]) -> str:
 
 
 def discard(parts: list[Upload]) -> None:
-    """Used up (or refused with their final upload): their rows and staged bytes go."""
+    """Used up by their delivered final upload: their rows and staged bytes go."""
     Upload.objects.filter(pk__in=[part.pk for part in parts]).delete()
     for part in parts:
         staging.remove(part.pk)

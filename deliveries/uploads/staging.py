@@ -339,15 +339,25 @@ def assemble(upload_id: Any, parts: list[tuple[Any, int]]) -> Digests:
     """Make the staged data of `upload_id` the parts' bytes, in order (tus
     concatenation); returns their hashes. Call with every part's lock held.
 
-    The first part's data becomes the whole by a rename: no byte of it is copied. The
-    others are appended inside the kernel (copy_file_range: no byte passes through
-    Python; a reflink, where a file system has them, would need block-aligned parts,
-    which clients don't send), then the whole is hashed in one read. Measured on 256 MiB
-    in 4 parts: 0.5 s, against 0.8 s for appending through Python and hashing as it
-    went; hashing alone takes 0.43 s of it.
+    The first part's data becomes the whole's by a hard link: no byte of it is copied,
+    and the part keeps its bytes until it is discarded, so a final upload refused after
+    this (a file of the name delivered meanwhile, say) leaves every part as it was, to
+    be named again without sending a byte again (bytes appended beyond the part's length
+    are cut off by the next assembly). A first part already linked elsewhere (a process
+    that died between delivering and discarding its parts) is copied instead: its
+    other link may be a delivered file. The others are appended inside the kernel
+    (copy_file_range: no byte passes through Python; a reflink, where a file system has
+    them, would need block-aligned parts, which clients don't send), then the whole is
+    hashed in one read. Measured on 256 MiB in 4 parts: 0.5 s, against 0.8 s for
+    appending through Python and hashing as it went; hashing alone takes 0.43 s of it.
     """
     (first, first_length), rest = parts[0], parts[1:]
-    os.replace(data_path(first), data_path(upload_id))
+    if data_path(first).stat().st_nlink == 1:
+        data_path(upload_id).unlink()
+        os.link(data_path(first), data_path(upload_id))
+    else:
+        rest = parts
+        first_length = 0
     total = first_length
     with open(data_path(upload_id), "r+b") as target:
         target.truncate(first_length)

@@ -287,8 +287,9 @@ def _store(request: HttpRequest, upload: Upload, sent_along: int) -> HttpRespons
 def _create_final(request: HttpRequest, header: str) -> HttpResponse:
     """tus concatenation's final upload: the file, assembled from its parts, delivered
     in the creation's answer (tus-js-client reports success on it). The parts are the
-    caller's own, complete; a refused file discards them with it: nothing stays half
-    assembled."""
+    caller's own, complete; a refused file leaves them as they were (staging.assemble),
+    to be named by a final upload again, with "replace" say, without their bytes being
+    sent again. Unused, they expire as any upload does."""
     metadata = protocol.parse_metadata(request.headers.get("Upload-Metadata", ""))
     delivery_request = _deliverable(request.user, _request_id(metadata))
     user = cast("User", request.user)
@@ -318,10 +319,8 @@ def _create_final(request: HttpRequest, header: str) -> HttpResponse:
             except BaseException:
                 staging.remove(upload.pk)
                 raise
-            try:
-                receiving.deliver(request, upload, digests, insert=True)
-            finally:
-                concat.discard(parts)
+            receiving.deliver(request, upload, digests, insert=True)
+            concat.discard(parts)
     except staging.UploadLocked:
         raise TusError(423, protocol.locked_message()) from None
     except staging.UploadGone:
