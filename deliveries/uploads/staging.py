@@ -352,12 +352,8 @@ def assemble(upload_id: Any, parts: list[tuple[Any, int]]) -> Digests:
     appending through Python and hashing as it went; hashing alone takes 0.43 s of it.
     """
     (first, first_length), rest = parts[0], parts[1:]
-    if data_path(first).stat().st_nlink == 1:
-        data_path(upload_id).unlink()
-        os.link(data_path(first), data_path(upload_id))
-    else:
-        rest = parts
-        first_length = 0
+    if not _link(first, upload_id):
+        rest, first_length = parts, 0
     total = first_length
     with open(data_path(upload_id), "r+b") as target:
         target.truncate(first_length)
@@ -369,6 +365,22 @@ def assemble(upload_id: Any, parts: list[tuple[Any, int]]) -> Digests:
     digests = Digests()
     catch_up(upload_id, digests, total)
     return digests
+
+
+def _link(part: Any, upload_id: Any) -> bool:
+    """The part's data linked as the upload's (see assemble), or False to copy it."""
+    if data_path(part).stat().st_nlink != 1:
+        return False
+    data_path(upload_id).unlink()
+    try:
+        os.link(data_path(part), data_path(upload_id))
+    except OSError as error:
+        # A file system without hard links (or at its limit of them) copies instead.
+        if error.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV):
+            raise
+        data_path(upload_id).touch()
+        return False
+    return True
 
 
 def _copy(source: BinaryIO, target: BinaryIO, length: int) -> None:
