@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from ..files.models import DeliveredFile, Severity
 from ..files.waivers import Waiver
 from ..processing.codes import CODES, stored_severity
-from ..templatetags.portal import SEVERITY_LABELS, finding_message, translated
+from ..templatetags.portal import SEVERITY_LABELS, expected_found, finding_message
 from .errors import ActionRefused
 from .forms import WaiverForm
 from .models import DeliveryRequest
@@ -35,12 +35,7 @@ FILES_LISTED = 100
 
 
 def _expected_found(finding: dict[str, Any]) -> str:
-    if not finding.get("expected"):
-        return "—"
-    return _("Expected %(expected)s, found %(found)s.") % {
-        "expected": translated(finding["expected"]),
-        "found": translated(finding.get("found", "")),
-    }
+    return expected_found(finding) or "—"
 
 
 class FindingsAdminMixin(_Base):

@@ -25,10 +25,10 @@ from ..processing.codes import stored_severity
 from .portal import (
     SEVERITY_LABELS,
     breakable,
+    expected_found,
     finding_message,
     glossary_url,
     technical_summary,
-    translated,
     worst_severity,
 )
 
@@ -130,10 +130,7 @@ def processing_cell(
         code = escape(first.get("code", ""))
         words = finding_message(first)
         if first.get("expected"):
-            words += " " + _("Expected %(expected)s, found %(found)s.") % {
-                "expected": translated(first["expected"]),
-                "found": translated(first.get("found", "")),
-            }
+            words += " " + expected_found(first)
         html += (
             f' <span class="row-finding"><a class="code" href="{glossary_url()}#{code}">'
             f"<code>{code}</code></a> {escape(words)}</span>"

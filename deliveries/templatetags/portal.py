@@ -158,6 +158,18 @@ def finding_message(error: dict[str, Any]) -> str:
 
 
 @register.filter
+def expected_found(error: dict[str, Any]) -> str:
+    """ "Expected …, found …." of a finding against the spec, in the viewer's language;
+    "" for a finding that compares nothing."""
+    if not error.get("expected"):
+        return ""
+    return _("Expected %(expected)s, found %(found)s.") % {
+        "expected": translated(error["expected"]),
+        "found": translated(error.get("found", "")),
+    }
+
+
+@register.filter
 def technical_summary(delivered: DeliveredFile) -> str:
     """The one-line technical summary, with its few words in the viewer's language."""
     metadata = delivered.metadata or {}

@@ -27,13 +27,12 @@ from typing import Any, BinaryIO, cast
 from urllib.parse import quote
 
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
 from ..files.models import SEVERITY_ORDER
 from ..processing.codes import stored_severity
 from ..processing.inspection import inspect_start
 from ..processing.result import FileResult, Finding
-from ..templatetags.portal import finding_message, severity_label, translated
+from ..templatetags.portal import expected_found, finding_message, severity_label
 from . import staging
 from .models import Upload
 
@@ -201,12 +200,7 @@ def forget_beyond(upload: Upload, offset: int) -> None:
 
 def _told(error: dict[str, Any]) -> dict[str, str]:
     message = finding_message(error)
-    text = (
-        _("Expected %(expected)s, found %(found)s.")
-        % {"expected": translated(error["expected"]), "found": translated(error["found"])}
-        if error.get("expected")
-        else message
-    )
+    text = expected_found(error) or message
     severity = stored_severity(error)
     return {
         "code": error["code"],
