@@ -21,7 +21,7 @@ from deliveries.models import (
     Waiver,
 )
 from deliveries.requests.views import blocker_reasons
-from deliveries.requests.waivers import waive
+from deliveries.requests.waivers import waive, withdraw_waiver
 from deliveries.tasks import process_request
 from tests.test_concurrency import postgres_only, race  # noqa: F401 (a fixture)
 
@@ -90,6 +90,13 @@ def change_url(request) -> str:
 def waive_url(request, delivered, code: str) -> str:
     return reverse(
         "admin:deliveries_deliveryrequest_waive",
+        kwargs={"object_id": request.pk, "file_pk": delivered.pk, "code": code},
+    )
+
+
+def unwaive_url(request, delivered, code: str) -> str:
+    return reverse(
+        "admin:deliveries_deliveryrequest_unwaive",
         kwargs={"object_id": request.pk, "file_pk": delivered.pk, "code": code},
     )
 
@@ -497,3 +504,116 @@ def test_a_waiver_still_stands_when_the_files_are_processed_again(staff, process
     assert [
         f.get("waiver") is not None for f in delivered.errors if f["code"] == "VIDEO-Resolution"
     ] == [True]
+
+
+# Withdrawing a waiver ------------------------------------------------------------------
+
+MISTAKE = "Waived on the wrong request: the festival screener is another delivery."
+
+
+def test_a_waiver_given_by_mistake_is_withdrawn_and_the_finding_counts_again(
+    client, studio_client, staff, admin_user, processed
+):
+    request = processed({"Main.mp4": samples.h264_aac_mp4()}, ONLY_RESOLUTION)
+    delivered = request.files.get()
+    waive(request, delivered.pk, "VIDEO-Resolution", by=staff, reason=REASON)
+    listed = studio_client.get(change_url(request)).content.decode()
+    assert unwaive_url(request, delivered, "VIDEO-Resolution") in listed
+    form = text(
+        studio_client.get(unwaive_url(request, delivered, "VIDEO-Resolution")).content.decode()
+    )
+    assert "Withdraw the waiver of VIDEO-Resolution" in form
+    assert "Waived by studio-contact on" in form and REASON in form
+
+    response = studio_client.post(
+        unwaive_url(request, delivered, "VIDEO-Resolution"), {"reason": MISTAKE}, follow=True
+    )
+    page = text(response.content.decode())
+    assert "Withdrew the waiver of VIDEO-Resolution on “Main.mp4”." in page
+    assert not Waiver.objects.exists()
+    delivered.refresh_from_db()
+    assert (delivered.worst_severity, delivered.processing_status) == ("blocker", "failed")
+    assert not any("waiver" in finding for finding in delivered.errors)
+    request.refresh_from_db()
+    assert (request.files_failed, request.files_with_issues) == (1, 0)
+    entry = request.history.filter(action=HistoryEntry.Action.WAIVER_WITHDRAWN).get()
+    assert (entry.actor, entry.details["reason"]) == (staff, MISTAKE)
+    # The finding may be waived again: the change page offers it.
+    assert waive_url(request, delivered, "VIDEO-Resolution") in response.content.decode()
+
+    # The partner sees the blocker again, and in the History who withdrew the waiver.
+    client.force_login(admin_user)
+    partner = text(detail(client, request))
+    assert "Ready for review: no blockers" not in partner
+    assert f"Withdrew the waiver of VIDEO-Resolution on “Main.mp4”: {MISTAKE}" in partner
+    rows = detail(client, request, severity="blocker")
+    assert "Main.mp4" in text(rows[rows.index('id="file-rows"') :])
+    # Accepting now needs a reason again.
+    assert blocker_reasons(request)
+
+
+def test_a_withdrawal_reads_in_spanish_for_a_spanish_reader(client, staff, admin_user, processed):
+    request = processed({"Main.mp4": samples.h264_aac_mp4()}, ONLY_RESOLUTION)
+    delivered = request.files.get()
+    waive(request, delivered.pk, "VIDEO-Resolution", by=staff, reason=REASON)
+    withdraw_waiver(request, delivered.pk, "VIDEO-Resolution", by=staff, reason=MISTAKE)
+    client.force_login(admin_user)
+    client.cookies["django_language"] = SPANISH
+    page = text(detail(client, request))
+    assert f"Retiró la dispensa de VIDEO-Resolution en “Main.mp4”: {MISTAKE}" in page
+
+
+def test_a_withdrawal_without_a_reason_is_refused_and_nothing_changes(
+    studio_client, staff, processed
+):
+    request = processed({"Main.mp4": samples.h264_aac_mp4()}, ONLY_RESOLUTION)
+    delivered = request.files.get()
+    waive(request, delivered.pk, "VIDEO-Resolution", by=staff, reason=REASON)
+    response = studio_client.post(
+        unwaive_url(request, delivered, "VIDEO-Resolution"), {"reason": "  "}
+    )
+    assert response.status_code == 200
+    assert "Give the reason for withdrawing the waiver." in text(response.content.decode())
+    assert Waiver.objects.count() == 1
+    delivered.refresh_from_db()
+    assert delivered.processing_status == "passed"
+    assert not request.history.filter(action=HistoryEntry.Action.WAIVER_WITHDRAWN).exists()
+
+
+def test_a_finding_nobody_waived_has_no_waiver_to_withdraw(studio_client, staff, processed):
+    request = processed({"Main.mp4": samples.h264_aac_mp4()}, ONLY_RESOLUTION)
+    delivered = request.files.get()
+    with pytest.raises(ActionRefused, match="VIDEO-Resolution on “Main.mp4” is not waived."):
+        withdraw_waiver(request, delivered.pk, "VIDEO-Resolution", by=staff, reason=MISTAKE)
+    response = studio_client.get(unwaive_url(request, delivered, "VIDEO-Resolution"), follow=True)
+    assert "VIDEO-Resolution on “Main.mp4” is not waived." in text(response.content.decode())
+    delivered.refresh_from_db()
+    assert delivered.processing_status == "failed"
+
+
+def test_an_accepted_requests_waivers_stand(studio_client, staff, processed):
+    request = processed({"Main.mp4": samples.h264_aac_mp4()}, ONLY_RESOLUTION)
+    delivered = request.files.get()
+    waive(request, delivered.pk, "VIDEO-Resolution", by=staff, reason=REASON)
+    request.act(request.accept, by=staff)
+    listed = studio_client.get(change_url(request)).content.decode()
+    assert unwaive_url(request, delivered, "VIDEO-Resolution") not in listed
+    with pytest.raises(ActionRefused, match="the waivers it was accepted with stand"):
+        withdraw_waiver(request, delivered.pk, "VIDEO-Resolution", by=staff, reason=MISTAKE)
+    response = studio_client.post(
+        unwaive_url(request, delivered, "VIDEO-Resolution"), {"reason": MISTAKE}, follow=True
+    )
+    assert "the waivers it was accepted with stand" in text(response.content.decode())
+    assert Waiver.objects.count() == 1
+    delivered.refresh_from_db()
+    assert delivered.processing_status == "passed"
+
+
+def test_a_partner_cannot_reach_the_withdrawal_page(client, admin_user, staff, processed):
+    request = processed({"Main.mp4": samples.h264_aac_mp4()}, ONLY_RESOLUTION)
+    delivered = request.files.get()
+    waive(request, delivered.pk, "VIDEO-Resolution", by=staff, reason=REASON)
+    client.force_login(admin_user)
+    response = client.post(unwaive_url(request, delivered, "VIDEO-Resolution"), {"reason": "x"})
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert Waiver.objects.count() == 1

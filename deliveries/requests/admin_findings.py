@@ -22,7 +22,14 @@ from ..templatetags.portal import SEVERITY_LABELS, expected_found, finding_messa
 from .errors import ActionRefused
 from .forms import WaiverForm
 from .models import DeliveryRequest
-from .waivers import is_waived, waive, why_no_waiver, why_not_waivable
+from .waivers import (
+    is_waived,
+    waive,
+    why_no_waiver,
+    why_no_withdrawal,
+    why_not_waivable,
+    withdraw_waiver,
+)
 
 if TYPE_CHECKING:
     _Base = admin.ModelAdmin[DeliveryRequest]
@@ -41,9 +48,11 @@ def _expected_found(finding: dict[str, Any]) -> str:
 class FindingsAdminMixin(_Base):
     """Adds the "findings" field to the request's change page and the waiver pages."""
 
-    def waive_url(self, obj: DeliveryRequest, delivered: DeliveredFile, code: str) -> str:
+    def waive_url(
+        self, obj: DeliveryRequest, delivered: DeliveredFile, code: str, *, withdraw: bool = False
+    ) -> str:
         return reverse(
-            "admin:deliveries_deliveryrequest_waive",
+            "admin:deliveries_deliveryrequest_" + ("unwaive" if withdraw else "waive"),
             kwargs={"object_id": obj.pk, "file_pk": delivered.pk, "code": code},
         )
 
@@ -133,7 +142,15 @@ class FindingsAdminMixin(_Base):
         code = finding.get("code", "")
         if is_waived(finding):
             waiver = waivers.get((delivered.pk, code))
-            return waiver.sentence() if waiver else _("Waived")
+            sentence = waiver.sentence() if waiver else _("Waived")
+            if refusal:
+                return sentence
+            return format_html(
+                '{} <a href="{}" class="unwaive-link">{}</a>',
+                sentence,
+                self.waive_url(obj, delivered, code, withdraw=True),
+                _("Withdraw…"),
+            )
         entry = CODES.get(code)
         if entry is None or not entry.waivable:
             return _("Not waivable")
@@ -152,12 +169,28 @@ class FindingsAdminMixin(_Base):
                 self.admin_site.admin_view(self.waive_view),
                 name="deliveries_deliveryrequest_waive",
             ),
+            path(
+                "<path:object_id>/unwaive/<int:file_pk>/<str:code>/",
+                self.admin_site.admin_view(self.withdraw_view),
+                name="deliveries_deliveryrequest_unwaive",
+            ),
             *super().get_urls(),
         ]
 
     def waive_view(
         self, request: HttpRequest, object_id: str, file_pk: int, code: str
     ) -> HttpResponse:
+        return self._waiver_page(request, object_id, file_pk, code, withdraw=False)
+
+    def withdraw_view(
+        self, request: HttpRequest, object_id: str, file_pk: int, code: str
+    ) -> HttpResponse:
+        return self._waiver_page(request, object_id, file_pk, code, withdraw=True)
+
+    def _waiver_page(
+        self, request: HttpRequest, object_id: str, file_pk: int, code: str, *, withdraw: bool
+    ) -> HttpResponse:
+        """The page that gives a waiver (or withdraws one) with its reason."""
         obj = self.get_object(request, object_id)
         if obj is None:
             # The admin's own answer to a missing object; django-stubs does not list it.
@@ -170,10 +203,12 @@ class FindingsAdminMixin(_Base):
         change_url = reverse("admin:deliveries_deliveryrequest_change", args=[obj.pk])
         delivered = obj.files.filter(pk=file_pk).first()
         findings = [f for f in (delivered.errors if delivered else []) if f.get("code") == code]
-        form = WaiverForm(request.POST if request.method == "POST" else None)
+        name = delivered.name if delivered else ""
+        form = WaiverForm(request.POST if request.method == "POST" else None, withdraw=withdraw)
         if request.method == "POST" and form.is_valid():
+            act = withdraw_waiver if withdraw else waive
             try:
-                waive(
+                act(
                     obj,
                     file_pk,
                     code,
@@ -187,36 +222,64 @@ class FindingsAdminMixin(_Base):
                     self.message_user(request, refusal.message, messages.ERROR)
                     return HttpResponseRedirect(change_url)
             else:
-                self.message_user(
-                    request,
-                    _("Waived %(code)s on “%(name)s”.")
-                    % {"code": code, "name": delivered.name if delivered else ""},
-                    messages.SUCCESS,
+                done = (
+                    _("Withdrew the waiver of %(code)s on “%(name)s”.")
+                    if withdraw
+                    else _("Waived %(code)s on “%(name)s”.")
                 )
+                self.message_user(request, done % {"code": code, "name": name}, messages.SUCCESS)
                 return HttpResponseRedirect(change_url)
         elif request.method != "POST":
-            # Refused before the reason is typed: the same rules waive() applies.
-            why = why_no_waiver(obj) or why_not_waivable(code)
-            if not why and delivered is None:
-                why = _("This file is no longer part of the request.")
-            elif not why and not findings:
-                why = _("“%(name)s” has no %(code)s finding to waive.") % {
-                    "name": delivered.name if delivered else "",
-                    "code": code,
-                }
+            # Refused before the reason is typed: the same rules waive() and
+            # withdraw_waiver() apply.
+            why = self._why_not(obj, delivered, findings, code, withdraw=withdraw)
             if why:
                 self.message_user(request, why, messages.ERROR)
                 return HttpResponseRedirect(change_url)
+        waiver = (
+            Waiver.objects.filter(file=delivered, code=code).select_related("waived_by").first()
+            if withdraw and delivered is not None
+            else None
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": obj,
-            "title": _("Waive %(code)s") % {"code": code},
+            "title": (_("Withdraw the waiver of %(code)s") if withdraw else _("Waive %(code)s"))
+            % {"code": code},
             "code": code,
             "delivered": delivered,
+            "withdraw": withdraw,
+            "waiver": waiver,
             "messages_in_words": [finding_message(f) for f in findings],
             "expected_found": [_expected_found(f) for f in findings if f.get("expected")],
             "form": form,
             "change_url": change_url,
         }
         return render(request, "admin/deliveries/deliveryrequest/waive.html", context)
+
+    @staticmethod
+    def _why_not(
+        obj: DeliveryRequest,
+        delivered: DeliveredFile | None,
+        findings: list[dict[str, Any]],
+        code: str,
+        *,
+        withdraw: bool,
+    ) -> str:
+        why = why_no_withdrawal(obj) if withdraw else (why_no_waiver(obj) or why_not_waivable(code))
+        if why:
+            return why
+        if delivered is None:
+            return _("This file is no longer part of the request.")
+        if withdraw and not any(is_waived(f) for f in findings):
+            return _("%(code)s on “%(name)s” is not waived.") % {
+                "code": code,
+                "name": delivered.name,
+            }
+        if not withdraw and not findings:
+            return _("“%(name)s” has no %(code)s finding to waive.") % {
+                "name": delivered.name,
+                "code": code,
+            }
+        return ""

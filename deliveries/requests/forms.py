@@ -62,6 +62,17 @@ class WaiverForm(forms.Form):
         error_messages={"required": _("Give the reason for the waiver.")},
     )
 
+    def __init__(self, *args: Any, withdraw: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if withdraw:
+            field = self.fields["reason"]
+            field.label = _("Why the waiver is withdrawn")
+            field.help_text = _(
+                "Recorded in the request's history, which the partner sees; the finding "
+                "counts again."
+            )
+            field.error_messages["required"] = _("Give the reason for withdrawing the waiver.")
+
 
 class RenameForm(forms.Form):
     # No length limit here: the model's naming rule explains a too-long name itself.

@@ -21,6 +21,7 @@ class HistoryEntry(models.Model):
         REMOVED = "removed", gettext_lazy("Files removed")
         EDITED = "edited", gettext_lazy("Request edited")
         WAIVED = "waived", gettext_lazy("Finding waived")
+        WAIVER_WITHDRAWN = "unwaived", gettext_lazy("Waiver withdrawn")
         COMMENTED = "commented", gettext_lazy("Comment")
 
     request = models.ForeignKey(

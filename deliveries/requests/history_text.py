@@ -58,6 +58,13 @@ def describe(entry: HistoryEntry, reason_names: Callable[[], dict[str, str]]) ->
             name=details.get("file", entry.after),
             reason=details.get("reason", ""),
         )
+    if entry.action == HistoryEntry.Action.WAIVER_WITHDRAWN:
+        return format_html(
+            _("Withdrew the waiver of {code} on “{name}”: {reason}"),
+            code=details.get("code", entry.before),
+            name=details.get("file", entry.after),
+            reason=details.get("reason", ""),
+        )
     if entry.action == HistoryEntry.Action.COMMENTED:
         if details.get("redelivery_id"):
             return format_html(

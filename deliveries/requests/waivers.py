@@ -133,23 +133,102 @@ def waive(request: DeliveryRequest, file_id: int, code: str, *, by: User, reason
                 )
         except IntegrityError:
             raise ActionRefused(_already_waived(delivered, code)) from None
-        was = effective_worst(delivered.errors)
-        errors = marked(delivered.errors, {code: waiver.pk})
-        now = effective_worst(errors)
         # With its last blocker waived, the file passes.
-        DeliveredFile.objects.filter(pk=delivered.pk).update(
-            errors=errors, worst_severity=now, processing_status=status_for(now)
-        )
-        counters.waived(request, was=was, now=now)
-        HistoryEntry.objects.create(
-            request=request,
-            actor=by,
-            action=HistoryEntry.Action.WAIVED,
-            before=code,
-            after=delivered.name,
-            details={"code": code, "file": delivered.name, "reason": reason},
+        _weighed(
+            request,
+            delivered,
+            marked(delivered.errors, {code: waiver.pk}),
+            HistoryEntry.Action.WAIVED,
+            by=by,
+            code=code,
+            reason=reason,
         )
     return waiver
+
+
+def _weighed(
+    request: DeliveryRequest,
+    delivered: DeliveredFile,
+    errors: list[dict[str, Any]],
+    action: str,
+    *,
+    by: User,
+    code: str,
+    reason: str,
+) -> None:
+    """The file's findings with a waiver's mark put on or taken off: its worst severity
+    and verdict, the request's counters and its history follow."""
+    was = effective_worst(delivered.errors)
+    now = effective_worst(errors)
+    DeliveredFile.objects.filter(pk=delivered.pk).update(
+        errors=errors, worst_severity=now, processing_status=status_for(now)
+    )
+    counters.waived(request, was=was, now=now)
+    HistoryEntry.objects.create(
+        request=request,
+        actor=by,
+        action=action,
+        before=code,
+        after=delivered.name,
+        details={"code": code, "file": delivered.name, "reason": reason},
+    )
+
+
+def withdraw_waiver(
+    request: DeliveryRequest, file_id: int, code: str, *, by: User, reason: str
+) -> None:
+    """Withdraw the waiver of `code` on one file of `request` (given by mistake, say),
+    for `reason`, and record it: the findings count again, and the file's worst
+    severity, the request's counters and its history follow, as they did for the waiver.
+
+    Raises ActionRefused with what to do, changing nothing."""
+    reason = reason.strip()
+    if not reason:
+        raise ActionRefused(_("Give the reason for withdrawing the waiver."), field="reason")
+    with transaction.atomic():
+        current = DeliveryRequest.objects.select_for_update().get(pk=request.pk)
+        request.take_state_of(current)
+        refusal = why_no_withdrawal(request)
+        if refusal:
+            raise ActionRefused(refusal)
+        delivered = request.files.select_for_update().filter(pk=file_id).first()
+        if delivered is None:
+            raise ActionRefused(_("This file is no longer part of the request."))
+        if not any(is_waived(f) and f.get("code") == code for f in delivered.errors):
+            raise ActionRefused(
+                _("%(code)s on “%(name)s” is not waived.") % {"code": code, "name": delivered.name}
+            )
+        Waiver.objects.filter(file=delivered, code=code).delete()
+        unmarked = [
+            {key: value for key, value in finding.items() if key != "waiver"}
+            if finding.get("code") == code
+            else finding
+            for finding in delivered.errors
+        ]
+        _weighed(
+            request,
+            delivered,
+            unmarked,
+            HistoryEntry.Action.WAIVER_WITHDRAWN,
+            by=by,
+            code=code,
+            reason=reason,
+        )
+
+
+def why_no_withdrawal(request: DeliveryRequest) -> str:
+    """'' when the request's waivers can be withdrawn now, else why not."""
+    if request.status in WAIVABLE_IN:
+        return ""
+    if request.status == Status.ACCEPTED:
+        return _(
+            "This request is Accepted: the waivers it was accepted with stand. Waivers can "
+            "be withdrawn only while a request is Processed."
+        )
+    return _(
+        "Waivers can be withdrawn only while a request is Processed, before it is "
+        "accepted; this one is %(status)s."
+    ) % {"status": request.get_status_display()}
 
 
 def _already_waived(delivered: DeliveredFile, code: str) -> str:

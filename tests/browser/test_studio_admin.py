@@ -85,3 +85,36 @@ def test_a_studio_contact_waives_a_finding_from_the_change_page(studio_page, org
     # Nothing left to explain: Accept takes one click.
     page.get_by_role("button", name="Accept", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("The request is now Accepted.")
+
+
+def test_a_studio_contact_withdraws_a_waiver_given_by_mistake(
+    studio_page, staff, org, title, shoot
+):
+    from deliveries.management import samples
+    from deliveries.requests.waivers import waive
+    from tests.test_waivers import ONLY_RESOLUTION, make_processed
+
+    page = studio_page
+    request = make_processed(org, title, {"Main.mp4": samples.h264_aac_mp4()}, ONLY_RESOLUTION)
+    waive(
+        request,
+        request.files.get().pk,
+        "VIDEO-Resolution",
+        by=staff,
+        reason="Screener: the proxy is approved.",
+    )
+    page.goto(f"/admin/deliveries/deliveryrequest/{request.pk}/change/")
+    page.locator("#findings").get_by_role("link", name="Withdraw…").click()
+    expect(page.locator("#the-waiver")).to_contain_text("Screener: the proxy is approved.")
+    page.get_by_label("Why the waiver is withdrawn").fill("Waived on the wrong request.")
+    shoot(page, "admin-withdraw-waiver")
+    page.get_by_role("button", name="Withdraw the waiver").click()
+    expect(page.locator(".messagelist")).to_contain_text(
+        "Withdrew the waiver of VIDEO-Resolution on “Main.mp4”."
+    )
+    expect(page.locator("#findings").get_by_role("link", name="Waive…")).to_be_visible()
+    expect(page.locator("#history-group")).to_contain_text(
+        "Withdrew the waiver of VIDEO-Resolution on “Main.mp4”: Waived on the wrong request."
+    )
+    page.goto(f"/requests/{request.pk}/")
+    expect(page.locator("#verdict")).not_to_contain_text("Ready for review: no blockers")
