@@ -178,6 +178,11 @@ def test_a_final_refused_after_assembling_keeps_its_parts_to_be_named_again(
     assert [head(url, admin_user).headers["Upload-Offset"] for url in urls] == [
         head(url, admin_user).headers["Upload-Length"] for url in urls
     ]
+    # On disk too: the first part gave back the bytes the assembly appended to it.
+    part_ids = [url.rstrip("/").rsplit("/", 1)[-1] for url in urls]
+    assert [staging.staged_size(part_id) for part_id in part_ids] == [
+        int(head(url, admin_user).headers["Upload-Length"]) for url in urls
+    ]
     monkeypatch.setattr(staging, "assemble", assemble)
 
     again = create_final(
@@ -205,6 +210,17 @@ def test_a_first_part_linked_elsewhere_is_copied_not_shared(tmp_path):
     staging.assemble(final, [(first, 3), (second, 3)])
     assert staging.data_path(final).read_bytes() == b"abcdef"
     assert delivered.read_bytes() == b"abc"
+
+
+def test_a_first_part_that_lost_bytes_on_disk_is_never_padded(live_server, make_request, uploader):
+    # A crash before the part's last bytes were written out: its row says complete.
+    delivery_request = make_request(files=0)
+    first = create_part(live_server, uploader, 3, data=b"abc").headers["Location"]
+    second = create_part(live_server, uploader, 3, data=b"def").headers["Location"]
+    staging.truncate(first.rstrip("/").rsplit("/", 1)[-1], 2)
+    answer = create_final(live_server, uploader, delivery_request.pk, "notes.txt", [first, second])
+    assert answer.status_code == 404
+    assert not delivery_request.files.exists()
 
 
 def test_a_reviewer_may_not_send_parts(live_server, make_request, reviewer, outsider):

@@ -560,7 +560,7 @@ def test_a_withdrawal_reads_in_spanish_for_a_spanish_reader(client, staff, admin
     client.force_login(admin_user)
     client.cookies["django_language"] = SPANISH
     page = text(detail(client, request))
-    assert f"Retiró la dispensa de VIDEO-Resolution en “Main.mp4”: {MISTAKE}" in page
+    assert f"Se retiró la dispensa de VIDEO-Resolution en “Main.mp4”: {MISTAKE}" in page
 
 
 def test_a_withdrawal_without_a_reason_is_refused_and_nothing_changes(

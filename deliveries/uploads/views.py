@@ -316,10 +316,13 @@ def _create_final(request: HttpRequest, header: str) -> HttpResponse:
             try:
                 digests = staging.assemble(upload.pk, [(part.pk, part.length) for part in parts])
                 early.look(upload, length)
+                receiving.deliver(request, upload, digests, insert=True)
             except BaseException:
+                # Refused or failed: nothing half assembled stays, and the first part
+                # gives back the bytes appended to it (see staging.assemble).
                 staging.remove(upload.pk)
+                staging.trim(parts[0].pk, parts[0].length)
                 raise
-            receiving.deliver(request, upload, digests, insert=True)
             concat.discard(parts)
     except staging.UploadLocked:
         raise TusError(423, protocol.locked_message()) from None
