@@ -127,12 +127,29 @@ class MemoryWatch:
         self.pid = pid
         self.before = tree_rss(pid)
         self.peak = self.before
+        # (seconds since the start, resident bytes), one a second: the shape of growth.
+        self.samples: list[tuple[float, int]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
+        started = time.perf_counter()
         while not self._stop.wait(0.1):
-            self.peak = max(self.peak, tree_rss(self.pid))
+            now = tree_rss(self.pid)
+            self.peak = max(self.peak, now)
+            elapsed = time.perf_counter() - started
+            if not self.samples or elapsed - self.samples[-1][0] >= 1:
+                self.samples.append((elapsed, now))
+
+    def growth_by_quarter(self) -> list[float]:
+        """MB above the start at a quarter, half, three quarters and the end of the run."""
+        if not self.samples:
+            return []
+        end = self.samples[-1][0]
+        return [
+            (next(rss for t, rss in self.samples if t >= end * k / 4) - self.before) / 1e6
+            for k in (1, 2, 3, 4)
+        ]
 
     def __enter__(self) -> MemoryWatch:
         self._thread.start()
@@ -290,6 +307,8 @@ def deliver_sequence(
         f"{count / seconds:.0f} files/s, {count - answers[201]} failed, {unhashed} checksums "
         f"missing, memory growth {memory.growth_mb:+.0f} MB"
     )
+    quarters = ", ".join(f"{growth:+.0f}" for growth in memory.growth_by_quarter())
+    print(f"  memory growth at each quarter of the run: {quarters} MB")
     for status, number in sorted(answers.items()):
         if status != 201:
             print(f"  portal: {number} answered {status}: {examples[status]!r}")
