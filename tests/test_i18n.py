@@ -116,6 +116,7 @@ def render(client, url: str, language: str) -> str:
     assert response.status_code == 200, url
     page = response.content.decode()
     assert f'<html lang="{language}">' in page
+    assert response["Content-Language"] == language, url  # what a screen reader is told
     return page
 
 
@@ -335,8 +336,16 @@ def test_the_chosen_language_is_remembered_for_the_user_on_another_browser(
 
     laptop = Client()  # a browser with no language cookie, asking for English
     laptop.force_login(admin_user)
-    page = laptop.get(detail_url(delivery_request), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    response = laptop.get(detail_url(delivery_request), HTTP_ACCEPT_LANGUAGE="en")
+    page = response.content.decode()
     assert 'lang="es-419"' in page and "Archivos entregados" in page
+    assert response["Content-Language"] == SPANISH
+    # Its partial pages (htmx) and its error pages speak it too.
+    partial = laptop.get(detail_url(delivery_request), headers={"HX-Request": "true"})
+    assert partial["Content-Language"] == SPANISH
+    missing = laptop.get("/requests/999999/")
+    assert missing.status_code == 404 and missing["Content-Language"] == SPANISH
+    assert 'lang="es-419"' in missing.content.decode()
     assert laptop.cookies[django_settings.LANGUAGE_COOKIE_NAME].value == SPANISH
 
 
