@@ -10,7 +10,7 @@ weighed yet (the earlier waiver's row then gives way to the next waiver of its c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
@@ -105,16 +105,7 @@ def waive(request: DeliveryRequest, file_id: int, code: str, *, by: User, reason
     if refusal:
         raise ActionRefused(refusal)
     with transaction.atomic():
-        # The request row first, as every action on it: a waiver and an accept (or two
-        # waivers) at once are serialized, the second one seeing the first's result.
-        current = DeliveryRequest.objects.select_for_update().get(pk=request.pk)
-        request.take_state_of(current)
-        refusal = why_no_waiver(request)
-        if refusal:
-            raise ActionRefused(refusal)
-        delivered = request.files.select_for_update().filter(pk=file_id).first()
-        if delivered is None:
-            raise ActionRefused(_("This file is no longer part of the request."))
+        delivered = _locked_file(request, file_id, why_no_waiver)
         findings = [f for f in delivered.errors if f.get("code") == code]
         if not findings:
             raise ActionRefused(
@@ -144,6 +135,23 @@ def waive(request: DeliveryRequest, file_id: int, code: str, *, by: User, reason
             reason=reason,
         )
     return waiver
+
+
+def _locked_file(
+    request: DeliveryRequest, file_id: int, why_not: Callable[[DeliveryRequest], str]
+) -> DeliveredFile:
+    """The request's row locked first, as by every action on it (a waiver and an accept,
+    or two waivers, at once are serialized, the second seeing the first's result), then
+    the file's; refused as `why_not` says, or when the file is gone."""
+    current = DeliveryRequest.objects.select_for_update().get(pk=request.pk)
+    request.take_state_of(current)
+    refusal = why_not(request)
+    if refusal:
+        raise ActionRefused(refusal)
+    delivered = request.files.select_for_update().filter(pk=file_id).first()
+    if delivered is None:
+        raise ActionRefused(_("This file is no longer part of the request."))
+    return delivered
 
 
 def _weighed(
@@ -186,14 +194,7 @@ def withdraw_waiver(
     if not reason:
         raise ActionRefused(_("Give the reason for withdrawing the waiver."), field="reason")
     with transaction.atomic():
-        current = DeliveryRequest.objects.select_for_update().get(pk=request.pk)
-        request.take_state_of(current)
-        refusal = why_no_withdrawal(request)
-        if refusal:
-            raise ActionRefused(refusal)
-        delivered = request.files.select_for_update().filter(pk=file_id).first()
-        if delivered is None:
-            raise ActionRefused(_("This file is no longer part of the request."))
+        delivered = _locked_file(request, file_id, why_no_withdrawal)
         if not any(is_waived(f) and f.get("code") == code for f in delivered.errors):
             raise ActionRefused(
                 _("%(code)s on “%(name)s” is not waived.") % {"code": code, "name": delivered.name}
