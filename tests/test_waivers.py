@@ -352,6 +352,36 @@ def test_two_waivers_of_one_finding_at_once_one_wins_and_the_other_is_told(
     assert DeliveryRequest.objects.get(pk=request.pk).files_failed == 0
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("repeat", range(2))
+def test_two_withdrawals_of_one_waiver_at_once_count_the_finding_once(
+    postgres_only,  # noqa: F811
+    org,
+    title,
+    staff,
+    django_user_model,
+    repeat,
+):
+    request = make_processed(org, title, {"Main.mp4": samples.h264_aac_mp4()}, ONLY_RESOLUTION)
+    delivered = request.files.get()
+    waive(request, delivered.pk, "VIDEO-Resolution", by=staff, reason=REASON)
+    other = django_user_model.objects.create_user(username="studio-two", is_staff=True)
+    copies = [DeliveryRequest.objects.get(pk=request.pk) for _ in range(2)]
+    results = race(
+        *[
+            lambda c=c, who=who: withdraw_waiver(
+                c, delivered.pk, "VIDEO-Resolution", by=who, reason="Wrong request."
+            )
+            for c, who in zip(copies, (staff, other), strict=True)
+        ]
+    )
+    refused = [r for r in results if isinstance(r, ActionRefused)]
+    assert len(refused) == 1 and "is not waived" in refused[0].message
+    assert not Waiver.objects.exists()
+    assert request.history.filter(action=HistoryEntry.Action.WAIVER_WITHDRAWN).count() == 1
+    assert DeliveryRequest.objects.get(pk=request.pk).files_failed == 1
+
+
 # Accepting with blockers -------------------------------------------------------------------
 
 
