@@ -142,8 +142,13 @@ def test_an_upload_longer_than_the_worker_timeout_completes(server, admin_user, 
     assert not Upload.objects.filter(offset__lt=size).exists()
 
 
+@pytest.mark.parametrize(
+    ("chunk", "patches"),
+    [(64 * 1024, 96), (5 * 1024 * 1024 // 4, 40)],
+    ids=["small PATCHes, read at once", "large PATCHes, hashed as they are written"],
+)
 def test_a_file_whose_patches_two_worker_processes_took_has_both_checksums(
-    transactional_db, tmp_path, admin_user, make_request
+    transactional_db, tmp_path, admin_user, make_request, chunk, patches
 ):
     # Each PATCH is a new connection (keepalive 0), so the two workers share them; a
     # worker's running hashes are then behind, and must catch up from the staged bytes.
@@ -160,21 +165,23 @@ def test_a_file_whose_patches_two_worker_processes_took_has_both_checksums(
     try:
         request = make_request(files=0)
         source = tmp_path / "reel.mov"
-        source.write_bytes(b"".join(hashlib.sha256(bytes([n])).digest() * 2048 for n in range(96)))
+        source.write_bytes(
+            b"".join(hashlib.sha256(bytes([n])).digest() * (chunk // 32) for n in range(patches))
+        )
         uploader = tus_client.TusClient(
             f"http://127.0.0.1:{port}/uploads/", headers=browser_headers(admin_user, port)
         ).uploader(
             str(source),
-            chunk_size=64 * 1024,
+            chunk_size=chunk,
             metadata={"request": str(request.pk), "filename": "reel.mov"},
         )
         uploader.upload()
     finally:
         process.terminate()
         process.wait(timeout=10)
-    patches = [line.split() for line in log.read_text().splitlines() if " PATCH " in line]
-    assert len(patches) == 96 and {status for _pid, _m, status in patches} == {"204"}
-    assert len({pid for pid, _m, _status in patches}) == 2, "one worker took every PATCH"
+    taken = [line.split() for line in log.read_text().splitlines() if " PATCH " in line]
+    assert len(taken) == patches and {status for _pid, _m, status in taken} == {"204"}
+    assert len({pid for pid, _m, _status in taken}) == 2, "one worker took every PATCH"
     delivered = request.files.get(name="reel.mov")
     data = source.read_bytes()
     assert delivered.md5 == hashlib.md5(data).hexdigest()

@@ -231,19 +231,24 @@ def test_an_interrupted_upload_resumes_from_the_offset_head_reports(
     assert_delivered_identical(delivery_request, "reel.mov", source, admin_user)
 
 
-def test_a_chunk_with_a_wrong_checksum_is_discarded_with_460(live_server, make_request, uploader):
+@pytest.mark.parametrize("size", [5, 3 * MIB // 2], ids=["read at once", "hashed as written"])
+def test_a_chunk_with_a_wrong_checksum_is_discarded_with_460(
+    live_server, make_request, uploader, size
+):
     delivery_request = make_request(files=0)
-    url = create(live_server, uploader, delivery_request.pk, "a.mov", 10).headers["Location"]
-    assert patch(url, uploader, b"01234", 0).headers["Upload-Offset"] == "5"
+    first, second = os.urandom(size), os.urandom(size)
+    url = create(live_server, uploader, delivery_request.pk, "a.mov", 2 * size).headers["Location"]
+    assert patch(url, uploader, first, 0).headers["Upload-Offset"] == str(size)
     wrong = base64.b64encode(hashlib.sha1(b"something else").digest()).decode()
-    response = patch(url, uploader, b"56789", 5, **{"Upload-Checksum": f"sha1 {wrong}"})
+    response = patch(url, uploader, second, size, **{"Upload-Checksum": f"sha1 {wrong}"})
     assert response.status_code == 460
-    assert head(url, uploader).headers["Upload-Offset"] == "5"
-    right = base64.b64encode(hashlib.md5(b"56789").digest()).decode()
-    response = patch(url, uploader, b"56789", 5, **{"Upload-Checksum": f"md5 {right}"})
+    assert head(url, uploader).headers["Upload-Offset"] == str(size)
+    right = base64.b64encode(hashlib.md5(second).digest()).decode()
+    response = patch(url, uploader, second, size, **{"Upload-Checksum": f"md5 {right}"})
     assert response.status_code == 204
     delivered = delivery_request.files.get(name="a.mov")
-    assert delivered.md5 == hashlib.md5(b"0123456789").hexdigest()
+    assert delivered.md5 == hashlib.md5(first + second).hexdigest()
+    assert delivered.xxh64 == xxhash.xxh64(first + second).hexdigest()
 
 
 def test_a_wrong_offset_answers_409_and_changes_nothing(live_server, make_request, uploader):
@@ -833,23 +838,21 @@ def test_an_upload_abandoned_for_minutes_does_not_hold_back_automatic_submission
     assert delivery_request.status == Status.SUBMITTED
 
 
-def test_bytes_another_worker_took_are_hashed_from_disk_at_the_last_byte(
-    tmp_path, monkeypatch, settings
-):
+def test_bytes_another_worker_took_are_hashed_from_disk_at_the_last_byte(tmp_path, settings):
     import io
 
     from deliveries.uploads import staging
 
     settings.UPLOAD_STAGING_ROOT = str(tmp_path)
-    monkeypatch.setattr(staging, "REHASH_LIMIT", 4)
     staging.create("cold")
     first = staging.digests_at("cold", 0)
     staging.append("cold", io.BytesIO(b"01234567"), offset=0, length=8, digests=first)
     staging.forget("cold")  # as if another worker process had taken those bytes
     digests = staging.digests_at("cold", 8)
-    assert isinstance(digests, staging.Behind)  # too far back to re-read in this PATCH
+    assert digests.position == 0
     received = staging.append("cold", io.BytesIO(b"89"), offset=8, length=2, digests=digests)
     assert received == 2
+    assert digests.position == 0  # a small PATCH behind hashes nothing, wrongly or not
     assert staging.complete("cold", digests, 10).hexdigests() == {
         "md5": hashlib.md5(b"0123456789").hexdigest(),
         "xxh64": xxhash.xxh64(b"0123456789").hexdigest(),
@@ -857,7 +860,7 @@ def test_bytes_another_worker_took_are_hashed_from_disk_at_the_last_byte(
     assert staging.data_path("cold").read_bytes() == b"0123456789"
 
 
-def test_a_patch_whose_process_saw_earlier_bytes_only_hashes_the_rest_from_disk(tmp_path, settings):
+def test_a_patch_whose_process_saw_earlier_bytes_carries_on_from_there(tmp_path, settings):
     import io
 
     from deliveries.uploads import staging
@@ -871,9 +874,56 @@ def test_a_patch_whose_process_saw_earlier_bytes_only_hashes_the_rest_from_disk(
     with open(staging.data_path("warm"), "ab") as handle:
         handle.write(b"4567")
     digests = staging.digests_at("warm", 8)
-    assert digests is mine and digests.position == 8
+    assert digests is mine and digests.position == 4
     staging.append("warm", io.BytesIO(b"89"), offset=8, length=2, digests=digests)
+    staging.complete("warm", digests, 10)
     assert digests.hexdigests()["md5"] == hashlib.md5(b"0123456789").hexdigest()
+
+
+def test_a_large_patch_hashes_the_bytes_another_worker_took_while_its_own_arrive(
+    tmp_path, settings
+):
+    import threading
+
+    from deliveries.uploads import staging
+
+    settings.UPLOAD_STAGING_ROOT = str(tmp_path)
+    theirs, mine = os.urandom(3 * 1024 * 1024), os.urandom(2 * 1024 * 1024 + 1)
+    staging.create("shared")
+    staging.data_path("shared").write_bytes(theirs)  # another process's PATCH
+    digests = staging.digests_at("shared", len(theirs))
+    caught_up = threading.Event()
+
+    class Client:
+        """Sends its bytes 64 KiB at a time, the last ones only once the hashes have
+        caught up on the other process's bytes (or after 10 s)."""
+
+        def __init__(self) -> None:
+            self.sent = 0
+
+        def read(self, size: int) -> bytes:
+            if len(mine) - self.sent <= 65536:
+                deadline = time.monotonic() + 10
+                while digests.position < len(theirs) and time.monotonic() < deadline:
+                    time.sleep(0.005)
+                caught_up.set()
+            piece = mine[self.sent : self.sent + min(size, 65536)]
+            self.sent += len(piece)
+            return piece
+
+    received = staging.append(
+        "shared", Client(), offset=len(theirs), length=len(mine), digests=digests
+    )
+    assert received == len(mine)
+    assert caught_up.is_set() and digests.position >= len(theirs)  # during the PATCH
+    staging.remember("shared", len(theirs) + received, digests)
+    again = staging.digests_at("shared", len(theirs) + received)
+    assert again is digests
+    assert staging.complete("shared", again, len(theirs) + len(mine)).hexdigests() == {
+        "md5": hashlib.md5(theirs + mine).hexdigest(),
+        "xxh64": xxhash.xxh64(theirs + mine).hexdigest(),
+    }
+    assert staging.data_path("shared").read_bytes() == theirs + mine
 
 
 def test_after_delivery_head_still_reports_every_byte_received(

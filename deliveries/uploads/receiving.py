@@ -48,12 +48,8 @@ def append(request: HttpRequest, found: Upload, *, offset: int) -> HttpResponse:
             if offset + length > found.length:
                 raise TusError(413, _("These bytes would exceed the Upload-Length."))
             # A part is hashed with the others when its final upload assembles them.
-            digests = (
-                staging.Behind(staging.Digests())
-                if found.is_partial
-                else staging.digests_at(found.pk, offset)
-            )
-            before = digests.copy() if checksum else None
+            digests = None if found.is_partial else staging.digests_at(found.pk, offset)
+            before = digests.copy() if checksum and digests is not None else None
             received = staging.append(
                 found.pk,
                 request,
@@ -64,14 +60,11 @@ def append(request: HttpRequest, found: Upload, *, offset: int) -> HttpResponse:
                 keepalive=lambda: _keep_alive(found),
                 **({} if found.is_partial else early.watcher(found)),
             )
-            if (
-                checksum
-                and before is not None
-                and (received < length or checksum[0].digest() != checksum[1])
-            ):
+            if checksum and (received < length or checksum[0].digest() != checksum[1]):
                 # An unverified chunk is never kept, whole or in part.
                 staging.truncate(found.pk, offset)
-                staging.remember(found.pk, offset, before)
+                if before is not None:
+                    staging.remember(found.pk, offset, before)
                 early.forget_beyond(found, offset)
                 if received < length:
                     raise TusError(400, _("The chunk arrived incomplete and was discarded."))
@@ -81,13 +74,13 @@ def append(request: HttpRequest, found: Upload, *, offset: int) -> HttpResponse:
                 )
             found.offset = offset + received
             found.extend_expiry()
-            if found.offset == found.length and not found.is_partial:
+            if digests is not None and found.offset == found.length:
                 # The row says "complete" only in the transaction that delivers the
                 # file: a crash before it leaves the last bytes to be sent again.
                 deliver(request, found, digests)
             else:
                 found.save(update_fields=["offset", "expires_at"])
-                if not found.is_partial:
+                if digests is not None:
                     staging.remember(found.pk, found.offset, digests)
     except staging.UploadLocked:
         raise TusError(423, protocol.locked_message()) from None

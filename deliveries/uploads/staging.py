@@ -8,10 +8,12 @@ fcntl's record locks, also excludes a second thread of the same process.
 
 MD5 and xxHash64 are computed as bytes arrive. Hash objects can't be saved to disk
 or shared between processes, so the running state of each upload is cached in this
-process; a PATCH served by another process (several gunicorn workers, a restart)
-hashes the staged bytes its process has not seen, from disk, and carries on from
-there, or leaves them to the process that takes the last byte (Behind): a file is
-delivered with both checksums whichever worker took each PATCH.
+process. A PATCH's second thread hashes the staged bytes from where its process's
+state stopped, reading them back from disk as this PATCH writes them: bytes another
+process took (several gunicorn workers, a restart) are caught up on while this
+PATCH's arrive, not before. Whatever is still unhashed when the last byte is in is
+hashed then (complete()): a file is delivered with both checksums whichever worker
+took each PATCH.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import errno
 import fcntl
 import hashlib
 import os
-import queue
 import shutil
 import threading
 import time
@@ -44,7 +45,6 @@ READ_SIZE = 1024 * 1024
 SMALL_BODY = 1024 * 1024
 REHASH_SIZE = 4 * 1024 * 1024
 CACHED_STATES = 512
-HASH_QUEUE = 4
 
 
 class UploadLocked(Exception):
@@ -141,53 +141,27 @@ class Digests:
         return {"md5": self.md5.hexdigest(), "xxh64": self.xxh64.hexdigest()}
 
 
-class Behind(Digests):
-    """The running hashes of this process are further back than this PATCH's offset
-    (other worker processes took the bytes between), by more than is worth re-reading
-    now: this PATCH hashes nothing, and the hashes catch up from disk at the last byte
-    (complete()), in whichever process takes it."""
-
-    def __init__(self, behind: Digests) -> None:
-        self.behind = behind
-
-    def update(self, data: bytes | memoryview) -> None:
-        pass
-
-    def copy(self) -> Digests:
-        return self
-
-    def hexdigests(self) -> dict[str, str]:
-        raise RuntimeError("complete() the hashes first")
-
-
 # How often a long PATCH records that its upload is still alive.
 KEEPALIVE_SECONDS = 60.0
-
-# The most staged bytes a PATCH re-hashes from disk before taking its own, when the
-# running hashes of its process are behind (several web workers). Past it the PATCH
-# hashes nothing and the last byte's process catches up (Behind): each process's
-# hashes only move forward, so no byte is hashed more than once per process.
-REHASH_LIMIT = 256 * 1024 * 1024
 
 _states: OrderedDict[str, Digests] = OrderedDict()
 _states_lock = threading.Lock()
 
 
 def digests_at(upload_id: Any, offset: int) -> Digests:
-    """The hashes of the first `offset` staged bytes, or Behind. Call with the upload's
-    lock held."""
+    """This process's hashes of this upload's first bytes, at most `offset` of them
+    (a fresh state if it has none). Call with the upload's lock held."""
     with _states_lock:
         cached = _states.pop(str(upload_id), None)
     if cached is None or cached.position > offset:
-        cached = Digests()  # a restart, a first PATCH here, or bytes dropped since
-    if offset - cached.position > REHASH_LIMIT:
-        return Behind(cached)
-    catch_up(upload_id, cached, offset)
+        return Digests()  # a restart, a first PATCH here, or bytes dropped since
     return cached
 
 
 def catch_up(upload_id: Any, digests: Digests, offset: int) -> None:
     """Hash the staged bytes from `digests.position` to `offset`, from disk."""
+    if digests.position >= offset:
+        return
     buffer = bytearray(REHASH_SIZE)
     view = memoryview(buffer)
     with open(data_path(upload_id), "rb") as handle:
@@ -201,18 +175,17 @@ def catch_up(upload_id: Any, digests: Digests, offset: int) -> None:
 
 def complete(upload_id: Any, digests: Digests, length: int) -> Digests:
     """The hashes of all `length` staged bytes: every delivered file has both."""
-    if isinstance(digests, Behind):
-        digests = digests.behind
-        catch_up(upload_id, digests, length)
+    catch_up(upload_id, digests, length)
     return digests
 
 
 def remember(upload_id: Any, offset: int, digests: Digests) -> None:
-    kept = digests.behind if isinstance(digests, Behind) else digests
-    if not isinstance(digests, Behind) and kept.position != offset:
-        return  # not the hashes of these bytes: never trust them later
+    """Keep `digests` for this upload's next PATCH in this process; they hash its first
+    bytes, up to `offset` (the bytes recorded) or fewer."""
+    if digests.position > offset:
+        return  # they hashed bytes that were dropped: never trust them later
     with _states_lock:
-        _states[str(upload_id)] = kept
+        _states[str(upload_id)] = digests
         _states.move_to_end(str(upload_id))
         while len(_states) > CACHED_STATES:
             _states.popitem(last=False)
@@ -221,6 +194,54 @@ def remember(upload_id: Any, offset: int, digests: Digests) -> None:
 def forget(upload_id: Any) -> None:
     with _states_lock:
         _states.pop(str(upload_id), None)
+
+
+class _Follower(threading.Thread):
+    """Hashes an upload's staged bytes from `digests.position`, reading them back from
+    disk (the page cache: they were just written) as far as the writer says it has
+    written, until stopped. It holds no bytes of its own beyond one read, so memory
+    stays flat however far behind it starts or however fast bytes arrive."""
+
+    def __init__(self, upload_id: Any, digests: Digests, written: int) -> None:
+        super().__init__(name=f"tus-hash-{upload_id}", daemon=True)
+        self.path = data_path(upload_id)
+        self.digests = digests
+        self.written = written
+        self.stopped = False
+        self.changed = threading.Condition()
+
+    def wrote(self, written: int) -> None:
+        with self.changed:
+            self.written = written
+            self.changed.notify()
+
+    def stop(self) -> None:
+        """Stop at the end of the current read; the hashes then stand wherever it got."""
+        with self.changed:
+            self.stopped = True
+            self.changed.notify()
+        self.join()
+
+    def run(self) -> None:
+        view = memoryview(bytearray(READ_SIZE))
+        digests = self.digests
+        try:
+            with open(self.path, "rb", buffering=0) as handle:
+                handle.seek(digests.position)
+                while True:
+                    with self.changed:
+                        while digests.position >= self.written and not self.stopped:
+                            self.changed.wait()
+                        if self.stopped:
+                            return
+                        written = self.written
+                    while digests.position < written and not self.stopped:
+                        count = handle.readinto(view[: min(READ_SIZE, written - digests.position)])
+                        if not count:
+                            return  # truncated under us: complete() finds out
+                        digests.update(view[:count])
+        except OSError:
+            return  # the staging folder went (terminated): nothing to deliver
 
 
 # Bytes --------------------------------------------------------------------------
@@ -232,7 +253,7 @@ def append(
     *,
     offset: int,
     length: int,
-    digests: Digests,
+    digests: Digests | None,
     chunk_hash: Any = None,
     keepalive: Callable[[], None] | None = None,
     look_at: int | None = None,
@@ -245,33 +266,32 @@ def append(
     past `offset` left by an earlier connection that was cut are dropped first: only
     the recorded offset is trusted. Call with the upload's lock held.
 
-    Hashing runs in a second thread, overlapping the reads and writes of this one
-    (hashlib and the file and socket calls release the GIL); the queue between them
-    holds at most HASH_QUEUE reads, so memory stays flat however large the upload.
+    `digests` (None: hash nothing, a part of a concatenated upload) move forward over
+    the staged bytes, from wherever they stood, as far as this PATCH gets them: in a
+    second thread that reads back what this one wrote (_Follower; hashlib and the file
+    and socket calls release the GIL), stopped when the bytes end. They may then stand
+    short of `offset + received`; remember() keeps them so, complete() finishes them.
+    `chunk_hash` (the client's Upload-Checksum) hashes exactly these bytes, here.
 
     Once `look_at` bytes are staged and written out, `look(staged)` reads them (the
     early verdict, early.py) and returns the size of its next look, or None. Reads stop
     at that size, so a header is looked at as soon as it arrived, not a READ_SIZE later.
     `whole`: these bytes are the whole file, in one request.
     """
-    hashers: list[Callable[[Any], None]] = [digests.update]
-    if chunk_hash is not None:
-        hashers.append(chunk_hash.update)
     looks_inside = look is not None and look_at is not None and offset < look_at < offset + length
     if length <= SMALL_BODY and (whole or not looks_inside):
         # One read (a sequence's frame): a thread to overlap with would cost more than
         # the hashing it overlaps. A look due inside these bytes is taken after them
         # only when they are the whole file: its answer waits for all of them anyway.
+        hashers: list[Callable[[Any], None]] = []
+        if digests is not None and digests.position == offset:
+            hashers.append(digests.update)  # else behind: complete() hashes these later
+        if chunk_hash is not None:
+            hashers.append(chunk_hash.update)
         return _append_small(upload_id, stream, offset, length, hashers, look_at, look)
-    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=HASH_QUEUE)
-
-    def hash_chunks() -> None:
-        while (chunk := pending.get()) is not None:
-            for update in hashers:
-                update(chunk)
-
-    hasher = threading.Thread(target=hash_chunks, name=f"tus-hash-{upload_id}", daemon=True)
-    hasher.start()
+    follower = _Follower(upload_id, digests, offset) if digests is not None else None
+    if follower is not None:
+        follower.start()
     received = 0
     next_keepalive = time.monotonic() + KEEPALIVE_SECONDS
     try:
@@ -289,18 +309,22 @@ def append(
                 if not chunk:
                     break
                 handle.write(chunk)
-                pending.put(chunk)
+                handle.flush()
+                if chunk_hash is not None:
+                    chunk_hash.update(chunk)
                 received += len(chunk)
+                del chunk
+                if follower is not None:
+                    follower.wrote(offset + received)
                 if look is not None and look_at is not None and offset + received >= look_at:
-                    handle.flush()
                     look_at = look(offset + received)
                 if keepalive is not None and time.monotonic() >= next_keepalive:
                     # A single PATCH can last hours: show the upload is alive meanwhile.
                     keepalive()
                     next_keepalive = time.monotonic() + KEEPALIVE_SECONDS
     finally:
-        pending.put(None)
-        hasher.join()
+        if follower is not None:
+            follower.stop()
     return received
 
 
