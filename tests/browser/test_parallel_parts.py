@@ -199,3 +199,68 @@ def test_a_big_file_travels_whole_when_the_server_does_not_announce_concatenatio
     expect(upload_row(page, "reel_01.mov")).to_contain_text("Delivered", timeout=60_000)
     assert concat_headers == []
     assert delivery_request.files.get(name="reel_01.mov").size == BIG
+
+
+@pytest.mark.parametrize("when", ["before the final upload", "while the final assembles"])
+def test_a_final_upload_refused_for_a_name_delivered_meanwhile_is_replaced_without_resending(
+    partner_page, make_request, tmp_path, admin_user, monkeypatch, when
+):
+    from django.core.files.base import ContentFile
+
+    from deliveries.uploads import staging
+
+    page = partner_page
+    delivery_request = make_request(status="open", files=0)
+    concat_headers = _concat_headers(page)
+    # Bytes travel in PATCHes and in creations with data (Content-Type set).
+    carrying: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            carrying.append(request.url)
+            if "/uploads/" in request.url
+            and (
+                request.headers.get("x-http-method-override", request.method) == "PATCH"
+                or request.headers.get("content-type") == "application/offset+octet-stream"
+            )
+            else None
+        ),
+    )
+
+    def deliver_theirs() -> None:
+        # Someone else delivers a file of that name, once.
+        if not delivery_request.files.filter(name="reel_01.mov").exists():
+            delivery_request.add_file("reel_01.mov", ContentFile(b"theirs"), by=admin_user)
+
+    if when == "before the final upload":
+
+        def before_final(route: Route) -> None:
+            if route.request.headers.get("upload-concat", "").startswith("final;"):
+                deliver_theirs()
+            route.fallback()
+
+        page.route(lambda url: "/uploads/" in url, before_final)
+    else:
+        assemble = staging.assemble
+
+        def assembling(upload_id, parts):  # noqa: ANN001, ANN202 (staging's own)
+            digests = assemble(upload_id, parts)
+            deliver_theirs()  # after the final's own check of the name, before its delivery
+            return digests
+
+        monkeypatch.setattr(staging, "assemble", assembling)
+    open_details(page, delivery_request)
+    picker(page).set_input_files(big_file(tmp_path))
+    row = upload_row(page, "reel_01.mov")
+    expect(row).to_contain_text("already named", timeout=120_000)
+    sent = len(carrying)
+    assert concat_headers.count("partial") == 3 and sent >= 3
+    assert delivery_request.files.get(name="reel_01.mov").size == len(b"theirs")
+    row.get_by_role("button", name="Replace").click()
+    expect(row).to_contain_text("Delivered", timeout=60_000)
+    # The kept parts were named again: no part created, no byte sent a second time.
+    assert concat_headers.count("partial") == 3
+    assert sum(header.startswith("final;") for header in concat_headers) == 2
+    assert len(carrying) == sent
+    delivered = delivery_request.files.get(name="reel_01.mov")
+    assert delivered.size == BIG and delivered.md5 == _expected_md5()
