@@ -313,7 +313,7 @@ def append(
                 if chunk_hash is not None:
                     chunk_hash.update(chunk)
                 received += len(chunk)
-                del chunk
+                del chunk  # freed before the next read allocates its own: one MiB held, not two
                 if follower is not None:
                     follower.wrote(offset + received)
                 if look is not None and look_at is not None and offset + received >= look_at:
