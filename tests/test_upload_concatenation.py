@@ -10,6 +10,7 @@ import pytest
 import requests
 import xxhash
 from django.core.files.base import ContentFile
+from django.db import connections
 from django.urls import reverse
 
 from deliveries.uploads import staging
@@ -56,7 +57,13 @@ def send_in_parts(live_server, user, data: bytes, count: int) -> list[str]:
     answers: list[int] = [0] * len(pieces)
 
     def send(index: int) -> None:
-        answers[index] = patch(urls[index], user, pieces[index], 0).status_code
+        try:
+            answers[index] = patch(urls[index], user, pieces[index], 0).status_code
+        finally:
+            # patch() signs in through the database from this thread: a connection left
+            # open here outlives the test and stops PostgreSQL's test database from
+            # being dropped at the end of the run ("being accessed by other users").
+            connections.close_all()
 
     threads = [threading.Thread(target=send, args=(n,)) for n in range(len(pieces))]
     for thread in threads:
