@@ -1,5 +1,6 @@
 """Shared fixtures: three standing members of one partner (Admin, Uploader, Reviewer),
-an outsider from another partner, a studio contact, and a request factory."""
+an outsider from another partner, a studio contact, a request factory, and a test that
+needs PostgreSQL (`postgres_only`)."""
 
 import datetime
 import importlib
@@ -8,6 +9,7 @@ from collections.abc import Callable
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
 
 # Playwright's sync API runs an event loop in the test thread; Django's async-safety
 # check would otherwise refuse every database call made by browser tests.
@@ -171,5 +173,26 @@ def deliver(org, title) -> Callable:
             request.add_file(name, ContentFile(content), by=None)
         request.act(request.submit, by=None)
         return request
+
+    return make
+
+
+@pytest.fixture
+def postgres_only():
+    if connection.vendor != "postgresql":
+        reason = "needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/test"
+        if os.environ.get("REQUIRE_POSTGRES"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def processed(org, title) -> Callable:
+    """processed({name: bytes}, overrides=None, spec=UHD, language="") → the request,
+    its files delivered, submitted and processed (tests/processed.py)."""
+    from .processed import make_processed
+
+    def make(files: dict[str, bytes], overrides: dict | None = None, **options):
+        return make_processed(org, title, files, overrides, **options)
 
     return make

@@ -1,7 +1,6 @@
 """Two people acting on one request at once: exactly one wins, on PostgreSQL from two
 real connections."""
 
-import os
 import threading
 
 import pytest
@@ -9,36 +8,7 @@ from django.db import connection, connections
 
 from deliveries.models import ActionRefused, DeliveryRequest, RedeliveryReason, Status
 
-
-@pytest.fixture
-def postgres_only():
-    if connection.vendor != "postgresql":
-        reason = "needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/test"
-        if os.environ.get("REQUIRE_POSTGRES"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
-def race(*actions):
-    """Run each action in its own thread and connection, released at the same moment."""
-    barrier = threading.Barrier(len(actions))
-    results: list = [None] * len(actions)
-
-    def worker(index, action):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = action()
-        except ActionRefused as refusal:
-            results[index] = refusal
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
+from .racing import race
 
 
 @pytest.mark.django_db(transaction=True)

@@ -25,7 +25,7 @@ from deliveries.models import DeliveryRequest, DeliverySpec
 from deliveries.uploads import early
 from deliveries.uploads.models import Upload
 
-from .test_uploads import MIB, create, create_with_upload, head, patch
+from .tus import MIB, create, create_with_upload, head, patch
 
 DEFAULT_SPECS = importlib.import_module("deliveries.migrations.0011_quality_checks").DEFAULT_SPECS
 
@@ -268,25 +268,11 @@ def test_a_chunk_that_fails_its_checksum_takes_its_verdict_with_it(
     assert [f["code"] for f in told(again)] == ["AUDIO-ChannelLayout"]
 
 
-def dpx_frame(width: int, height: int) -> bytes:
-    """One 16-bit RGB DPX frame, as picture-mastering sequences hold them."""
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="image2pipe") as container:
-        stream = container.add_stream("dpx", rate=24)
-        stream.width, stream.height, stream.pix_fmt = width, height, "rgb48le"
-        frame = av.VideoFrame(width, height, "rgb48le")
-        for plane in frame.planes:
-            plane.update(bytes(plane.buffer_size))
-        for packet in [*stream.encode(frame), *stream.encode(None)]:
-            container.mux(packet)
-    return buffer.getvalue()
-
-
 def test_a_sequence_frame_of_the_wrong_size_is_told_from_its_dpx_header(
     live_server, spec_request, uploader
 ):
     delivery_request = spec_request("DCI 4K image sequence 16-bit")
-    data = dpx_frame(2048, 1080)  # 13 MB: a 2K frame in a 4K sequence
+    data = samples.dpx_frame(2048, 1080)  # 13 MB: a 2K frame in a 4K sequence
     url = start(live_server, uploader, delivery_request, "reel1_0001001.dpx", data)
     [finding] = told(patch(url, uploader, data[: early.FIRST_LOOK], 0))
     assert (finding["code"], finding["text"]) == (

@@ -3,7 +3,6 @@ the documented caps is refused before a byte of it is parsed or stored."""
 
 from __future__ import annotations
 
-import base64
 import io
 import time
 import tracemalloc
@@ -22,8 +21,9 @@ from deliveries.files import manifests
 from deliveries.models import ActionRefused, DeliveredFile, DeliveryRequest, ManifestEntry
 from deliveries.uploads.models import Upload
 
+from .tus import TUS, metadata
+
 MD5 = "0123456789abcdef0123456789abcdef"
-TUS = {"Tus-Resumable": "1.0.0"}
 
 
 def wide_mhl(empty_elements: int) -> bytes:
@@ -50,16 +50,12 @@ def stored_files() -> list[Path]:
 
 
 def tus_create(client: Client, request_id: int, name: str, length: int) -> HttpResponse:
-    fields = {"request": str(request_id), "filename": name}
     return client.post(
         reverse("tus-create"),
         headers={
             **TUS,
             "Upload-Length": str(length),
-            "Upload-Metadata": ",".join(
-                f"{key} {base64.b64encode(value.encode()).decode()}"
-                for key, value in fields.items()
-            ),
+            "Upload-Metadata": metadata(request_id, name),
         },
     )
 

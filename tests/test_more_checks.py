@@ -7,20 +7,17 @@ import html as html_module
 import io
 import re
 from fractions import Fraction
-from typing import Any
 
 import av
 import numpy as np
 import pyloudnorm
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import reverse
 from PIL import Image
 
 from deliveries.management import samples
 from deliveries.models import DeliveredFile, DeliveryRequest, DeliverySpec
 from deliveries.processing.loudness import LoudnessMeter
-from deliveries.tasks import process_request
 from deliveries.templatetags.portal import technical_details
 
 UHD = "UHD primary video, 23.976p"
@@ -31,29 +28,11 @@ H264 = {"width": 320, "height": 180, "frame_rate": "24/1", "video_codecs": "h264
 
 
 @pytest.fixture
-def deliver(org, title):
-    """deliver(spec name, {name: bytes}, overrides) → the processed request."""
-
-    def make(
-        spec_name: str, files: dict[str, bytes], overrides: dict[str, Any] | None = None
-    ) -> DeliveryRequest:
-        spec = DeliverySpec.objects.get(name=spec_name)
-        request = DeliveryRequest.objects.create(
-            organization=org,
-            title=title,
-            name="Checked delivery",
-            asset_type=spec.asset_type,
-            due_date=datetime.date(2026, 12, 24),
-            spec=spec,
-            spec_overrides=overrides or {},
-        )
-        for name, content in files.items():
-            request.add_file(name, ContentFile(content), by=None)
-        request.act(request.submit, by=None)
-        process_request.call(request.pk)
-        return DeliveryRequest.objects.get(pk=request.pk)
-
-    return make
+def deliver(processed):
+    """deliver(spec name, {name: bytes}, overrides={}, language="") → the processed request."""
+    return lambda spec, files, overrides=None, language="": processed(
+        files, overrides, spec=spec, language=language
+    )
 
 
 def findings(request: DeliveryRequest, name: str) -> dict[str, dict]:

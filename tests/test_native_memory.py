@@ -17,8 +17,6 @@ from deliveries.previews import pictures
 from deliveries.processing import images
 from deliveries.processing.decode import first_frame, scan_audio
 
-from .test_early_verdict import dpx_frame
-
 
 class _MallInfo2(ctypes.Structure):
     _fields_ = [
@@ -59,7 +57,7 @@ def _grown_by(action, times: int) -> int:
 
 
 def test_inspecting_frames_keeps_no_memory_per_frame():
-    data = dpx_frame(64, 48)
+    data = samples.dpx_frame(64, 48)
 
     def inspect() -> None:
         metadata, findings = images.inspect(
@@ -72,12 +70,12 @@ def test_inspecting_frames_keeps_no_memory_per_frame():
 
 
 def test_a_frames_preview_keeps_no_memory_per_frame():
-    data = dpx_frame(64, 48)
+    data = samples.dpx_frame(64, 48)
     assert _grown_by(lambda: pictures.make(io.BytesIO(data)), 2000) < 100_000
 
 
 def test_first_frame_is_the_decoded_picture():
-    with av.open(io.BytesIO(dpx_frame(64, 48))) as container:
+    with av.open(io.BytesIO(samples.dpx_frame(64, 48))) as container:
         frame = first_frame(container, container.streams.video[0])
         assert frame is not None
         assert (frame.width, frame.height, frame.format.name) == (64, 48, "rgb48le")

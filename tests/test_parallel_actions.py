@@ -8,7 +8,6 @@ and the history names its author.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
 import http.client
@@ -32,8 +31,6 @@ import requests
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections
-from django.test import Client
-from django.utils.crypto import get_random_string
 
 from deliveries.models import (
     DeliveredFile,
@@ -47,6 +44,8 @@ from deliveries.models import (
 )
 from deliveries.uploads import staging
 from deliveries.uploads.models import Upload
+
+from .tus import metadata, signed_in_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -169,20 +168,6 @@ def team(django_user_model: Any, org: Any) -> list[Any]:
     return people
 
 
-def browser_headers(user: Any, base_url: str) -> dict[str, str]:
-    """What a signed-in browser sends. Production cookies are Secure: over plain HTTP
-    they are carried by hand."""
-    browser = Client()
-    browser.force_login(user)
-    session = browser.cookies[settings.SESSION_COOKIE_NAME].value
-    token = get_random_string(32)
-    return {
-        "Cookie": f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={token}",
-        "X-CSRFToken": token,
-        "Origin": base_url,
-    }
-
-
 MESSAGE = re.compile(r'<p class="message message-(\w+)">(.*?)</p>', re.S)
 
 
@@ -257,7 +242,7 @@ def assert_refused(answers: list[Answer], indexes: list[int], *messages: str) ->
 
 
 def prepared(team: list[Any], base_url: str) -> list[dict[str, str]]:
-    return [browser_headers(user, base_url) for user in team]
+    return [signed_in_headers(user, origin=base_url) for user in team]
 
 
 # Status changes ------------------------------------------------------------------------
@@ -412,13 +397,6 @@ def test_every_file_removed_by_many_at_once_is_removed_once(
 # Deliveries (tus) ----------------------------------------------------------------------
 
 
-def _metadata(request_id: int, name: str) -> str:
-    return ",".join(
-        f"{key} {base64.b64encode(value.encode()).decode()}"
-        for key, value in {"request": str(request_id), "filename": name}.items()
-    )
-
-
 def tus_deliver(
     base_url: str, headers: dict[str, str], request_id: int, name: str, data: bytes
 ) -> requests.Response:
@@ -431,7 +409,7 @@ def tus_deliver(
             **headers,
             "Tus-Resumable": "1.0.0",
             "Upload-Length": str(len(data)),
-            "Upload-Metadata": _metadata(request_id, name),
+            "Upload-Metadata": metadata(request_id, name),
             "Content-Type": "application/offset+octet-stream",
         },
         timeout=TIMEOUT,
@@ -507,7 +485,7 @@ def test_four_clients_deliver_200_files_without_an_error(
     """The SQLite default used to answer 'database is locked' to two thirds of them."""
     request = make_request(status="open", files=0)
     clients, per_client = 4, 50
-    browsers = [browser_headers(uploader, server) for _ in range(clients)]
+    browsers = [signed_in_headers(uploader, origin=server) for _ in range(clients)]
 
     def deliver_batch(client: int) -> list[tuple[str, int, str]]:
         answers = []

@@ -1,7 +1,6 @@
 """The production server command (portal/gunicorn.conf.py) keeps an upload going for
 longer than gunicorn's worker timeout: the upload is one long request per file."""
 
-import base64
 import hashlib
 import http.client
 import os
@@ -15,10 +14,11 @@ import pytest
 import xxhash
 from django.conf import settings
 from django.db import connection
-from django.test import Client
 from tusclient import client as tus_client
 
 from deliveries.uploads.models import Upload
+
+from .tus import TUS, encode_metadata, signed_in_headers
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 3  # seconds; the upload below takes about three times as long
@@ -87,32 +87,16 @@ def server(transactional_db, tmp_path):
         process.wait(timeout=10)
 
 
-def browser_headers(user, port: int) -> dict[str, str]:
-    client = Client()
-    client.force_login(user)
-    client.get("/requests/")  # the cookies a browser holds
-    session = client.cookies[settings.SESSION_COOKIE_NAME].value
-    csrf = client.cookies[settings.CSRF_COOKIE_NAME].value
-    return {
-        "Cookie": f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={csrf}",
-        "X-CSRFToken": csrf,
-        "Origin": f"http://127.0.0.1:{port}",
-    }
-
-
 def test_an_upload_longer_than_the_worker_timeout_completes(server, admin_user, make_request):
     request = make_request(files=0)
-    headers = {**browser_headers(admin_user, server), "Tus-Resumable": "1.0.0"}
+    headers = {**signed_in_headers(admin_user, origin=f"http://127.0.0.1:{server}"), **TUS}
     size, pieces = 3 * 1024 * 1024, 12
-    metadata = ",".join(
-        f"{key} {base64.b64encode(value.encode()).decode()}"
-        for key, value in {"request": str(request.pk), "name": "slow_file.mov"}.items()
-    )
+    fields = encode_metadata({"request": str(request.pk), "name": "slow_file.mov"})
     conn = http.client.HTTPConnection("127.0.0.1", server, timeout=30)
     conn.request(
         "POST",
         "/uploads/",
-        headers={**headers, "Upload-Length": str(size), "Upload-Metadata": metadata},
+        headers={**headers, "Upload-Length": str(size), "Upload-Metadata": fields},
     )
     created = conn.getresponse()
     created.read()
@@ -169,7 +153,8 @@ def test_a_file_whose_patches_two_worker_processes_took_has_both_checksums(
             b"".join(hashlib.sha256(bytes([n])).digest() * (chunk // 32) for n in range(patches))
         )
         uploader = tus_client.TusClient(
-            f"http://127.0.0.1:{port}/uploads/", headers=browser_headers(admin_user, port)
+            f"http://127.0.0.1:{port}/uploads/",
+            headers=signed_in_headers(admin_user, origin=f"http://127.0.0.1:{port}"),
         ).uploader(
             str(source),
             chunk_size=chunk,

@@ -1,20 +1,16 @@
 """Each check against a request's spec, passing and failing, with real media made by
 deliveries/management/samples.py and processed by the worker's own task."""
 
-import datetime
 import html as html_module
 import re
-from typing import Any
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import translation
 
 from deliveries.management import samples
 from deliveries.models import DeliveredFile, DeliveryRequest, DeliverySpec, Status
 from deliveries.requests.specs import one_of
-from deliveries.tasks import process_request
 
 # The demo clip: H.264 320×180, 24 fps, 2 s; WAVs are 16-bit 48 kHz, 1 s.
 CLIP_SPEC = {
@@ -27,33 +23,11 @@ CLIP_SPEC = {
 
 
 @pytest.fixture
-def deliver(org, title):
-    """deliver(spec name, {name: bytes}, overrides={}) → the processed request."""
-
-    def make(
-        spec_name: str,
-        files: dict[str, bytes],
-        overrides: dict[str, Any] | None = None,
-        language: str = "",
-    ) -> DeliveryRequest:
-        spec = DeliverySpec.objects.get(name=spec_name)
-        request = DeliveryRequest.objects.create(
-            organization=org,
-            title=title,
-            name="Checked delivery",
-            asset_type=spec.asset_type,
-            language=language,
-            due_date=datetime.date(2026, 12, 24),
-            spec=spec,
-            spec_overrides=overrides or {},
-        )
-        for name, content in files.items():
-            request.add_file(name, ContentFile(content), by=None)
-        request.act(request.submit, by=None)
-        process_request.call(request.pk)
-        return DeliveryRequest.objects.get(pk=request.pk)
-
-    return make
+def deliver(processed):
+    """deliver(spec name, {name: bytes}, overrides={}, language="") → the processed request."""
+    return lambda spec, files, overrides=None, language="": processed(
+        files, overrides, spec=spec, language=language
+    )
 
 
 def findings(request: DeliveryRequest, name: str) -> dict[str, dict]:

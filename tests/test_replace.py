@@ -2,7 +2,6 @@
 (while files may change, with the right to remove files); the old file goes, the new
 one is delivered, and the History says "Replaced"."""
 
-import base64
 from pathlib import Path
 
 import requests
@@ -10,16 +9,14 @@ from django.conf import settings
 from django.urls import reverse
 
 from deliveries.models import DeliveredFile, HistoryEntry, StorageDeletion, Upload
-from tests.test_uploads import TUS, create, create_with_upload, patch, signed_in_headers
+
+from .tus import TUS, create, create_with_upload, metadata, patch, signed_in_headers
 
 
 def create_replacing(live_server, user, request_id: int, name: str, length: int, data=b""):
     """A creation that asks to replace; `data`, when given, is the whole file sent with
     it (creation-with-upload)."""
-    metadata = ",".join(
-        f"{key} {base64.b64encode(value.encode()).decode()}"
-        for key, value in {"request": str(request_id), "filename": name, "replace": "1"}.items()
-    )
+    fields = metadata(request_id, name, replace="1")
     body = {"Content-Type": "application/offset+octet-stream"} if data else {}
     return requests.post(
         live_server.url + reverse("tus-create"),
@@ -29,7 +26,7 @@ def create_replacing(live_server, user, request_id: int, name: str, length: int,
             **signed_in_headers(user),
             **body,
             "Upload-Length": str(length),
-            "Upload-Metadata": metadata,
+            "Upload-Metadata": fields,
         },
         timeout=10,
     )

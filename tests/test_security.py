@@ -1,7 +1,6 @@
 """Isolation, roles and hardening: every URL for every kind of user, CSRF, sign-in
 lockout, security headers and the production settings check."""
 
-import base64
 import os
 import re
 import subprocess
@@ -14,6 +13,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from deliveries.models import DeliveryRequest
 from deliveries.previews import storage
+
+from .tus import metadata
 
 ROLES = ["anonymous", "outsider", "reviewer", "uploader", "admin", "staff"]
 LOGIN = "login-redirect"
@@ -124,11 +125,8 @@ def tus_headers(name: str, request: DeliveryRequest | None) -> dict:
         return {}
     headers = {"HTTP_TUS_RESUMABLE": "1.0.0"}
     if name == "tus-create":
-        metadata = {"request": str(request.pk), "filename": "new.mov"}
         headers["HTTP_UPLOAD_LENGTH"] = "3"
-        headers["HTTP_UPLOAD_METADATA"] = ",".join(
-            f"{key} {base64.b64encode(value.encode()).decode()}" for key, value in metadata.items()
-        )
+        headers["HTTP_UPLOAD_METADATA"] = metadata(request.pk, "new.mov")
     return headers
 
 

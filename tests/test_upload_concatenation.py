@@ -16,7 +16,7 @@ from django.urls import reverse
 from deliveries.uploads import staging
 from deliveries.uploads.models import Upload
 
-from .test_uploads import TUS, head, metadata, patch, signed_in_headers
+from .tus import TUS, head, metadata, patch, signed_in_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

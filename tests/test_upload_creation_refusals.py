@@ -17,11 +17,9 @@ from django.urls import reverse
 from deliveries.models import DeliveredFile, DeliveryRequest
 from deliveries.uploads.models import Upload
 
+from .tus import encode_metadata
+
 OFFSET = "application/offset+octet-stream"
-
-
-def metadata(fields: dict[str, str]) -> str:
-    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in fields.items())
 
 
 def post_creation(
@@ -58,7 +56,7 @@ def signed_in(client: Client, uploader: User) -> Client:
 
 def test_an_empty_upload_sent_with_bytes_is_refused_and_leaves_nothing(signed_in, make_request):
     request = make_request(files=0)
-    fields = metadata({"request": str(request.pk), "filename": "notes.txt"})
+    fields = encode_metadata({"request": str(request.pk), "filename": "notes.txt"})
     response = post_creation(signed_in, "0", fields, b"not empty")
     assert response.status_code == 413
     assert "Upload-Length" in response.content.decode()
@@ -79,7 +77,7 @@ def _good(request: DeliveryRequest) -> dict[str, str]:
 REFUSALS = {
     # case: (Upload-Length, metadata fields or raw header, body, extra headers, status)
     "metadata not base64": ("5", "request !!!", b"", {}, 400),
-    "no request named": ("5", metadata({"filename": "reel.mov"}), b"", {}, 400),
+    "no request named": ("5", encode_metadata({"filename": "reel.mov"}), b"", {}, 400),
     "name breaks the naming rule": ("5", {"filename": "reel one.mov"}, b"", {}, 400),
     "name already delivered": ("5", {"filename": "file_000.mov"}, b"", {}, 400),
     "name already delivered, sent whole": ("5", {"filename": "file_000.mov"}, b"12345", {}, 400),
@@ -106,7 +104,7 @@ def test_a_refused_creation_leaves_nothing(signed_in, make_request, case):
     before = files_on_disk()
     length, fields, body, headers, status = REFUSALS[case]
     if isinstance(fields, dict):
-        fields = metadata({**_good(request), **fields})
+        fields = encode_metadata({**_good(request), **fields})
     response = post_creation(signed_in, length, fields, body, **headers)
     assert response.status_code == status, response.content.decode()
     assert response.content.decode().strip()  # the client is told why

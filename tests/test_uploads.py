@@ -22,10 +22,8 @@ import requests
 import xxhash
 from django.conf import settings
 from django.core.management import call_command
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import get_random_string
 from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError
 
@@ -33,54 +31,21 @@ from deliveries.models import ActionRefused, DeliveredFile, HistoryEntry, Status
 from deliveries.uploads import staging
 from deliveries.uploads.models import Upload
 
-MIB = 1024 * 1024
-TUS = {"Tus-Resumable": "1.0.0"}
+from .tus import (
+    MIB,
+    TUS,
+    create,
+    create_with_upload,
+    digests_of,
+    encode_metadata,
+    head,
+    metadata,
+    patch,
+    signed_in_headers,
+    write_file,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def signed_in_headers(user) -> dict[str, str]:
-    """What a signed-in browser sends: its session cookie, and its CSRF cookie with the
-    matching X-CSRFToken header."""
-    browser = Client()
-    browser.force_login(user)
-    session = browser.cookies[settings.SESSION_COOKIE_NAME].value
-    token = get_random_string(32)
-    return {
-        "Cookie": f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={token}",
-        "X-CSRFToken": token,
-    }
-
-
-def metadata(request_id: int, name: str) -> str:
-    return ",".join(
-        f"{key} {base64.b64encode(value.encode()).decode()}"
-        for key, value in {"request": str(request_id), "filename": name}.items()
-    )
-
-
-def write_file(path: Path, size: int, seed: int = 1) -> Path:
-    """`size` bytes that differ from chunk to chunk, written without holding them all."""
-    block = hashlib.sha256(str(seed).encode()).digest() * (MIB // 32)
-    with open(path, "wb") as handle:
-        written = 0
-        counter = 0
-        while written < size:
-            piece = counter.to_bytes(8, "big") + block[8:]
-            piece = piece[: size - written]
-            handle.write(piece)
-            written += len(piece)
-            counter += 1
-    return path
-
-
-def digests_of(path: Path) -> dict[str, str]:
-    md5, xxh = hashlib.md5(), xxhash.xxh64()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(4 * MIB):
-            md5.update(chunk)
-            xxh.update(chunk)
-    return {"md5": md5.hexdigest(), "xxh64": xxh.hexdigest()}
 
 
 @pytest.fixture
@@ -93,56 +58,6 @@ def tus(live_server):
         )
 
     return make
-
-
-def create(live_server, user, request_id: int, name: str, length: int) -> requests.Response:
-    return requests.post(
-        live_server.url + reverse("tus-create"),
-        headers={
-            **TUS,
-            **signed_in_headers(user),
-            "Upload-Length": str(length),
-            "Upload-Metadata": metadata(request_id, name),
-        },
-        timeout=10,
-    )
-
-
-def create_with_upload(
-    live_server, user, request_id: int, name: str, length: int, data: bytes
-) -> requests.Response:
-    """tus creation-with-upload: the first bytes ride along with the creation."""
-    return requests.post(
-        live_server.url + reverse("tus-create"),
-        data=data,
-        headers={
-            **TUS,
-            **signed_in_headers(user),
-            "Upload-Length": str(length),
-            "Upload-Metadata": metadata(request_id, name),
-            "Content-Type": "application/offset+octet-stream",
-        },
-        timeout=10,
-    )
-
-
-def head(url: str, user) -> requests.Response:
-    return requests.head(url, headers={**TUS, **signed_in_headers(user)}, timeout=10)
-
-
-def patch(url: str, user, data: bytes, offset: int, **headers: str) -> requests.Response:
-    return requests.patch(
-        url,
-        data=data,
-        headers={
-            **TUS,
-            **signed_in_headers(user),
-            "Upload-Offset": str(offset),
-            "Content-Type": "application/offset+octet-stream",
-            **headers,
-        },
-        timeout=10,
-    )
 
 
 def assert_delivered_identical(delivery_request, name: str, source: Path, user) -> None:
@@ -984,10 +899,7 @@ def test_a_size_beyond_any_disk_or_a_strange_request_number_is_a_clear_error(
 ):
     delivery_request = make_request(files=0)
     assert create(live_server, uploader, delivery_request.pk, "b.mov", 2**63).status_code == 413
-    superscript_two = ",".join(
-        f"{key} {base64.b64encode(value.encode()).decode()}"
-        for key, value in {"request": "²", "filename": "a.mov"}.items()
-    )
+    superscript_two = encode_metadata({"request": "²", "filename": "a.mov"})
     answer = requests.post(
         live_server.url + reverse("tus-create"),
         headers={

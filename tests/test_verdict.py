@@ -18,29 +18,6 @@ CLIP = {"width": 320, "height": 180, "frame_rate": "24/1", "video_codecs": "h264
 SPANISH = "es-419"
 
 
-@pytest.fixture
-def processed(org, title):
-    """processed({name: bytes}, overrides) → a UHD primary video request, processed."""
-
-    def make(files: dict[str, bytes], overrides: dict | None = None) -> DeliveryRequest:
-        request = DeliveryRequest.objects.create(
-            organization=org,
-            title=title,
-            name="Primary Video",
-            asset_type="primary_video",
-            due_date=datetime.date(2026, 12, 24),
-            spec=DeliverySpec.objects.get(name="UHD primary video, 23.976p"),
-            spec_overrides=overrides or {},
-        )
-        for name, content in files.items():
-            request.add_file(name, ContentFile(content), by=None)
-        request.act(request.submit, by=None)
-        process_request.call(request.pk)
-        return DeliveryRequest.objects.get(pk=request.pk)
-
-    return make
-
-
 def page_of(client, request, **params) -> str:
     return client.get(reverse("request-detail", args=[request.pk]), params).content.decode()
 

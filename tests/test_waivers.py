@@ -23,54 +23,14 @@ from deliveries.models import (
 from deliveries.requests.views import blocker_reasons
 from deliveries.requests.waivers import waive, withdraw_waiver
 from deliveries.tasks import process_request
-from tests.test_concurrency import postgres_only, race  # noqa: F401 (a fixture)
 
-# Only the resolution fails (VIDEO-Resolution: a waivable blocker).
-ONLY_RESOLUTION = {"frame_rate": "24/1", "video_codecs": "h264"}
+from .processed import ONLY_RESOLUTION, make_processed
+from .racing import race
+
 # The resolution and the frame rate fail (VIDEO-FrameRate may not be waived).
 RESOLUTION_AND_RATE = {"video_codecs": "h264"}
 REASON = "The director approved the 320×180 proxy for this festival screener."
 SPANISH = "es-419"
-
-
-def uhd_spec() -> DeliverySpec:
-    # Migrated with the defaults; a transaction=True test flushes them, so made again.
-    spec, _ = DeliverySpec.objects.get_or_create(
-        name="UHD primary video, 23.976p",
-        defaults={
-            "asset_type": "primary_video",
-            "width": 3840,
-            "height": 2160,
-            "frame_rate": "24000/1001",
-            "video_codecs": "prores,jpeg2000",
-        },
-    )
-    return spec
-
-
-def make_processed(org, title, files: dict[str, bytes], overrides: dict) -> DeliveryRequest:
-    request = DeliveryRequest.objects.create(
-        organization=org,
-        title=title,
-        name="Primary Video",
-        asset_type="primary_video",
-        due_date=datetime.date(2026, 12, 24),
-        spec=uhd_spec(),
-        spec_overrides=overrides,
-    )
-    for name, content in files.items():
-        request.add_file(name, ContentFile(content), by=None)
-    request.act(request.submit, by=None)
-    process_request.call(request.pk)
-    return DeliveryRequest.objects.get(pk=request.pk)
-
-
-@pytest.fixture
-def processed(org, title):
-    def make(files: dict[str, bytes], overrides: dict) -> DeliveryRequest:
-        return make_processed(org, title, files, overrides)
-
-    return make
 
 
 @pytest.fixture
@@ -328,7 +288,7 @@ def test_a_partner_cannot_reach_the_waiver_page(client, admin_user, processed):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("repeat", range(2))
 def test_two_waivers_of_one_finding_at_once_one_wins_and_the_other_is_told(
-    postgres_only,  # noqa: F811
+    postgres_only,
     org,
     title,
     staff,
@@ -355,7 +315,7 @@ def test_two_waivers_of_one_finding_at_once_one_wins_and_the_other_is_told(
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("repeat", range(2))
 def test_two_withdrawals_of_one_waiver_at_once_count_the_finding_once(
-    postgres_only,  # noqa: F811
+    postgres_only,
     org,
     title,
     staff,

@@ -292,6 +292,20 @@ def damaged_at(clip: bytes, frame_number: int, fps: int = 24) -> bytes:
     return bytes(damaged)
 
 
+def dpx_frame(width: int, height: int) -> bytes:
+    """One 16-bit RGB DPX frame, as picture-mastering sequences hold them."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="image2pipe") as container:
+        stream = container.add_stream("dpx", rate=24)
+        stream.width, stream.height, stream.pix_fmt = width, height, "rgb48le"
+        frame = av.VideoFrame(width, height, "rgb48le")
+        for plane in frame.planes:
+            plane.update(bytes(plane.buffer_size))
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            container.mux(packet)
+    return buffer.getvalue()
+
+
 def checksum_txt(files: dict[str, bytes], algorithm: str = "xxh64") -> bytes:
     """A checksum manifest as partners send it: one ``<hex hash>  <name>`` line per file.
 

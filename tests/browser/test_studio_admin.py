@@ -55,7 +55,7 @@ def test_accept_and_ask_for_redelivery_are_at_the_top_and_the_history_reads_well
 
 def test_a_studio_contact_waives_a_finding_from_the_change_page(studio_page, org, title, shoot):
     from deliveries.management import samples
-    from tests.test_waivers import ONLY_RESOLUTION, make_processed
+    from tests.processed import ONLY_RESOLUTION, make_processed
 
     page = studio_page
     request = make_processed(org, title, {"Main.mp4": samples.h264_aac_mp4()}, ONLY_RESOLUTION)
@@ -92,7 +92,7 @@ def test_a_studio_contact_withdraws_a_waiver_given_by_mistake(
 ):
     from deliveries.management import samples
     from deliveries.requests.waivers import waive
-    from tests.test_waivers import ONLY_RESOLUTION, make_processed
+    from tests.processed import ONLY_RESOLUTION, make_processed
 
     page = studio_page
     request = make_processed(org, title, {"Main.mp4": samples.h264_aac_mp4()}, ONLY_RESOLUTION)
