@@ -181,21 +181,10 @@ def generate(path: Path, size: int) -> str:
 def dpx_frame(size: int) -> bytes:
     """One 16-bit RGB DPX frame of about `size` bytes, as picture-mastering sequences
     hold them: the portal's early verdict reads its header, as it would a real one."""
-    import io
-
-    import av
+    from deliveries.management import samples
 
     side = max(16, int((size / 6) ** 0.5))
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="image2pipe") as container:
-        stream = container.add_stream("dpx", rate=24)
-        stream.width, stream.height, stream.pix_fmt = side, side, "rgb48le"
-        frame = av.VideoFrame(side, side, "rgb48le")
-        for plane in frame.planes:
-            plane.update(os.urandom(plane.buffer_size))
-        for packet in [*stream.encode(frame), *stream.encode(None)]:
-            container.mux(packet)
-    return buffer.getvalue()
+    return samples.dpx_frame(side, side, noise=True)
 
 
 def metadata(values: dict[str, str]) -> str:

@@ -3,30 +3,43 @@ default a primary video against the UHD spec, with the spec's values overridden 
 test wants a finding (or none)."""
 
 import datetime
+import importlib
 
 from django.core.files.base import ContentFile
 
 from deliveries.models import DeliveryRequest, DeliverySpec
 from deliveries.tasks import process_request
 
+DEFAULT_SPECS = importlib.import_module("deliveries.migrations.0011_quality_checks").DEFAULT_SPECS
 UHD = "UHD primary video, 23.976p"
 # Only the resolution fails (VIDEO-Resolution: a waivable blocker).
 ONLY_RESOLUTION = {"frame_rate": "24/1", "video_codecs": "h264"}
 
 
-def uhd_spec() -> DeliverySpec:
-    # Migrated with the defaults; a transaction=True test flushes them, so made again.
-    spec, _ = DeliverySpec.objects.get_or_create(
-        name=UHD,
-        defaults={
-            "asset_type": "primary_video",
-            "width": 3840,
-            "height": 2160,
-            "frame_rate": "24000/1001",
-            "video_codecs": "prores,jpeg2000",
-        },
-    )
+def spec_named(name: str) -> DeliverySpec:
+    """A default spec. A transactional test empties the tables the migrations filled:
+    then it is made again, from the migration's own list."""
+    spec = DeliverySpec.objects.filter(name=name).first()
+    if spec is None:
+        spec = DeliverySpec.objects.create(**next(s for s in DEFAULT_SPECS if s["name"] == name))
     return spec
+
+
+def open_request(
+    org, title, spec: str, *, name: str = "Checked delivery", language: str = "", overrides=None
+) -> DeliveryRequest:
+    """An Open request against the default spec named `spec`."""
+    spec_row = spec_named(spec)
+    return DeliveryRequest.objects.create(
+        organization=org,
+        title=title,
+        name=name,
+        asset_type=spec_row.asset_type,
+        language=language,
+        due_date=datetime.date(2026, 12, 24),
+        spec=spec_row,
+        spec_overrides=overrides or {},
+    )
 
 
 def make_processed(
@@ -39,17 +52,7 @@ def make_processed(
     language: str = "",
 ) -> DeliveryRequest:
     """A request against the spec named `spec`, holding `files`, once processed."""
-    spec_row = uhd_spec() if spec == UHD else DeliverySpec.objects.get(name=spec)
-    request = DeliveryRequest.objects.create(
-        organization=org,
-        title=title,
-        name="Checked delivery",
-        asset_type=spec_row.asset_type,
-        language=language,
-        due_date=datetime.date(2026, 12, 24),
-        spec=spec_row,
-        spec_overrides=overrides or {},
-    )
+    request = open_request(org, title, spec, language=language, overrides=overrides)
     for name, content in files.items():
         request.add_file(name, ContentFile(content), by=None)
     request.act(request.submit, by=None)

@@ -5,9 +5,7 @@ PATCHes against the running test server. The full check still runs after submiss
 from __future__ import annotations
 
 import base64
-import datetime
 import hashlib
-import importlib
 import io
 import json
 import random
@@ -21,13 +19,12 @@ from django.utils import translation
 from PIL import Image
 
 from deliveries.management import samples
-from deliveries.models import DeliveryRequest, DeliverySpec
+from deliveries.models import DeliveryRequest
 from deliveries.uploads import early
 from deliveries.uploads.models import Upload
 
+from .processed import open_request
 from .tus import MIB, create, create_with_upload, head, patch
-
-DEFAULT_SPECS = importlib.import_module("deliveries.migrations.0011_quality_checks").DEFAULT_SPECS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,19 +44,7 @@ def spec_request(org, title):
     """spec_request(spec name, language="") → an Open request that takes that spec."""
 
     def make(spec_name: str, language: str = "") -> DeliveryRequest:
-        # A transactional test empties the tables the migrations filled: the default
-        # specs are made again, from the migration's own list.
-        fields = next(spec for spec in DEFAULT_SPECS if spec["name"] == spec_name)
-        spec, _created = DeliverySpec.objects.get_or_create(name=spec_name, defaults=fields)
-        return DeliveryRequest.objects.create(
-            organization=org,
-            title=title,
-            name="Early verdict",
-            asset_type=spec.asset_type,
-            language=language,
-            due_date=datetime.date(2026, 12, 24),
-            spec=spec,
-        )
+        return open_request(org, title, spec_name, name="Early verdict", language=language)
 
     return make
 

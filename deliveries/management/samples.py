@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import os
 import random
 import struct
 from collections.abc import Iterator
@@ -292,15 +293,17 @@ def damaged_at(clip: bytes, frame_number: int, fps: int = 24) -> bytes:
     return bytes(damaged)
 
 
-def dpx_frame(width: int, height: int) -> bytes:
-    """One 16-bit RGB DPX frame, as picture-mastering sequences hold them."""
+def dpx_frame(width: int, height: int, noise: bool = False) -> bytes:
+    """One 16-bit RGB DPX frame, as picture-mastering sequences hold them: black, or
+    random pixels (`noise`: each frame's bytes, and so its checksums, its own)."""
     buffer = io.BytesIO()
     with av.open(buffer, "w", format="image2pipe") as container:
         stream = container.add_stream("dpx", rate=24)
         stream.width, stream.height, stream.pix_fmt = width, height, "rgb48le"
         frame = av.VideoFrame(width, height, "rgb48le")
         for plane in frame.planes:
-            plane.update(bytes(plane.buffer_size))
+            size = plane.buffer_size
+            plane.update(os.urandom(size) if noise else bytes(size))
         for packet in [*stream.encode(frame), *stream.encode(None)]:
             container.mux(packet)
     return buffer.getvalue()

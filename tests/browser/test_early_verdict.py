@@ -5,37 +5,27 @@ and Cancel at hand."""
 from __future__ import annotations
 
 import datetime
-import importlib
 import io
 import wave
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from deliveries.models import DeliveryRequest, DeliverySpec
+from deliveries.models import DeliveryRequest
 from deliveries.uploads.models import Upload
+from tests.processed import open_request
 
 from .pages import open_details
 
 pytestmark = pytest.mark.browser
 
-DEFAULT_SPECS = importlib.import_module("deliveries.migrations.0011_quality_checks").DEFAULT_SPECS
 # The upload crawls at this rate (Chromium's own network emulation), so that the row
 # is seen while it runs: 24 MiB take about 24 s.
 UPLOAD_BYTES_PER_SECOND = 1024 * 1024
 
 
 def surround_request(org, title) -> DeliveryRequest:
-    fields = next(s for s in DEFAULT_SPECS if s["name"] == "5.1 printmaster 48 kHz 24-bit")
-    spec, _created = DeliverySpec.objects.get_or_create(name=fields["name"], defaults=fields)
-    return DeliveryRequest.objects.create(
-        organization=org,
-        title=title,
-        name="Printmaster",
-        asset_type=spec.asset_type,
-        due_date=datetime.date(2026, 12, 24),
-        spec=spec,
-    )
+    return open_request(org, title, "5.1 printmaster 48 kHz 24-bit", name="Printmaster")
 
 
 def stereo_wav(seconds: float) -> bytes:
