@@ -28,6 +28,7 @@ import {
   serverMessage,
   statusOf,
 } from "./text.js";
+import { uploadRow } from "./row.js";
 
 // More files than this in one drop or pick: one aggregate row instead of a row each.
 export const BATCH_FROM = 20;
@@ -48,15 +49,6 @@ const NAMES_LISTED = 100;
 const EXAMPLES = 3;
 // What file managers leave in folders; never part of a delivery.
 const SYSTEM_FILES = /^(\..*|Thumbs\.db|desktop\.ini)$/i;
-
-function button(label, action) {
-  const element = document.createElement("button");
-  element.type = "button";
-  element.className = "button small";
-  element.textContent = label;
-  element.dataset.action = action;
-  return element;
-}
 
 function pathOf(file) {
   return (file.relativePath || file.webkitRelativePath || "").replace(/^\/+/, "");
@@ -382,35 +374,22 @@ export class Batch {
 
   buildRow(list) {
     const texts = this.texts;
-    const item = document.createElement("li");
-    item.className = "upload-row upload-batch";
-    item.dataset.batch = "";
-    const name = document.createElement("span");
-    name.className = "upload-name";
-    name.textContent = this.title;
-    const bar = document.createElement("progress");
-    bar.max = 100;
-    bar.value = 0;
-    bar.setAttribute("aria-label", fill(texts.textProgressLabel, { name: this.title }));
-    const state = document.createElement("span");
-    state.className = "upload-state";
-    const detail = document.createElement("span");
-    detail.className = "upload-detail muted";
-    detail.setAttribute("aria-live", "off");
-    const actions = document.createElement("span");
-    actions.className = "upload-actions";
-    const pause = button(texts.textPause, "pause");
-    const retry = button(texts.textRetryFailed, "retry");
-    const cancel = button(texts.textCancel, "cancel");
-    pause.addEventListener("click", () => this.pause());
-    retry.addEventListener("click", () => this.retryFailed());
-    cancel.addEventListener("click", () => this.cancel());
-    actions.append(pause, retry, cancel);
-    const notes = document.createElement("div");
-    notes.className = "upload-batch-notes";
-    item.append(name, bar, state, detail, actions, notes);
-    list.appendChild(item);
-    this.row = { item, bar, state, detail, pause, retry, cancel, notes };
+    const row = uploadRow(texts, this.title, {
+      pause: texts.textPause,
+      retry: texts.textRetryFailed,
+      cancel: texts.textCancel,
+    });
+    row.item.classList.add("upload-batch");
+    row.item.dataset.batch = "";
+    row.detail.setAttribute("aria-live", "off");
+    row.pause.addEventListener("click", () => this.pause());
+    row.retry.addEventListener("click", () => this.retryFailed());
+    row.cancel.addEventListener("click", () => this.cancel());
+    row.notes = document.createElement("div");
+    row.notes.className = "upload-batch-notes";
+    row.item.append(row.notes);
+    list.appendChild(row.item);
+    this.row = row;
   }
 
   state() {

@@ -21,6 +21,7 @@ import {
   serverExtensions,
   serverMessage,
 } from "./text.js";
+import { uploadRow } from "./row.js";
 
 const MIN_SAMPLE_MS = 500;
 // While one long PATCH carries a file, its answer (and the early verdict in it) comes
@@ -157,48 +158,25 @@ function setup(root) {
     );
   });
 
-  function button(label, action) {
-    const element = document.createElement("button");
-    element.type = "button";
-    element.className = "button small";
-    element.textContent = label;
-    element.dataset.action = action;
-    return element;
-  }
-
   function addRow(file) {
-    const item = document.createElement("li");
-    item.className = "upload-row";
+    const row = uploadRow(text, file.name, {
+      pause: text.textPause,
+      retry: text.textRetry,
+      replace: text.textReplace,
+      cancel: text.textCancel,
+    });
+    const { item, state, pause, retry, replace, cancel } = row;
     item.dataset.state = "waiting";
-    const name = document.createElement("span");
-    name.className = "upload-name";
-    name.textContent = file.name;
-    const bar = document.createElement("progress");
-    bar.max = 100;
-    bar.value = 0;
-    bar.setAttribute("aria-label", fill(text.textProgressLabel, { name: file.name }));
-    const state = document.createElement("span");
-    state.className = "upload-state";
     state.textContent = text.textWaiting;
-    const detail = document.createElement("span");
-    detail.className = "upload-detail muted";
-    const actions = document.createElement("span");
-    actions.className = "upload-actions";
-    const pause = button(text.textPause, "pause");
-    const retry = button(text.textRetry, "retry");
-    const cancel = button(text.textCancel, "cancel");
-    const replace = button(text.textReplace, "replace");
     retry.hidden = true;
     replace.hidden = true;
-    actions.append(pause, retry, replace, cancel);
-    item.append(name, bar, state, detail, actions);
     list.appendChild(item);
     const early = document.createElement("div");
     early.className = "upload-early";
     early.setAttribute("role", "status");
     early.hidden = true;
     item.append(early);
-    const row = { item, bar, state, detail, pause, retry, replace, cancel, early, samples: [] };
+    Object.assign(row, { early, samples: [] });
     rows.set(file.id, row);
     // Every tus answer for this file may carry the early verdict (a chunked upload's
     // PATCHes, creation-with-upload); per-file tus options reach only this file.
