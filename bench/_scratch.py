@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import os
 import shutil
 import socket
@@ -52,11 +53,16 @@ def _postgres(url: str) -> str:
     return urlunsplit(parts._replace(path=f"/{bench_database}"))
 
 
-def configure() -> str:
-    """Point the settings at scratch places. Returns the database's label."""
+def configure(debug: bool = False, in_memory: bool = False) -> str:
+    """Point the settings at scratch places (`debug`: DJANGO_DEBUG, as runserver wants
+    it: plain HTTP, static files from static/; `in_memory`: an SQLite database in this
+    process's memory, for a bench that serves nothing). Returns the database's label."""
     atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
     url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
+    if in_memory:
+        os.environ["DATABASE_URL"] = "sqlite://:memory:"
+        label = "SQLite in memory"
+    elif url.startswith(("postgres://", "postgresql://")):
         os.environ["DATABASE_URL"] = _postgres(url)
         label = "PostgreSQL"
     else:
@@ -66,7 +72,7 @@ def configure() -> str:
         {
             "DJANGO_SETTINGS_MODULE": "portal.settings",
             "DJANGO_SECRET_KEY": "bench-only-not-secret",
-            "DJANGO_DEBUG": "",
+            "DJANGO_DEBUG": "1" if debug else "",
             "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
             "DJANGO_SECURE_SSL_REDIRECT": "0",
             "DJANGO_STATIC_ROOT": f"{SCRATCH}/static",
@@ -78,8 +84,8 @@ def configure() -> str:
     return label
 
 
-def setup() -> str:
-    label = configure()
+def setup(debug: bool = False, in_memory: bool = False) -> str:
+    label = configure(debug, in_memory)
     import django
 
     django.setup()
@@ -129,16 +135,45 @@ def gunicorn_process(
         env=os.environ.copy(),
     )
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        _wait_until_answering(port)
         yield port, server
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def runserver() -> Iterator[int]:
+    """Django's development server (after setup(debug=True)) on a free loopback port.
+    Yields the port once /healthz/ answers."""
+    from django.db import connections
+
+    connections.close_all()
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        cwd=str(ROOT),
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_until_answering(port)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _wait_until_answering(port: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the portal did not start")
 
 
 def partner_admin(organization: str = "Lumen Post", password: str | None = None):
@@ -150,6 +185,36 @@ def partner_admin(organization: str = "Lumen Post", password: str | None = None)
     user = get_user_model().objects.create_user(username=f"bench-{org.pk}", password=password)
     Membership.objects.create(user=user, organization=org, role="admin")
     return user
+
+
+def open_request(user, asset_type: str = "primary_video", name: str = "Primary Video"):
+    """An Open request of `user`'s (first) organization, due in 2030."""
+    import datetime
+
+    from deliveries.models import DeliveryRequest, Title
+
+    return DeliveryRequest.objects.create(
+        organization=user.memberships.first().organization,
+        title=Title.objects.create(name="Bench Title"),
+        name=name,
+        asset_type=asset_type,
+        due_date=datetime.date(2030, 1, 1),
+    )
+
+
+def random_file(path: Path, size: int) -> str:
+    """`size` bytes that differ from MiB to MiB, written without holding them all;
+    returns their MD5."""
+    mib = 1024 * 1024
+    block = bytearray(os.urandom(mib))
+    md5 = hashlib.md5(usedforsecurity=False)
+    with open(path, "wb") as handle:
+        for index in range(0, size, mib):
+            block[:8] = index.to_bytes(8, "big")
+            piece = memoryview(block)[: min(mib, size - index)]
+            handle.write(piece)
+            md5.update(piece)
+    return md5.hexdigest()
 
 
 def median_seconds(action: Callable[[], object], repeat: int, warm: int = 3) -> float:

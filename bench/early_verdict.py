@@ -16,32 +16,18 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import random
 import statistics
-import sys
-import tempfile
 import time
 import wave
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-_scratch = tempfile.mkdtemp(prefix="portal-bench-")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-secret")
-os.environ["DATABASE_URL"] = "sqlite://:memory:"
-os.environ["PORTAL_VAR_DIR"] = _scratch
-os.environ["PORTAL_MEDIA_ROOT"] = str(Path(_scratch) / "media")
-os.environ.setdefault("PORTAL_LOG_LEVEL", "WARNING")
+import _scratch
 
-import django  # noqa: E402
-
-django.setup()
+_scratch.setup(in_memory=True)
 
 import av  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from deliveries.management import samples  # noqa: E402
@@ -62,7 +48,7 @@ def stereo_wav() -> bytes:
 
 def faststart_mp4() -> bytes:
     clip = samples.h264_aac_mp4(seconds=10, width=1920, height=1080)
-    path = Path(_scratch) / "faststart.mp4"
+    path = Path(_scratch.SCRATCH) / "faststart.mp4"
     with (
         av.open(io.BytesIO(clip)) as source,
         av.open(str(path), "w", options={"movflags": "faststart"}) as target,
@@ -111,7 +97,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
-    call_command("migrate", verbosity=0)
     org = Organization.objects.create(name="Bench Post")
     title = Title.objects.create(name="Bench Title")
     user = User.objects.create(username="bench")

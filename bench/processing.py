@@ -19,29 +19,14 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-_scratch = tempfile.mkdtemp(prefix="portal-bench-")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-secret")
-os.environ["DATABASE_URL"] = "sqlite://:memory:"
-os.environ["PORTAL_VAR_DIR"] = _scratch
-os.environ["PORTAL_MEDIA_ROOT"] = str(Path(_scratch) / "media")
-os.environ.setdefault("PORTAL_LOG_LEVEL", "WARNING")
+import _scratch
 
-import django  # noqa: E402
-
-django.setup()
+_scratch.setup(in_memory=True)
 
 from django.core.files.base import ContentFile  # noqa: E402
 from django.core.files.storage import default_storage  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 
 from deliveries.management import samples  # noqa: E402
 from deliveries.models import (  # noqa: E402
@@ -103,7 +88,6 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    call_command("migrate", verbosity=0)
     files = generate(args.files, args.seconds)
     org = Organization.objects.create(name="Bench Post")
     title = Title.objects.create(name="Bench Title")

@@ -35,7 +35,6 @@ import argparse
 import base64
 import collections
 import contextlib
-import hashlib
 import os
 import shutil
 import subprocess
@@ -163,19 +162,6 @@ class MemoryWatch:
     @property
     def growth_mb(self) -> float:
         return (self.peak - self.before) / 1e6
-
-
-def generate(path: Path, size: int) -> str:
-    """Bytes that differ from MiB to MiB; returns their MD5."""
-    block = bytearray(os.urandom(MIB))
-    md5 = hashlib.md5(usedforsecurity=False)
-    with open(path, "wb") as handle:
-        for index in range(0, size, MIB):
-            block[:8] = index.to_bytes(8, "big")
-            piece = memoryview(block)[: min(MIB, size - index)]
-            handle.write(piece)
-            md5.update(piece)
-    return md5.hexdigest()
 
 
 def dpx_frame(size: int) -> bytes:
@@ -372,7 +358,7 @@ def main() -> None:
         small_files(portal_url, headers, warm_data, WARM_UP_FILES, options.clients, warm_frame)
         if not options.skip_big:
             size = options.big_mib * MIB
-            expected = generate(source, size)
+            expected = _scratch.random_file(source, size)
             video = new_request("primary_video")
             meta = {"request": str(video.pk), "filename": "bench_master.mov"}
             os.sync()
