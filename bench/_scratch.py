@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes.util
 import hashlib
 import os
 import shutil
@@ -102,6 +103,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def jemalloc() -> str | None:
+    """jemalloc's library name when this machine has it (Debian: libjemalloc2): README's
+    "Running in production" preloads it into gunicorn."""
+    return ctypes.util.find_library("jemalloc")
+
+
 @contextlib.contextmanager
 def gunicorn(workers: int = 2, extra: tuple[str, ...] = ()) -> Iterator[int]:
     """The portal under gunicorn on a free loopback port, as production runs it.
@@ -112,12 +119,21 @@ def gunicorn(workers: int = 2, extra: tuple[str, ...] = ()) -> Iterator[int]:
 
 @contextlib.contextmanager
 def gunicorn_process(
-    workers: int = 2, extra: tuple[str, ...] = ()
+    workers: int = 2, extra: tuple[str, ...] = (), allocator: str = "jemalloc"
 ) -> Iterator[tuple[int, subprocess.Popen]]:
-    """gunicorn() that also yields the arbiter's process (to measure its memory, say)."""
+    """gunicorn() that also yields the arbiter's process (to measure its memory, say).
+    `allocator`: "jemalloc" preloads it as production does, when this machine has it
+    (else glibc's, with a warning); "glibc" keeps glibc's malloc."""
     from django.db import connections
 
     connections.close_all()  # the server's workers open their own
+    env = os.environ.copy()
+    if allocator == "jemalloc":
+        library = jemalloc()
+        if library is None:
+            print("warning: no jemalloc here (apt-get install libjemalloc2): glibc's malloc")
+        else:
+            env["LD_PRELOAD"] = library
     port = free_port()
     server = subprocess.Popen(
         [
@@ -132,7 +148,7 @@ def gunicorn_process(
             "warning",
         ],
         cwd=str(ROOT),
-        env=os.environ.copy(),
+        env=env,
     )
     try:
         _wait_until_answering(port)

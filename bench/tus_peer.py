@@ -9,8 +9,8 @@
 Installs the two npm packages into a scratch folder (`--peer-dir`, never the app) unless
 they are there already, and starts them beside the portal, which runs under gunicorn as
 production does (`-c portal/gunicorn.conf.py`, 2 workers of 8 threads,
-`DATABASE_CONN_MAX_AGE=60`). Both store on
-the same disk. Then, for each server in turn:
+`DATABASE_CONN_MAX_AGE=60`, jemalloc preloaded when the machine has it; `--allocator
+glibc` for glibc's malloc). Both store on the same disk. Then, for each server in turn:
 
 - one big file with tuspy in large PATCHes (`--chunk-mib`): MiB/s. The portal also
   computes MD5 and xxHash64 and moves the file into storage; the peer stores bytes only.
@@ -265,7 +265,10 @@ def deliver_sequence(
     data = dpx_frame(options.sequence_kib * 1024)
     sequence = new_request("image_sequence")
     count = options.sequence
-    print(f"delivering {count:,} DPX frames of {len(data) // 1024} KiB to the portal…")
+    print(
+        f"delivering {count:,} DPX frames of {len(data) // 1024} KiB to the portal "
+        f"({options.allocator})…"
+    )
 
     def frame(n: int) -> dict[str, str]:
         return {"request": str(sequence.pk), "filename": f"reel1_{n:07d}.dpx"}
@@ -309,28 +312,26 @@ def main() -> None:
         "(issue: 250000), printing its rate",
     )
     parser.add_argument("--sequence-kib", type=int, default=16, help="size of each frame")
+    parser.add_argument(
+        "--allocator",
+        choices=("jemalloc", "glibc"),
+        default="jemalloc",
+        help="the portal's malloc: jemalloc preloaded as in production (README), or glibc's",
+    )
     options = parser.parse_args()
+    if options.allocator == "jemalloc" and _scratch.jemalloc() is None:
+        options.allocator = "glibc (no jemalloc here)"
     label = _scratch.setup()
     # As README's "Running in production" runs it: each thread keeps its connection.
     os.environ.setdefault("DATABASE_CONN_MAX_AGE", "60")
 
-    import datetime
-
-    from deliveries.models import DeliveryRequest, Title
+    from deliveries.models import DeliveryRequest
 
     script = install_peer(Path(options.peer_dir))
     user = _scratch.partner_admin()
-    organization = user.memberships.get().organization
-    title = Title.objects.create(name="Bench Title")
 
     def new_request(asset_type: str) -> DeliveryRequest:
-        return DeliveryRequest.objects.create(
-            organization=organization,
-            title=title,
-            name=asset_type,
-            asset_type=asset_type,
-            due_date=datetime.date(2030, 1, 1),
-        )
+        return _scratch.open_request(user, asset_type, asset_type)
 
     scratch = Path(_scratch.SCRATCH)
     source = scratch / "source.bin"
@@ -339,7 +340,9 @@ def main() -> None:
     failed = False
     with (
         _scratch.gunicorn_process(
-            workers=options.workers, extra=("-c", "portal/gunicorn.conf.py")
+            workers=options.workers,
+            extra=("-c", "portal/gunicorn.conf.py"),
+            allocator=options.allocator,
         ) as (portal_port, portal),
         peer_server(script, scratch / "peer-store") as (peer_port, peer),
     ):
@@ -433,8 +436,8 @@ def main() -> None:
     if rows:
         _scratch.table(
             f"tus on {label}: the portal (gunicorn, {options.workers} workers of 8 threads, "
-            f"MD5 + xxHash64) against @tus/server + @tus/file-store; {options.clients} "
-            "clients for small files",
+            f"{options.allocator}, MD5 + xxHash64) against @tus/server + @tus/file-store; "
+            f"{options.clients} clients for small files",
             ["what", "portal", "@tus/server", "ratio", "memory growth MB portal / peer"],
             rows,
         )
