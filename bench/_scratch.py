@@ -192,14 +192,17 @@ def _wait_until_answering(port: int, seconds: float = 30) -> None:
     raise SystemExit("the portal did not start")
 
 
-def partner_admin(organization: str = "Lumen Post", password: str | None = None):
+def partner_admin(
+    organization: str = "Lumen Post", password: str | None = None, role: str = "admin"
+):
+    """A partner user of `organization`: its Admin, or the `role` given ("uploader")."""
     from django.contrib.auth import get_user_model
 
     from deliveries.models import Membership, Organization
 
     org, _created = Organization.objects.get_or_create(name=organization)
     user = get_user_model().objects.create_user(username=f"bench-{org.pk}", password=password)
-    Membership.objects.create(user=user, organization=org, role="admin")
+    Membership.objects.create(user=user, organization=org, role=role)
     return user
 
 

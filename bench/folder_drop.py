@@ -56,7 +56,7 @@ def main() -> None:
     folder = Path(_scratch.SCRATCH) / "frames" / "bench_seq"
     print(f"Making {options.frames:,} frames of {options.frame_kib} KiB in {folder} ...")
     make_frames(folder, options.frames, options.frame_kib * 1024)
-    user = _scratch.partner_admin("Bench Post", password=PASSWORD)
+    user = _scratch.partner_admin("Bench Post", password=PASSWORD, role="uploader")
     request_id = _scratch.open_request(user, "image_sequence", "Picture master").pk
     with _scratch.runserver() as port:
         base = f"http://127.0.0.1:{port}"

@@ -66,7 +66,7 @@ def main() -> None:
     source = scratch / "source.bin"
     print(f"Generating {options.size_mib} MiB in {scratch} ({label}) ...")
     expected_md5 = _scratch.random_file(source, size)
-    user = _scratch.partner_admin("Bench Post", password=PASSWORD)
+    user = _scratch.partner_admin("Bench Post", password=PASSWORD, role="uploader")
     request_id, username = _scratch.open_request(user).pk, user.username
     with _scratch.runserver() as port:
         base = f"http://127.0.0.1:{port}"

@@ -50,9 +50,11 @@ def make_processed(
     *,
     spec: str = UHD,
     language: str = "",
+    name: str = "Primary Video",
 ) -> DeliveryRequest:
-    """A request against the spec named `spec`, holding `files`, once processed."""
-    request = open_request(org, title, spec, language=language, overrides=overrides)
+    """A request named `name` against the spec named `spec`, holding `files`, once
+    processed."""
+    request = open_request(org, title, spec, name=name, language=language, overrides=overrides)
     for name, content in files.items():
         request.add_file(name, ContentFile(content), by=None)
     request.act(request.submit, by=None)

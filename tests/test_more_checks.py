@@ -31,7 +31,7 @@ H264 = {"width": 320, "height": 180, "frame_rate": "24/1", "video_codecs": "h264
 def deliver(processed):
     """deliver(spec name, {name: bytes}, overrides={}, language="") → the processed request."""
     return lambda spec, files, overrides=None, language="": processed(
-        files, overrides, spec=spec, language=language
+        files, overrides, spec=spec, language=language, name="Checked delivery"
     )
 
 

@@ -26,7 +26,7 @@ CLIP_SPEC = {
 def deliver(processed):
     """deliver(spec name, {name: bytes}, overrides={}, language="") → the processed request."""
     return lambda spec, files, overrides=None, language="": processed(
-        files, overrides, spec=spec, language=language
+        files, overrides, spec=spec, language=language, name="Checked delivery"
     )
 
 
