@@ -196,3 +196,12 @@ def processed(org, title) -> Callable:
         return make_processed(org, title, files, overrides, **options)
 
     return make
+
+
+@pytest.fixture
+def checked(processed) -> Callable:
+    """checked(spec name, {name: bytes}, overrides=None, language="") → the request
+    "Checked delivery", its files delivered, submitted and checked against that spec."""
+    return lambda spec, files, overrides=None, language="": processed(
+        files, overrides, spec=spec, language=language, name="Checked delivery"
+    )

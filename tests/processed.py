@@ -7,7 +7,7 @@ import importlib
 
 from django.core.files.base import ContentFile
 
-from deliveries.models import DeliveryRequest, DeliverySpec
+from deliveries.models import DeliveredFile, DeliveryRequest, DeliverySpec
 from deliveries.tasks import process_request
 
 DEFAULT_SPECS = importlib.import_module("deliveries.migrations.0011_quality_checks").DEFAULT_SPECS
@@ -60,3 +60,9 @@ def make_processed(
     request.act(request.submit, by=None)
     process_request.call(request.pk)
     return DeliveryRequest.objects.get(pk=request.pk)
+
+
+def findings(request: DeliveryRequest, name: str) -> dict[str, dict]:
+    """The findings on the file `name` of `request`, by code."""
+    delivered = DeliveredFile.objects.get(request=request, name=name)
+    return {error["code"]: error for error in delivered.errors}

@@ -20,24 +20,13 @@ from deliveries.models import DeliveredFile, DeliveryRequest, DeliverySpec
 from deliveries.processing.loudness import LoudnessMeter
 from deliveries.templatetags.portal import technical_details
 
+from .processed import findings
+
 UHD = "UHD primary video, 23.976p"
 AUDIO = "5.1 printmaster 48 kHz 24-bit"
 # The ProRes clips made below: 64×36, 24 fps, half a second.
 PRORES = {"width": 64, "height": 36, "frame_rate": "24/1", "video_codecs": "prores"}
 H264 = {"width": 320, "height": 180, "frame_rate": "24/1", "video_codecs": "h264"}
-
-
-@pytest.fixture
-def deliver(processed):
-    """deliver(spec name, {name: bytes}, overrides={}, language="") → the processed request."""
-    return lambda spec, files, overrides=None, language="": processed(
-        files, overrides, spec=spec, language=language, name="Checked delivery"
-    )
-
-
-def findings(request: DeliveryRequest, name: str) -> dict[str, dict]:
-    delivered = DeliveredFile.objects.get(request=request, name=name)
-    return {error["code"]: error for error in delivered.errors}
 
 
 def prores_mov(
@@ -110,9 +99,9 @@ def test_the_streaming_meter_agrees_with_pyloudnorms_meter_on_5_1_and_stereo():
         assert meter.integrated() == pytest.approx(reference, abs=0.01)
 
 
-def test_a_mix_outside_the_loudness_range_is_a_blocker_saying_the_measured_value(deliver):
+def test_a_mix_outside_the_loudness_range_is_a_blocker_saying_the_measured_value(checked):
     overrides = {"channel_layout": "2.0", "bit_depth": 16, "loudness_lufs": -24}
-    request = deliver(AUDIO, {"mix.wav": samples.wav_audio(seconds=3)}, overrides)
+    request = checked(AUDIO, {"mix.wav": samples.wav_audio(seconds=3)}, overrides)
     loudness = findings(request, "mix.wav")["AUDIO-Loudness"]
     assert loudness["severity"] == "blocker"
     assert loudness["expected"] == "-24 LUFS ± 2 LU"
@@ -122,17 +111,17 @@ def test_a_mix_outside_the_loudness_range_is_a_blocker_saying_the_measured_value
     assert ("Integrated loudness", "-13.2 LUFS") in technical_details(delivered)
 
 
-def test_a_mix_within_the_loudness_range_passes_and_no_range_measures_nothing(deliver):
+def test_a_mix_within_the_loudness_range_passes_and_no_range_measures_nothing(checked):
     wav = samples.wav_audio(seconds=3)
     overrides = {"channel_layout": "2.0", "bit_depth": 16}
-    within = deliver(AUDIO, {"mix.wav": wav}, {**overrides, "loudness_lufs": -12.5})
+    within = checked(AUDIO, {"mix.wav": wav}, {**overrides, "loudness_lufs": -12.5})
     assert findings(within, "mix.wav") == {}
-    unmeasured = deliver(AUDIO, {"mix.wav": wav}, overrides)
+    unmeasured = checked(AUDIO, {"mix.wav": wav}, overrides)
     assert "loudness_lufs" not in DeliveredFile.objects.get(request=unmeasured).metadata
 
 
-def test_the_loudness_of_a_videos_audio_is_measured_in_the_decode_pass(deliver):
-    request = deliver(UHD, {"a.mp4": samples.h264_aac_mp4()}, {**H264, "loudness_lufs": -27})
+def test_the_loudness_of_a_videos_audio_is_measured_in_the_decode_pass(checked):
+    request = checked(UHD, {"a.mp4": samples.h264_aac_mp4()}, {**H264, "loudness_lufs": -27})
     loudness = findings(request, "a.mp4")["AUDIO-Loudness"]
     assert loudness["expected"] == "-27 LUFS ± 2 LU"
     assert loudness["found"].endswith(" LUFS")
@@ -141,14 +130,14 @@ def test_the_loudness_of_a_videos_audio_is_measured_in_the_decode_pass(deliver):
 # Video: scan, bit depth, colour --------------------------------------------------------
 
 
-def test_a_tagged_10_bit_bt_2020_pq_master_matching_its_spec_passes(deliver):
+def test_a_tagged_10_bit_bt_2020_pq_master_matching_its_spec_passes(checked):
     spec = {
         **PRORES,
         "bit_depth": 10,
         "colour_primaries": "bt2020",
         "transfer_characteristics": "smpte2084",
     }
-    request = deliver(UHD, {"hdr.mov": prores_mov(primaries=9, transfer=16)}, spec)
+    request = checked(UHD, {"hdr.mov": prores_mov(primaries=9, transfer=16)}, spec)
     assert findings(request, "hdr.mov") == {}
     metadata = DeliveredFile.objects.get(request=request).metadata
     assert metadata["scan_type"] == "progressive"
@@ -159,22 +148,22 @@ def test_a_tagged_10_bit_bt_2020_pq_master_matching_its_spec_passes(deliver):
     )
 
 
-def test_an_interlaced_master_in_a_progressive_spec_is_a_blocker(deliver):
-    request = deliver(UHD, {"i.mov": prores_mov(field_order=2)}, PRORES)
+def test_an_interlaced_master_in_a_progressive_spec_is_a_blocker(checked):
+    request = checked(UHD, {"i.mov": prores_mov(field_order=2)}, PRORES)
     interlaced = findings(request, "i.mov")["VIDEO-Interlaced"]
     assert (interlaced["expected"], interlaced["found"]) == ("progressive", "interlaced")
     assert interlaced["severity"] == "blocker"
 
 
-def test_a_10_bit_master_in_a_12_bit_spec_is_a_blocker_naming_its_pixel_format(deliver):
-    request = deliver(UHD, {"m.mov": prores_mov()}, {**PRORES, "bit_depth": 12})
+def test_a_10_bit_master_in_a_12_bit_spec_is_a_blocker_naming_its_pixel_format(checked):
+    request = checked(UHD, {"m.mov": prores_mov()}, {**PRORES, "bit_depth": 12})
     depth = findings(request, "m.mov")["VIDEO-BitDepth"]
     assert (depth["expected"], depth["found"]) == ("12-bit", "10-bit (yuv422p10le)")
 
 
-def test_other_colour_tags_are_blockers_and_missing_ones_only_an_fyi(deliver):
+def test_other_colour_tags_are_blockers_and_missing_ones_only_an_fyi(checked):
     spec = {**PRORES, "colour_primaries": "bt709", "transfer_characteristics": "bt709"}
-    request = deliver(
+    request = checked(
         UHD, {"hdr.mov": prores_mov(primaries=9, transfer=16), "plain.mov": prores_mov()}, spec
     )
     hdr = findings(request, "hdr.mov")
@@ -194,9 +183,9 @@ def test_other_colour_tags_are_blockers_and_missing_ones_only_an_fyi(deliver):
 # Decode -------------------------------------------------------------------------------
 
 
-def test_a_damaged_keyframe_in_the_middle_is_located_by_frame_and_timecode(deliver):
+def test_a_damaged_keyframe_in_the_middle_is_located_by_frame_and_timecode(checked):
     clip = samples.h264_aac_mp4(seconds=4, keyframe_interval=12)
-    request = deliver(UHD, {"cut.mp4": damaged_at(clip, 48)}, H264)
+    request = checked(UHD, {"cut.mp4": damaged_at(clip, 48)}, H264)
     error = findings(request, "cut.mp4")["MEDIA-DecodeError"]
     assert error["params"]["frame"] == "48"
     assert error["params"]["timecode"] == "00:00:02:00"
@@ -204,19 +193,19 @@ def test_a_damaged_keyframe_in_the_middle_is_located_by_frame_and_timecode(deliv
     assert DeliveredFile.objects.get(request=request).processing_status == "failed"
 
 
-def test_a_frame_between_the_samples_is_found_only_by_a_full_decode(deliver):
+def test_a_frame_between_the_samples_is_found_only_by_a_full_decode(checked):
     # One GOP: the sampled decode reads the first frames and every packet, the full
     # decode every picture.
     damaged = damaged_at(samples.h264_aac_mp4(seconds=4), 51)
-    sampled = deliver(UHD, {"a.mp4": damaged}, H264)
+    sampled = checked(UHD, {"a.mp4": damaged}, H264)
     assert "MEDIA-DecodeError" not in findings(sampled, "a.mp4")
-    full = deliver(UHD, {"a.mp4": damaged}, {**H264, "full_decode": True})
+    full = checked(UHD, {"a.mp4": damaged}, {**H264, "full_decode": True})
     error = findings(full, "a.mp4")["MEDIA-DecodeError"]
     assert (error["params"]["frame"], error["params"]["timecode"]) == ("51", "00:00:02:03")
 
 
-def test_an_intact_clip_passes_the_full_decode(deliver):
-    request = deliver(UHD, {"a.mp4": samples.h264_aac_mp4()}, {**H264, "full_decode": True})
+def test_an_intact_clip_passes_the_full_decode(checked):
+    request = checked(UHD, {"a.mp4": samples.h264_aac_mp4()}, {**H264, "full_decode": True})
     assert findings(request, "a.mp4") == {}
 
 
@@ -237,9 +226,9 @@ def ttml_at(
     ).encode()
 
 
-def test_a_ttml_frame_rate_other_than_the_specs_is_a_blocker(deliver):
+def test_a_ttml_frame_rate_other_than_the_specs_is_a_blocker(checked):
     spec = {"frame_rate": "24000/1001", "timed_text_format": ""}
-    request = deliver(
+    request = checked(
         "IMSC1.1 subtitles",
         {
             "right.ttml": ttml_at("24", "1000 1001"),
@@ -264,8 +253,8 @@ def image_bytes(mode: str, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def test_cmyk_artwork_where_rgb_is_required_is_a_blocker_and_rgb_passes(deliver):
-    request = deliver(
+def test_cmyk_artwork_where_rgb_is_required_is_a_blocker_and_rgb_passes(checked):
+    request = checked(
         "Key art, at least 1920×1080",
         {"cmyk.jpg": image_bytes("CMYK", "JPEG"), "rgb.png": image_bytes("RGB", "PNG")},
     )

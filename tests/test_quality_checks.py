@@ -4,13 +4,14 @@ deliveries/management/samples.py and processed by the worker's own task."""
 import html as html_module
 import re
 
-import pytest
 from django.urls import reverse
 from django.utils import translation
 
 from deliveries.management import samples
-from deliveries.models import DeliveredFile, DeliveryRequest, DeliverySpec, Status
+from deliveries.models import DeliveredFile, DeliverySpec, Status
 from deliveries.requests.specs import one_of
+
+from .processed import findings
 
 # The demo clip: H.264 320×180, 24 fps, 2 s; WAVs are 16-bit 48 kHz, 1 s.
 CLIP_SPEC = {
@@ -20,19 +21,6 @@ CLIP_SPEC = {
     "video_codecs": "h264",
     "runtime_seconds": 2,
 }
-
-
-@pytest.fixture
-def deliver(processed):
-    """deliver(spec name, {name: bytes}, overrides={}, language="") → the processed request."""
-    return lambda spec, files, overrides=None, language="": processed(
-        files, overrides, spec=spec, language=language, name="Checked delivery"
-    )
-
-
-def findings(request: DeliveryRequest, name: str) -> dict[str, dict]:
-    delivered = DeliveredFile.objects.get(request=request, name=name)
-    return {error["code"]: error for error in delivered.errors}
 
 
 def test_the_migration_ships_one_default_spec_per_asset_type(db):
@@ -48,15 +36,15 @@ def test_the_migration_ships_one_default_spec_per_asset_type(db):
     assert (uhd.width, uhd.height, uhd.frame_rate) == (3840, 2160, "24000/1001")
 
 
-def test_a_clip_matching_its_spec_passes_without_findings(deliver):
-    request = deliver("UHD primary video, 23.976p", {"Main.mp4": samples.h264_aac_mp4()}, CLIP_SPEC)
+def test_a_clip_matching_its_spec_passes_without_findings(checked):
+    request = checked("UHD primary video, 23.976p", {"Main.mp4": samples.h264_aac_mp4()}, CLIP_SPEC)
     assert findings(request, "Main.mp4") == {}
     assert request.status == Status.PROCESSED
     assert (request.files_failed, request.files_with_issues) == (0, 0)
 
 
-def test_a_320x180_h264_clip_in_a_uhd_request_has_blockers_saying_what_was_expected(deliver):
-    request = deliver("UHD primary video, 23.976p", {"Feature_UHD.mp4": samples.h264_aac_mp4()})
+def test_a_320x180_h264_clip_in_a_uhd_request_has_blockers_saying_what_was_expected(checked):
+    request = checked("UHD primary video, 23.976p", {"Feature_UHD.mp4": samples.h264_aac_mp4()})
     found = findings(request, "Feature_UHD.mp4")
     assert found["VIDEO-Resolution"]["expected"] == "3840×2160"
     assert found["VIDEO-Resolution"]["found"] == "320×180"
@@ -71,13 +59,13 @@ def test_a_320x180_h264_clip_in_a_uhd_request_has_blockers_saying_what_was_expec
     assert request.files_failed == 1
 
 
-def test_a_runtime_outside_the_tolerance_is_a_blocker_and_inside_it_passes(deliver):
+def test_a_runtime_outside_the_tolerance_is_a_blocker_and_inside_it_passes(checked):
     clip = samples.h264_aac_mp4()
-    long = deliver(
+    long = checked(
         "UHD primary video, 23.976p", {"a.mp4": clip}, {**CLIP_SPEC, "runtime_seconds": 2530}
     )
     assert findings(long, "a.mp4")["MEDIA-Runtime"]["expected"] == "42:10 ± 1 s"
-    close = deliver(
+    close = checked(
         "UHD primary video, 23.976p",
         {"a.mp4": clip},
         {**CLIP_SPEC, "runtime_seconds": 2.8, "runtime_tolerance_seconds": 1},
@@ -85,8 +73,8 @@ def test_a_runtime_outside_the_tolerance_is_a_blocker_and_inside_it_passes(deliv
     assert "MEDIA-Runtime" not in findings(close, "a.mp4")
 
 
-def test_a_stereo_wav_in_a_5_1_request_is_a_blocker_and_a_5_1_wav_is_not(deliver):
-    request = deliver(
+def test_a_stereo_wav_in_a_5_1_request_is_a_blocker_and_a_5_1_wav_is_not(checked):
+    request = checked(
         "5.1 printmaster 48 kHz 24-bit",
         {
             "stereo.wav": samples.wav_audio(channels=2),
@@ -101,8 +89,8 @@ def test_a_stereo_wav_in_a_5_1_request_is_a_blocker_and_a_5_1_wav_is_not(deliver
     assert request.files_failed == 1
 
 
-def test_a_16_bit_wav_in_a_24_bit_request_is_an_issue_and_the_file_passes(deliver):
-    request = deliver("5.1 printmaster 48 kHz 24-bit", {"mix.wav": samples.wav_audio(channels=6)})
+def test_a_16_bit_wav_in_a_24_bit_request_is_an_issue_and_the_file_passes(checked):
+    request = checked("5.1 printmaster 48 kHz 24-bit", {"mix.wav": samples.wav_audio(channels=6)})
     depth = findings(request, "mix.wav")["AUDIO-BitDepth"]
     assert (depth["expected"], depth["found"], depth["severity"]) == ("24-bit", "16-bit", "issue")
     delivered = DeliveredFile.objects.get(request=request)
@@ -110,8 +98,8 @@ def test_a_16_bit_wav_in_a_24_bit_request_is_an_issue_and_the_file_passes(delive
     assert (request.files_failed, request.files_with_issues) == (0, 1)
 
 
-def test_a_44_1_khz_wav_in_a_48_khz_request_is_a_blocker(deliver):
-    request = deliver(
+def test_a_44_1_khz_wav_in_a_48_khz_request_is_a_blocker(checked):
+    request = checked(
         "5.1 printmaster 48 kHz 24-bit",
         {"a.wav": samples.wav_audio(channels=6, sample_rate=44100)},
         {"bit_depth": 16},
@@ -120,8 +108,8 @@ def test_a_44_1_khz_wav_in_a_48_khz_request_is_a_blocker(deliver):
     assert (rate["expected"], rate["found"]) == ("48 kHz", "44.1 kHz")
 
 
-def test_artwork_smaller_than_the_minimum_is_a_blocker_and_large_enough_passes(deliver):
-    request = deliver(
+def test_artwork_smaller_than_the_minimum_is_a_blocker_and_large_enough_passes(checked):
+    request = checked(
         "Key art, at least 1920×1080",
         {"small.png": samples.png_image(1280, 720), "large.png": samples.png_image(1920, 1080)},
     )
@@ -130,8 +118,8 @@ def test_artwork_smaller_than_the_minimum_is_a_blocker_and_large_enough_passes(d
     assert findings(request, "large.png") == {}
 
 
-def test_artwork_in_a_format_the_spec_does_not_list_is_an_issue(deliver):
-    request = deliver(
+def test_artwork_in_a_format_the_spec_does_not_list_is_an_issue(checked):
+    request = checked(
         "Key art, at least 1920×1080",
         {"art.png": samples.png_image(1920, 1080)},
         {"image_formats": "jpeg,tiff"},
@@ -147,8 +135,8 @@ def test_artwork_in_a_format_the_spec_does_not_list_is_an_issue(deliver):
     )
 
 
-def test_sequence_frames_of_another_size_and_depth_are_blockers(deliver):
-    request = deliver(
+def test_sequence_frames_of_another_size_and_depth_are_blockers(checked):
+    request = checked(
         "DCI 4K image sequence 16-bit",
         {"f_0000001.png": samples.png_image(64, 36)},
     )
@@ -158,7 +146,7 @@ def test_sequence_frames_of_another_size_and_depth_are_blockers(deliver):
         "16-bit",
         "8-bit",
     )
-    matching = deliver(
+    matching = checked(
         "DCI 4K image sequence 16-bit",
         {"f_0000001.png": samples.png_image(64, 36)},
         {"width": 64, "height": 36, "bit_depth": 8},
@@ -169,19 +157,19 @@ def test_sequence_frames_of_another_size_and_depth_are_blockers(deliver):
 IMSC = samples.IMSC1_1_TEXT
 
 
-def test_a_ttml_in_another_language_than_the_requests_is_a_blocker(deliver):
+def test_a_ttml_in_another_language_than_the_requests_is_a_blocker(checked):
     wrong = samples.ttml("en-US", profile=IMSC)
-    request = deliver("IMSC1.1 subtitles", {"subs.ttml": wrong}, language="es-419")
+    request = checked("IMSC1.1 subtitles", {"subs.ttml": wrong}, language="es-419")
     mismatch = findings(request, "subs.ttml")["TIMEDTEXT-LangMismatch"]
     assert mismatch["severity"] == "blocker"
     assert (mismatch["expected"], mismatch["found"]) == ("es-419", "en-US")
     right = samples.ttml("es-419", profile=IMSC)
-    request = deliver("IMSC1.1 subtitles", {"subs.ttml": right}, language="es-419")
+    request = checked("IMSC1.1 subtitles", {"subs.ttml": right}, language="es-419")
     assert findings(request, "subs.ttml") == {}
 
 
-def test_a_ttml_without_the_imsc_1_1_profile_is_an_issue_where_the_spec_asks_for_it(deliver):
-    request = deliver("IMSC1.1 subtitles", {"subs.ttml": samples.ttml("es-419")}, language="es-419")
+def test_a_ttml_without_the_imsc_1_1_profile_is_an_issue_where_the_spec_asks_for_it(checked):
+    request = checked("IMSC1.1 subtitles", {"subs.ttml": samples.ttml("es-419")}, language="es-419")
     profile = findings(request, "subs.ttml")["TIMEDTEXT-Profile"]
     assert (profile["expected"], profile["found"], profile["severity"]) == (
         "IMSC 1.1 Text",
@@ -189,7 +177,7 @@ def test_a_ttml_without_the_imsc_1_1_profile_is_an_issue_where_the_spec_asks_for
         "issue",
     )
     assert DeliveredFile.objects.get(request=request).processing_status == "passed"
-    plain = deliver(
+    plain = checked(
         "IMSC1.1 subtitles",
         {"subs.ttml": samples.ttml("es-419")},
         {"timed_text_format": "ttml"},
@@ -198,16 +186,16 @@ def test_a_ttml_without_the_imsc_1_1_profile_is_an_issue_where_the_spec_asks_for
     assert findings(plain, "subs.ttml") == {}
 
 
-def test_a_decode_error_is_a_blocker(deliver):
-    request = deliver("UHD primary video, 23.976p", {"bad.mp4": samples.corrupt_video()}, CLIP_SPEC)
+def test_a_decode_error_is_a_blocker(checked):
+    request = checked("UHD primary video, 23.976p", {"bad.mp4": samples.corrupt_video()}, CLIP_SPEC)
     assert findings(request, "bad.mp4")["MEDIA-DecodeError"]["severity"] == "blocker"
     assert request.files_failed == 1
 
 
 def test_what_a_spec_allows_reads_as_alternatives_in_english_and_spanish(
-    deliver, client, admin_user
+    checked, client, admin_user
 ):
-    request = deliver(
+    request = checked(
         "Key art, at least 1920×1080",
         {"art.png": samples.png_image(1920, 1080)},
         {"image_formats": "jpeg,tiff"},
