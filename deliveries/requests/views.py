@@ -30,7 +30,7 @@ from ..partners.roles import Can
 from ..people.models import Comment
 from ..processing.codes import reasons_for
 from ..processing.runner import live_leases, place_in_queue
-from ..uploads.early import FIRST_LOOK
+from ..uploads.early import FIRST_LOOK, LAST_LOOK
 from .access import get_file_in_request, get_request_for_user
 from .history import NAMES_NAMED
 from .models import DeliveryRequest, RedeliveryReason, Status
@@ -249,6 +249,7 @@ def detail_context(
         "reasons": (RedeliveryReason.objects.filter(active=True) if can_redeliver_role else []),
         "name_pattern": naming.ALLOWED_NAME_PATTERN,
         "early_look": FIRST_LOOK,
+        "early_last_look": LAST_LOOK,
         "names_named": NAMES_NAMED,
         **_file_page(delivery_request, request),
     }

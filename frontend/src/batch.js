@@ -13,7 +13,9 @@
 import * as tus from "tus-js-client";
 
 import {
+  askFirst,
   csrfToken,
+  earlyLooks,
   earlyVerdict,
   fill,
   formatBytes,
@@ -21,7 +23,6 @@ import {
   formatDuration,
   isFinalRefusal,
   nameBreaks,
-  nameIsFree,
   nameRefusal,
   partsFor,
   serverExtensions,
@@ -222,7 +223,11 @@ export class Batch {
     const extensions = await serverExtensions(this.endpoint);
     const metadata = { request: this.request, filename: entry.name };
     let parts = partsFor(entry.size, extensions);
-    if (parts > 1 && !(await nameIsFree(this.endpoint, metadata, entry.size))) parts = 1;
+    if (parts > 1) {
+      const asked = await askFirst(this.endpoint, metadata, entry.file, earlyLooks(this.texts));
+      if (!asked.free) parts = 1;
+      else this.noteEarly(entry, asked.verdict);
+    }
     // Paused or cancelled meanwhile: pause() put it back in the queue already.
     if (entry.stopped) return;
     await new Promise((resolve) => {
@@ -244,11 +249,7 @@ export class Batch {
           this.changed();
         },
         onAfterResponse: (request, response) => {
-          const verdict = earlyVerdict((header) => response.getHeader(header));
-          if (verdict && verdict.findings.some((finding) => finding.severity === "blocker")) {
-            if (!entry.early) this.early.push(entry);
-            entry.early = verdict.findings;
-          }
+          this.noteEarly(entry, earlyVerdict((header) => response.getHeader(header)));
         },
         onSuccess: () => {
           this.finish(entry, "delivered");
@@ -282,6 +283,14 @@ export class Batch {
         .catch(() => upload.start());
     });
     this.checkFinished();
+  }
+
+  noteEarly(entry, verdict) {
+    if (verdict && verdict.findings.some((finding) => finding.severity === "blocker")) {
+      if (!entry.early) this.early.push(entry);
+      entry.early = verdict.findings;
+      this.changed();
+    }
   }
 
   isTaken(error, entry) {

@@ -143,30 +143,55 @@ export function partsFor(size, extensions) {
   return size >= PARALLEL_FROM && extensions.includes("concatenation") ? PARALLEL_PARTS : 1;
 }
 
-// Parts carry no name, so the server checks a file's name only when the final upload
-// names it, after every byte. Before sending a big file in parts, ask: a creation of
-// the whole file (no bytes), then its termination. Refused (a name delivered already,
-// say), the file goes in one piece, whose creation then tells why before any byte.
-export async function nameIsFree(endpoint, metadata, size) {
+// How many first bytes the early look reads (deliveries/uploads/early.py's FIRST_LOOK
+// and LAST_LOOK), from the drop zone's data-early-look and data-early-last-look.
+export function earlyLooks(texts) {
+  return { first: Number(texts.earlyLook || 65536), last: Number(texts.earlyLastLook || 4194304) };
+}
+
+// Parts carry no name, so the server checks a file's name, and looks at its first
+// bytes (the early verdict), only when the final upload names it, after every byte.
+// Before sending a big file in parts, ask first: a creation of the whole file that
+// carries its first bytes (`looks.first`; when those could not tell, a PATCH brings the
+// rest of what the early look reads, `looks.last`), then its termination. Refused (a
+// name delivered already, say), the file goes in one piece, whose creation then tells
+// why before any byte. Returns whether the name is free, and the early verdict.
+export async function askFirst(endpoint, metadata, file, looks) {
+  const tusHeaders = { "Tus-Resumable": "1.0.0", "X-CSRFToken": csrfToken() };
+  const bytes = "application/offset+octet-stream";
+  const first = Math.min(file.size, looks.first);
   const headers = {
-    "Tus-Resumable": "1.0.0",
-    "Upload-Length": String(size),
+    ...tusHeaders,
+    "Upload-Length": String(file.size),
     "Upload-Metadata": Object.entries(metadata)
       .map(([key, value]) => `${key} ${btoa(unescape(encodeURIComponent(String(value))))}`)
       .join(","),
-    "X-CSRFToken": csrfToken(),
+    "Content-Type": bytes,
   };
   try {
-    const created = await fetch(endpoint, { method: "POST", headers, credentials: "same-origin" });
-    const location = created.headers.get("Location");
-    if (created.status !== 201 || !location) return false;
-    await fetch(new URL(location, window.location.href), {
-      method: "DELETE",
-      headers: { "Tus-Resumable": "1.0.0", "X-CSRFToken": csrfToken() },
+    const created = await fetch(endpoint, {
+      method: "POST",
+      headers,
+      body: file.slice(0, first),
       credentials: "same-origin",
     });
-    return true;
+    const location = created.headers.get("Location");
+    if (created.status !== 201 || !location) return { free: false, verdict: null };
+    const url = new URL(location, window.location.href);
+    let verdict = earlyVerdict((name) => created.headers.get(name));
+    const last = Math.min(file.size, looks.last);
+    if (verdict && !verdict.done && last > first) {
+      const patched = await fetch(url, {
+        method: "PATCH",
+        headers: { ...tusHeaders, "Upload-Offset": String(first), "Content-Type": bytes },
+        body: file.slice(first, last),
+        credentials: "same-origin",
+      });
+      if (patched.ok) verdict = earlyVerdict((name) => patched.headers.get(name)) || verdict;
+    }
+    await fetch(url, { method: "DELETE", headers: tusHeaders, credentials: "same-origin" });
+    return { free: true, verdict };
   } catch (error) {
-    return false;
+    return { free: false, verdict: null };
   }
 }

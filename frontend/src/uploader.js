@@ -9,13 +9,14 @@ import Tus from "@uppy/tus";
 
 import { BATCH_FROM, Batch } from "./batch.js";
 import {
+  askFirst,
   csrfToken,
+  earlyLooks,
   earlyVerdict,
   fill,
   formatBytes as formatBytesIn,
   formatDuration,
   isFinalRefusal,
-  nameIsFree,
   nameRefusal,
   partsFor,
   serverExtensions,
@@ -137,7 +138,8 @@ function setup(root) {
   });
 
   // Before each upload (a Replace too): whether a big file travels in parts, which
-  // the server must announce (tus concatenation) and its name must be free for.
+  // the server must announce (tus concatenation) and its name must be free for; the
+  // same question brings what the file's first bytes show, which its parts can't.
   uppy.addPreProcessor(async (fileIDs) => {
     const extensions = await serverExtensions(text.endpoint);
     await Promise.all(
@@ -148,7 +150,9 @@ function setup(root) {
         if (parts > 1) {
           const metadata = { request: text.request, filename: file.name };
           if (file.meta.replace === "1") metadata.replace = "1";
-          if (!(await nameIsFree(text.endpoint, metadata, file.size))) parts = 1;
+          const asked = await askFirst(text.endpoint, metadata, file.data, earlyLooks(text));
+          if (!asked.free) parts = 1;
+          else if (rows.has(id)) showEarly(rows.get(id), asked.verdict);
         }
         const current = uppy.getFile(id);
         if (current) {
@@ -344,7 +348,7 @@ function setup(root) {
     if (row && row.item.dataset.state !== "delivered") row.item.remove();
     rows.delete(file.id);
   });
-  const earlyLook = Number(text.earlyLook || 65536);
+  const earlyLook = earlyLooks(text).first;
   uppy.on("upload-progress", (file, progress) => {
     if (!file) return;
     showProgress(file, progress);
