@@ -10,6 +10,8 @@ delivery is complete, which submits a request that submits automatically. A fold
 delivers every file in it and below (under its own name: a request's names are flat),
 leaving out what file managers leave behind (names starting with a dot, Thumbs.db,
 desktop.ini). One line tells the progress: files and bytes done, files/s and MiB/s.
+A blocker a file's first bytes already show (the portal's early verdict: a stereo file
+in a 5.1 request, say) is told on a line of its own after its first 4 MiB.
 
 An interrupted run picks up where it stopped when started again with the same files:
 a file the request holds already is skipped (the portal refuses its name before any
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import queue
 import re
@@ -32,6 +35,7 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import unquote
 
 import requests
 from tusclient import client as tus_client
@@ -45,6 +49,13 @@ SYSTEM_FILES = re.compile(r"^(\..*|Thumbs\.db|desktop\.ini)$", re.IGNORECASE)
 # The portal's refusal of a name the request holds already (deliveries/files/naming.py),
 # in English: the script asks for English with the language cookie.
 TAKEN = re.compile(r"Another file in this request is already named “(.+)”")
+# The early verdict (deliveries/uploads/early.py): the portal looks at a file's first
+# bytes (at most LAST_LOOK of them) as they arrive, and its answers tell what they
+# already show. A file's first chunk is no longer, so a blocker is told after 4 MiB
+# instead of after the first 64.
+EARLY_LOOK = 4 * MIB
+# The files whose blocker is told by name; the progress line counts the rest.
+BLOCKERS_TOLD = 3
 # How often the progress line is written: in place on a terminal, as lines in a log.
 TERMINAL_EVERY = 0.5
 LOG_EVERY = 10.0
@@ -110,6 +121,7 @@ class Progress:
         self.in_place = stream.isatty()
         self.lock = threading.Lock()
         self.delivered = self.skipped = self.failed = 0
+        self.blocked = 0  # files whose first bytes showed a blocker
         self.bytes_done = 0  # of delivered and skipped files, and chunks sent
         self.bytes_sent = 0  # by this run
         self.started = time.monotonic()
@@ -132,6 +144,18 @@ class Progress:
             self.bytes_done += size
         self.show()
 
+    def blocker(self, message: str) -> None:
+        """A file whose first bytes show a blocker: told for the first few, counted on
+        the progress line for all (a folder of 10,000 frames of the wrong size is not
+        10,000 lines)."""
+        with self.lock:
+            self.blocked += 1
+            count = self.blocked
+        if count <= BLOCKERS_TOLD:
+            self.say(message)
+        elif count == BLOCKERS_TOLD + 1:
+            self.say("More files' first bytes show a blocker: the progress line counts them.")
+
     def say(self, message: str) -> None:
         """A line about one file, above the progress line."""
         with self.lock:
@@ -152,6 +176,8 @@ class Progress:
             parts.append(f"{self.skipped:,} delivered earlier")
         if self.failed:
             parts.append(f"{self.failed:,} failed")
+        if self.blocked:
+            parts.append(f"{self.blocked:,} with a blocker")
         return " · ".join(parts)
 
     def show(self, final: bool = False) -> None:
@@ -244,10 +270,14 @@ class Delivery:
             resumed_at = uploader.offset
             if resumed_at:
                 progress.resumed(resumed_at)
+            told = False
             while uploader.offset < size:
                 before = uploader.offset
+                uploader.chunk_size = EARLY_LOOK if before < EARLY_LOOK else CHUNK
                 uploader.upload_chunk()
                 progress.sent(uploader.offset - before)
+                if not told:
+                    told = tell_early(path, uploader.request.response_headers, progress)
         except (TusCommunicationError, TusUploadFailed) as error:
             body = getattr(error, "response_content", b"") or b""
             message = body.decode(errors="replace") if isinstance(body, bytes) else str(body)
@@ -265,6 +295,26 @@ class Delivery:
             return
         self.storage.remove_item(fingerprinter.of_file())
         progress.finished("delivered")
+
+
+def tell_early(path: Path, headers: dict[str, str], progress: Progress) -> bool:
+    """Say what the file's first bytes already show, once the portal looked: True
+    when it has (nothing more will be told before the full check)."""
+    if headers.get("portal-early-check") != "done":
+        return False
+    try:
+        findings = json.loads(unquote(headers.get("portal-early-findings", "") or "[]"))
+    except ValueError:
+        return True
+    blockers = [finding for finding in findings if finding.get("severity") == "blocker"]
+    if blockers:
+        shown = "; ".join(f"{f['label']} · {f['text']} ({f['code']})" for f in blockers)
+        progress.blocker(
+            f"{path.name}: its first bytes already show a problem: {shown}. The upload goes "
+            "on; if this is not the file to deliver, stop the run (Ctrl-C) and remove the "
+            "file from the request."
+        )
+    return True
 
 
 def main() -> None:

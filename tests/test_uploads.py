@@ -27,10 +27,12 @@ from django.utils import timezone
 from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError
 
+from deliveries.management import samples
 from deliveries.models import ActionRefused, DeliveredFile, HistoryEntry, Status
 from deliveries.uploads import staging
 from deliveries.uploads.models import Upload
 
+from .processed import open_request as open_spec_request
 from .tus import (
     MIB,
     TUS,
@@ -554,10 +556,20 @@ def test_the_terminal_script_delivers_a_folder_several_files_at_once_on_one_prog
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[-1] == "Delivery complete."
-    # Not a line per file: the progress line (every 10 s in a log), its last state.
-    assert len(lines) <= 4, lines
+    # The frames are no DPX the request's spec takes (ASSET-TypeMismatch): the first
+    # three are told by name, the others counted on the progress line.
+    told = [line for line in lines if "first bytes" in line]
+    assert len(told) == 4, told
+    assert all(line.startswith("shot_010.") for line in told[:3])
+    assert told[3] == "More files' first bytes show a blocker: the progress line counts them."
+    # Not a line per file: the progress line (every 10 s in a log, and again below
+    # each line told), its last state.
+    progress = [line for line in lines[:-1] if line not in told]
+    assert len(progress) <= 3 + len(told), progress
     assert re.match(
-        r"40 of 40 files · 0\.2 of 0\.2 MiB · [\d.,]+ files/s · [\d.,]+ MiB/s$", lines[-2]
+        r"40 of 40 files · 0\.2 of 0\.2 MiB · [\d.,]+ files/s · [\d.,]+ MiB/s"
+        r" · 40 with a blocker$",
+        progress[-1],
     )
     assert delivery_request.files.count() == 40
     assert not delivery_request.files.filter(name__in=[".DS_Store", "Thumbs.db"]).exists()
@@ -695,6 +707,29 @@ def test_the_terminal_script_delivers_and_completes_the_delivery(
     assert digests_of(first)["md5"] == delivery_request.files.get(name="reel_01.mov").md5
     delivery_request.refresh_from_db()
     assert delivery_request.status == Status.SUBMITTED
+
+
+def test_the_terminal_script_tells_a_blocker_the_first_bytes_show_after_its_first_chunk(
+    live_server, org, title, uploader, tmp_path
+):
+    delivery_request = open_spec_request(org, title, "5.1 printmaster 48 kHz 24-bit")
+    source = tmp_path / "printmaster.wav"
+    source.write_bytes(samples.wav_audio(seconds=45))  # 8.2 MiB: its first chunk is 4 MiB
+    result = deliver_from_terminal(
+        live_server, uploader, delivery_request.pk, source, home=tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    told = [line for line in lines if line.startswith("printmaster.wav:")]
+    # Told after the first 4 MiB, not with the last byte: the progress line below it.
+    assert lines[lines.index(told[0]) + 1].startswith("0 of 1 files · 4.0 of 8.2 MiB")
+    assert told == [
+        "printmaster.wav: its first bytes already show a problem: Blocker · Expected 5.1 "
+        "(L R C LFE Ls Rs), found 2 ch. (AUDIO-ChannelLayout). The upload goes on; if this "
+        "is not the file to deliver, stop the run (Ctrl-C) and remove the file from the "
+        "request."
+    ]
+    assert delivery_request.files.get().size == source.stat().st_size
 
 
 def test_an_empty_file_is_delivered_at_creation(live_server, make_request, uploader):
