@@ -56,6 +56,7 @@ TAKEN = re.compile(r"Another file in this request is already named “(.+)”")
 EARLY_LOOK = 4 * MIB
 # The files whose blocker is told by name; the progress line counts the rest.
 BLOCKERS_TOLD = 3
+MORE_BLOCKERS = "More files' first bytes show a blocker: the progress line counts them."
 # How often the progress line is written: in place on a terminal, as lines in a log.
 TERMINAL_EVERY = 0.5
 LOG_EVERY = 10.0
@@ -150,18 +151,21 @@ class Progress:
         10,000 lines)."""
         with self.lock:
             self.blocked += 1
-            count = self.blocked
-        if count <= BLOCKERS_TOLD:
-            self.say(message)
-        elif count == BLOCKERS_TOLD + 1:
-            self.say("More files' first bytes show a blocker: the progress line counts them.")
+            if self.blocked <= BLOCKERS_TOLD:
+                self._write(message)
+            elif self.blocked == BLOCKERS_TOLD + 1:
+                self._write(MORE_BLOCKERS)
+        self.show()
 
     def say(self, message: str) -> None:
         """A line about one file, above the progress line."""
         with self.lock:
-            self.stream.write(("\r\033[K" if self.in_place else "") + message + "\n")
-            self.written = 0.0
+            self._write(message)
         self.show()
+
+    def _write(self, message: str) -> None:
+        self.stream.write(("\r\033[K" if self.in_place else "") + message + "\n")
+        self.written = 0.0
 
     def line(self) -> str:
         elapsed = max(time.monotonic() - self.started, 1e-6)
@@ -304,11 +308,13 @@ def tell_early(path: Path, headers: dict[str, str], progress: Progress) -> bool:
         return False
     try:
         findings = json.loads(unquote(headers.get("portal-early-findings", "") or "[]"))
-    except ValueError:
-        return True
-    blockers = [finding for finding in findings if finding.get("severity") == "blocker"]
-    if blockers:
+        blockers = [finding for finding in findings if finding.get("severity") == "blocker"]
         shown = "; ".join(f"{f['label']} · {f['text']} ({f['code']})" for f in blockers)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        # A courtesy ahead of the full check: findings this script can't read must
+        # never stop the upload.
+        return True
+    if blockers:
         progress.blocker(
             f"{path.name}: its first bytes already show a problem: {shown}. The upload goes "
             "on; if this is not the file to deliver, stop the run (Ctrl-C) and remove the "

@@ -159,7 +159,8 @@ export function earlyLooks(texts) {
 export async function askFirst(endpoint, metadata, file, looks) {
   const tusHeaders = { "Tus-Resumable": "1.0.0", "X-CSRFToken": csrfToken() };
   const bytes = "application/offset+octet-stream";
-  const first = Math.min(file.size, looks.first);
+  // Never every byte: a question that completed the file would deliver it.
+  const first = Math.min(file.size - 1, looks.first);
   const headers = {
     ...tusHeaders,
     "Upload-Length": String(file.size),
@@ -168,18 +169,26 @@ export async function askFirst(endpoint, metadata, file, looks) {
       .join(","),
     "Content-Type": bytes,
   };
+  let created;
   try {
-    const created = await fetch(endpoint, {
+    created = await fetch(endpoint, {
       method: "POST",
       headers,
       body: file.slice(0, first),
       credentials: "same-origin",
     });
-    const location = created.headers.get("Location");
-    if (created.status !== 201 || !location) return { free: false, verdict: null };
-    const url = new URL(location, window.location.href);
-    let verdict = earlyVerdict((name) => created.headers.get(name));
-    const last = Math.min(file.size, looks.last);
+  } catch (error) {
+    return { free: false, verdict: null };
+  }
+  const location = created.headers.get("Location");
+  if (created.status !== 201 || !location) return { free: false, verdict: null };
+  // Created: the name is free. What follows is a courtesy; whatever fails, the
+  // question's upload is terminated (left behind, the file's next creation by the
+  // same person would discard it anyway: deliveries/uploads/names.py).
+  const url = new URL(location, window.location.href);
+  let verdict = earlyVerdict((name) => created.headers.get(name));
+  try {
+    const last = Math.min(file.size - 1, looks.last);
     if (verdict && !verdict.done && last > first) {
       const patched = await fetch(url, {
         method: "PATCH",
@@ -189,9 +198,12 @@ export async function askFirst(endpoint, metadata, file, looks) {
       });
       if (patched.ok) verdict = earlyVerdict((name) => patched.headers.get(name)) || verdict;
     }
-    await fetch(url, { method: "DELETE", headers: tusHeaders, credentials: "same-origin" });
-    return { free: true, verdict };
   } catch (error) {
-    return { free: false, verdict: null };
+    // No verdict beyond the first answer's.
+  } finally {
+    await fetch(url, { method: "DELETE", headers: tusHeaders, credentials: "same-origin" }).catch(
+      () => {},
+    );
   }
+  return { free: true, verdict };
 }
