@@ -33,13 +33,14 @@ def surround_request(org, title) -> DeliveryRequest:
     return open_request(org, title, "5.1 printmaster 48 kHz 24-bit", name="Printmaster")
 
 
-def stereo_wav(seconds: float) -> bytes:
+def stereo_wav(seconds: float, channels: int = 2) -> bytes:
+    """Silence, 48 kHz 24-bit: stereo, or `channels` (6: a 5.1 the request takes)."""
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as writer:
-        writer.setnchannels(2)
+        writer.setnchannels(channels)
         writer.setsampwidth(3)
         writer.setframerate(48000)
-        writer.writeframes(b"\0" * int(48000 * seconds) * 6)
+        writer.writeframes(b"\0" * int(48000 * seconds) * 3 * channels)
     return buffer.getvalue()
 
 
@@ -162,14 +163,9 @@ def test_a_big_file_in_a_folder_shows_its_blocker_on_the_batch_row_before_its_pa
     open_details(page, delivery_request)
     folder = tmp_path / "stems"
     folder.mkdir()
-    surround = io.BytesIO()
-    with wave.open(surround, "wb") as writer:
-        writer.setnchannels(6)
-        writer.setsampwidth(3)
-        writer.setframerate(48000)
-        writer.writeframes(b"\0" * 480 * 18)
+    surround = stereo_wav(seconds=0.01, channels=6)
     for number in range(20):
-        (folder / f"stem_{number:02d}.wav").write_bytes(surround.getvalue())
+        (folder / f"stem_{number:02d}.wav").write_bytes(surround)
     big_stereo_wav(folder / "printmaster.wav")
 
     page.locator("#uploader [data-folder-input]").set_input_files(folder)
