@@ -607,3 +607,218 @@ def test_a_partner_cannot_reach_the_withdrawal_page(client, admin_user, staff, p
     response = client.post(unwaive_url(request, delivered, "VIDEO-Resolution"), {"reason": "x"})
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert Waiver.objects.count() == 1
+
+
+# The delivery as a whole ---------------------------------------------------------------
+
+SEQUENCE = "DCI 4K image sequence 16-bit"
+FRAMES = {"width": 64, "height": 36, "bit_depth": 8}
+HANDLES = "The three extra frames are the agreed head handles; editorial trims them."
+
+
+@pytest.fixture
+def sequence(processed):
+    """A processed image sequence of `frames` (numbers) against a spec asking for
+    `count` frames: SEQUENCE-FrameCount (waivable) when they differ, and
+    SEQUENCE-MissingFrames (not waivable) when the numbers have a gap."""
+
+    def make(frames, count: int) -> DeliveryRequest:
+        png = samples.png_image(64, 36)
+        return processed(
+            {f"Show_{n:07d}.png": png for n in frames},
+            {**FRAMES, "frame_count": count},
+            spec=SEQUENCE,
+            name="Picture Master Frames",
+        )
+
+    return make
+
+
+def whole_url(request, code: str, *, withdraw: bool = False) -> str:
+    name = "unwaive_whole" if withdraw else "waive_whole"
+    return reverse(
+        f"admin:deliveries_deliveryrequest_{name}", kwargs={"object_id": request.pk, "code": code}
+    )
+
+
+def test_a_frame_count_of_the_whole_sequence_is_waived_and_everything_follows(
+    client, studio_client, staff, admin_user, sequence
+):
+    request = sequence(range(1, 6), 3)
+    assert [f["code"] for f in request.delivery_findings] == ["SEQUENCE-FrameCount"]
+    assert (request.files_failed, request.delivery_blockers) == (0, 1)
+    listed = studio_client.get(change_url(request)).content.decode()
+    assert whole_url(request, "SEQUENCE-FrameCount") in listed
+    form = text(studio_client.get(whole_url(request, "SEQUENCE-FrameCount")).content.decode())
+    assert "The delivery as a whole" in form and "Expected 3, found 5." in form
+
+    response = studio_client.post(
+        whole_url(request, "SEQUENCE-FrameCount"), {"reason": HANDLES}, follow=True
+    )
+    assert "Waived SEQUENCE-FrameCount on the delivery as a whole." in text(
+        response.content.decode()
+    )
+    waiver = Waiver.objects.get()
+    assert (waiver.request, waiver.file, waiver.code, waiver.waived_by, waiver.reason) == (
+        request,
+        None,
+        "SEQUENCE-FrameCount",
+        staff,
+        HANDLES,
+    )
+    request = DeliveryRequest.objects.get(pk=request.pk)
+    assert request.delivery_blockers == 0
+    assert [f.get("waiver") for f in request.delivery_findings] == [waiver.pk]
+    # The admin lists it waived, with its withdrawal; accepting needs no reason now.
+    admin_page = text(studio_client.get(change_url(request)).content.decode())
+    assert "The delivery as a whole SEQUENCE-FrameCount Blocker" in admin_page
+    assert "Waived by studio-contact on" in admin_page
+    assert request.why_accept_needs_reason() == ""
+
+    # The partner: no blockers, the finding shown waived with who and why, in the History.
+    client.force_login(admin_user)
+    page = text(detail(client, request))
+    assert "Ready for review: no blockers" in page
+    assert "The delivery as a whole has blockers" not in page
+    assert "studio-contact Waived SEQUENCE-FrameCount" in page
+    assert "Waived by studio-contact on" in page
+    assert f"Waived SEQUENCE-FrameCount on the delivery as a whole: {HANDLES}" in page
+    assert not blocker_reasons(request)
+
+    client.force_login(staff)
+    response = client.post(
+        change_url(request), {"_fsm_transition_to": "accept", **change_form(request)}, follow=True
+    )
+    assert "The request is now Accepted." in text(response.content.decode())
+    assert DeliveryRequest.objects.get(pk=request.pk).history.first().details == {}
+
+
+def test_missing_frames_of_the_whole_sequence_cannot_be_waived(studio_client, sequence):
+    request = sequence([1, 2, 4], 3)
+    assert {f["code"] for f in request.delivery_findings} == {"SEQUENCE-MissingFrames"}
+    listed = studio_client.get(change_url(request)).content.decode()
+    assert "Not waivable: accept with a reason, or ask for redelivery" in text(listed)
+    assert whole_url(request, "SEQUENCE-MissingFrames") not in listed
+    response = studio_client.post(
+        whole_url(request, "SEQUENCE-MissingFrames"), {"reason": HANDLES}, follow=True
+    )
+    assert "SEQUENCE-MissingFrames cannot be waived" in text(response.content.decode())
+    assert not Waiver.objects.exists()
+    assert DeliveryRequest.objects.get(pk=request.pk).delivery_blockers == 1
+
+
+def test_a_delivery_finding_it_does_not_have_or_without_a_reason_is_refused(
+    studio_client, staff, sequence
+):
+    request = sequence(range(1, 4), 3)
+    assert request.delivery_findings == []
+    response = studio_client.get(whole_url(request, "SEQUENCE-FrameCount"), follow=True)
+    assert "The delivery as a whole has no SEQUENCE-FrameCount finding to waive." in text(
+        response.content.decode()
+    )
+    request = sequence(range(1, 6), 3)
+    response = studio_client.post(whole_url(request, "SEQUENCE-FrameCount"), {"reason": " "})
+    assert response.status_code == 200
+    assert not Waiver.objects.exists()
+    with pytest.raises(ActionRefused, match="Give the reason for the waiver"):
+        waive(request, None, "SEQUENCE-FrameCount", by=staff, reason="")
+    assert DeliveryRequest.objects.get(pk=request.pk).delivery_blockers == 1
+
+
+def test_the_same_delivery_waiver_twice_is_refused_saying_who_gave_it(staff, sequence):
+    request = sequence(range(1, 6), 3)
+    waive(request, None, "SEQUENCE-FrameCount", by=staff, reason=HANDLES)
+    with pytest.raises(ActionRefused) as refused:
+        waive(request, None, "SEQUENCE-FrameCount", by=staff, reason=HANDLES)
+    assert "SEQUENCE-FrameCount on the delivery as a whole is already waived." in str(
+        refused.value.message
+    )
+    assert "Waived by studio-contact on" in str(refused.value.message)
+    assert Waiver.objects.count() == 1
+
+
+def test_a_delivery_waiver_given_by_mistake_is_withdrawn_and_the_blocker_counts_again(
+    client, studio_client, staff, admin_user, sequence
+):
+    request = sequence(range(1, 6), 3)
+    waive(request, None, "SEQUENCE-FrameCount", by=staff, reason=HANDLES)
+    listed = studio_client.get(change_url(request)).content.decode()
+    assert whole_url(request, "SEQUENCE-FrameCount", withdraw=True) in listed
+    form = text(
+        studio_client.get(whole_url(request, "SEQUENCE-FrameCount", withdraw=True)).content.decode()
+    )
+    assert "Withdraw the waiver of SEQUENCE-FrameCount" in form and HANDLES in form
+
+    response = studio_client.post(
+        whole_url(request, "SEQUENCE-FrameCount", withdraw=True), {"reason": MISTAKE}, follow=True
+    )
+    assert "Withdrew the waiver of SEQUENCE-FrameCount on the delivery as a whole." in text(
+        response.content.decode()
+    )
+    assert not Waiver.objects.exists()
+    request = DeliveryRequest.objects.get(pk=request.pk)
+    assert request.delivery_blockers == 1
+    assert not any("waiver" in f for f in request.delivery_findings)
+    assert request.why_accept_needs_reason()
+    client.force_login(admin_user)
+    page = text(detail(client, request))
+    assert "The delivery as a whole has blockers" in page
+    assert (
+        f"Withdrew the waiver of SEQUENCE-FrameCount on the delivery as a whole: {MISTAKE}" in page
+    )
+    # Withdrawn already: a second withdrawal is told so.
+    with pytest.raises(ActionRefused, match="on the delivery as a whole is not waived"):
+        withdraw_waiver(request, None, "SEQUENCE-FrameCount", by=staff, reason=MISTAKE)
+
+
+def test_a_delivery_waiver_stands_while_its_finding_stays_the_same_and_goes_when_it_changes(
+    staff, sequence
+):
+    request = sequence(range(1, 6), 3)
+    waiver = waive(request, None, "SEQUENCE-FrameCount", by=staff, reason=HANDLES)
+    # Processed again, the same five frames against the same count: the waiver stands.
+    DeliveryRequest.objects.filter(pk=request.pk).update(status="submitted")
+    process_request.call(request.pk, rerun=True)
+    request = DeliveryRequest.objects.get(pk=request.pk)
+    assert request.status == "processed"
+    assert [f.get("waiver") for f in request.delivery_findings] == [waiver.pk]
+    assert request.delivery_blockers == 0
+    # The spec now asks for four: five frames is another finding, nobody weighed it.
+    DeliveryRequest.objects.filter(pk=request.pk).update(
+        status="submitted", spec_overrides={**FRAMES, "frame_count": 4}
+    )
+    process_request.call(request.pk, rerun=True)
+    request = DeliveryRequest.objects.get(pk=request.pk)
+    assert [(f["code"], f["expected"]) for f in request.delivery_findings] == [
+        ("SEQUENCE-FrameCount", "4")
+    ]
+    assert not any("waiver" in f for f in request.delivery_findings)
+    assert request.delivery_blockers == 1
+    assert not Waiver.objects.exists()
+
+
+def test_delivery_waivers_are_given_only_while_the_request_is_processed(
+    studio_client, staff, sequence
+):
+    request = sequence(range(1, 6), 3)
+    DeliveryRequest.objects.filter(pk=request.pk).update(status=Status.ACCEPTED)
+    request = DeliveryRequest.objects.get(pk=request.pk)
+    response = studio_client.post(
+        whole_url(request, "SEQUENCE-FrameCount"), {"reason": HANDLES}, follow=True
+    )
+    assert "This request is Accepted" in text(response.content.decode())
+    assert not Waiver.objects.exists()
+    assert DeliveryRequest.objects.get(pk=request.pk).delivery_blockers == 1
+
+
+def test_a_delivery_waiver_reads_in_spanish_for_a_spanish_reader(
+    client, staff, admin_user, sequence
+):
+    request = sequence(range(1, 6), 3)
+    waive(request, None, "SEQUENCE-FrameCount", by=staff, reason="Aprobado.")
+    client.force_login(admin_user)
+    url = reverse("request-detail", args=[request.pk])
+    page = text(client.get(url, HTTP_ACCEPT_LANGUAGE=SPANISH).content.decode())
+    assert "Listo para revisión: sin bloqueantes" in page
+    assert "Se dispensó SEQUENCE-FrameCount en la entrega en su conjunto: Aprobado." in page
+    assert "Dispensado por studio-contact el" in page

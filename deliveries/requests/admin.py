@@ -273,10 +273,16 @@ class DeliveryRequestAdmin(FindingsAdminMixin, FSMAdminMixin, admin.ModelAdmin):
 class WaiverAdmin(admin.ModelAdmin):
     """Every waiver, read only: they are given on the request's change page."""
 
-    list_display = ["waived_at", "code", "file", "waived_by", "reason"]
+    list_display = ["waived_at", "code", "waived_on", "waived_by", "reason"]
     list_filter = ["code"]
-    list_select_related = ["file", "waived_by"]
-    search_fields = ["code", "file__name", "reason"]
+    list_select_related = ["file", "request", "waived_by"]
+    search_fields = ["code", "file__name", "request__name", "reason"]
+
+    @admin.display(description=gettext_lazy("waived on"))
+    def waived_on(self, waiver: Waiver) -> str:
+        if waiver.file is not None:
+            return waiver.file.name
+        return _("%(request)s, the delivery as a whole") % {"request": waiver.request}
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
@@ -24,6 +25,8 @@ from .forms import WaiverForm
 from .models import DeliveryRequest
 from .waivers import (
     is_waived,
+    not_waived,
+    nothing_to_waive,
     waive,
     why_no_waiver,
     why_no_withdrawal,
@@ -49,12 +52,18 @@ class FindingsAdminMixin(_Base):
     """Adds the "findings" field to the request's change page and the waiver pages."""
 
     def waive_url(
-        self, obj: DeliveryRequest, delivered: DeliveredFile, code: str, *, withdraw: bool = False
+        self,
+        obj: DeliveryRequest,
+        delivered: DeliveredFile | None,
+        code: str,
+        *,
+        withdraw: bool = False,
     ) -> str:
-        return reverse(
-            "admin:deliveries_deliveryrequest_" + ("unwaive" if withdraw else "waive"),
-            kwargs={"object_id": obj.pk, "file_pk": delivered.pk, "code": code},
-        )
+        """The page that waives `code` on a file, or on the delivery as a whole (None)."""
+        name = "admin:deliveries_deliveryrequest_" + ("unwaive" if withdraw else "waive")
+        if delivered is None:
+            return reverse(name + "_whole", kwargs={"object_id": obj.pk, "code": code})
+        return reverse(name, kwargs={"object_id": obj.pk, "file_pk": delivered.pk, "code": code})
 
     @admin.display(description=gettext_lazy("findings"))
     def findings(self, obj: DeliveryRequest) -> str:
@@ -73,11 +82,13 @@ class FindingsAdminMixin(_Base):
             ]
         waivers = {
             (w.file_id, w.code): w
-            for w in Waiver.objects.filter(file__in=files).select_related("waived_by")
+            for w in Waiver.objects.filter(Q(file__in=files) | Q(request=obj)).select_related(
+                "waived_by"
+            )
         }
         refusal = why_no_waiver(obj)
-        # Findings about the delivery as a whole (a gap in a sequence) come first; they
-        # belong to no file, so they are weighed by accepting with a reason.
+        # Findings about the delivery as a whole (a gap in a sequence, its frame count)
+        # come first; they belong to no file.
         rows = [
             (
                 _("The delivery as a whole"),
@@ -85,7 +96,7 @@ class FindingsAdminMixin(_Base):
                 SEVERITY_LABELS.get(stored_severity(finding), ""),
                 _expected_found(finding),
                 finding_message(finding),
-                _("Accept with a reason, or ask for redelivery"),
+                self._waiver_cell(obj, None, finding, waivers, refusal),
             )
             for finding in obj.delivery_findings or []
             if "left_off" not in finding
@@ -134,14 +145,14 @@ class FindingsAdminMixin(_Base):
     def _waiver_cell(
         self,
         obj: DeliveryRequest,
-        delivered: DeliveredFile,
+        delivered: DeliveredFile | None,
         finding: dict[str, Any],
-        waivers: dict[tuple[int, str], Waiver],
+        waivers: dict[tuple[int | None, str], Waiver],
         refusal: str,
     ) -> str:
         code = finding.get("code", "")
         if is_waived(finding):
-            waiver = waivers.get((delivered.pk, code))
+            waiver = waivers.get((delivered.pk if delivered else None, code))
             sentence = waiver.sentence() if waiver else _("Waived")
             if refusal:
                 return sentence
@@ -153,6 +164,8 @@ class FindingsAdminMixin(_Base):
             )
         entry = CODES.get(code)
         if entry is None or not entry.waivable:
+            if delivered is None:
+                return _("Not waivable: accept with a reason, or ask for redelivery")
             return _("Not waivable")
         if refusal:
             return _("Waivable")
@@ -174,23 +187,41 @@ class FindingsAdminMixin(_Base):
                 self.admin_site.admin_view(self.withdraw_view),
                 name="deliveries_deliveryrequest_unwaive",
             ),
+            # A finding about the delivery as a whole belongs to no file.
+            path(
+                "<path:object_id>/waive-whole/<str:code>/",
+                self.admin_site.admin_view(self.waive_view),
+                name="deliveries_deliveryrequest_waive_whole",
+            ),
+            path(
+                "<path:object_id>/unwaive-whole/<str:code>/",
+                self.admin_site.admin_view(self.withdraw_view),
+                name="deliveries_deliveryrequest_unwaive_whole",
+            ),
             *super().get_urls(),
         ]
 
     def waive_view(
-        self, request: HttpRequest, object_id: str, file_pk: int, code: str
+        self, request: HttpRequest, object_id: str, code: str, file_pk: int | None = None
     ) -> HttpResponse:
         return self._waiver_page(request, object_id, file_pk, code, withdraw=False)
 
     def withdraw_view(
-        self, request: HttpRequest, object_id: str, file_pk: int, code: str
+        self, request: HttpRequest, object_id: str, code: str, file_pk: int | None = None
     ) -> HttpResponse:
         return self._waiver_page(request, object_id, file_pk, code, withdraw=True)
 
     def _waiver_page(
-        self, request: HttpRequest, object_id: str, file_pk: int, code: str, *, withdraw: bool
+        self,
+        request: HttpRequest,
+        object_id: str,
+        file_pk: int | None,
+        code: str,
+        *,
+        withdraw: bool,
     ) -> HttpResponse:
-        """The page that gives a waiver (or withdraws one) with its reason."""
+        """The page that gives a waiver (or withdraws one) with its reason, for a finding
+        of one file or (`file_pk` None) of the delivery as a whole."""
         obj = self.get_object(request, object_id)
         if obj is None:
             # The admin's own answer to a missing object; django-stubs does not list it.
@@ -201,9 +232,10 @@ class FindingsAdminMixin(_Base):
             # As the admin's own change view answers such a user.
             raise PermissionDenied
         change_url = reverse("admin:deliveries_deliveryrequest_change", args=[obj.pk])
-        delivered = obj.files.filter(pk=file_pk).first()
-        findings = [f for f in (delivered.errors if delivered else []) if f.get("code") == code]
-        name = delivered.name if delivered else ""
+        whole = file_pk is None
+        delivered = obj.files.filter(pk=file_pk).first() if file_pk is not None else None
+        errors = obj.delivery_findings if whole else (delivered.errors if delivered else [])
+        findings = [f for f in errors if f.get("code") == code]
         form = WaiverForm(request.POST if request.method == "POST" else None, withdraw=withdraw)
         if request.method == "POST" and form.is_valid():
             act = withdraw_waiver if withdraw else waive
@@ -222,23 +254,21 @@ class FindingsAdminMixin(_Base):
                     self.message_user(request, refusal.message, messages.ERROR)
                     return HttpResponseRedirect(change_url)
             else:
-                done = (
-                    _("Withdrew the waiver of %(code)s on “%(name)s”.")
-                    if withdraw
-                    else _("Waived %(code)s on “%(name)s”.")
+                self.message_user(
+                    request, self._done(delivered, code, withdraw=withdraw), messages.SUCCESS
                 )
-                self.message_user(request, done % {"code": code, "name": name}, messages.SUCCESS)
                 return HttpResponseRedirect(change_url)
         elif request.method != "POST":
             # Refused before the reason is typed: the same rules waive() and
             # withdraw_waiver() apply.
-            why = self._why_not(obj, delivered, findings, code, withdraw=withdraw)
+            why = self._why_not(obj, whole, delivered, findings, code, withdraw=withdraw)
             if why:
                 self.message_user(request, why, messages.ERROR)
                 return HttpResponseRedirect(change_url)
+        holder = Q(request=obj) if whole else Q(file=delivered)
         waiver = (
-            Waiver.objects.filter(file=delivered, code=code).select_related("waived_by").first()
-            if withdraw and delivered is not None
+            Waiver.objects.filter(holder, code=code).select_related("waived_by").first()
+            if withdraw and (whole or delivered is not None)
             else None
         )
         context = {
@@ -249,6 +279,7 @@ class FindingsAdminMixin(_Base):
             % {"code": code},
             "code": code,
             "delivered": delivered,
+            "whole": whole,
             "withdraw": withdraw,
             "waiver": waiver,
             "messages_in_words": [finding_message(f) for f in findings],
@@ -261,6 +292,7 @@ class FindingsAdminMixin(_Base):
     @staticmethod
     def _why_not(
         obj: DeliveryRequest,
+        whole: bool,
         delivered: DeliveredFile | None,
         findings: list[dict[str, Any]],
         code: str,
@@ -270,16 +302,26 @@ class FindingsAdminMixin(_Base):
         why = why_no_withdrawal(obj) if withdraw else (why_no_waiver(obj) or why_not_waivable(code))
         if why:
             return why
-        if delivered is None:
+        if not whole and delivered is None:
             return _("This file is no longer part of the request.")
         if withdraw and not any(is_waived(f) for f in findings):
-            return _("%(code)s on “%(name)s” is not waived.") % {
-                "code": code,
-                "name": delivered.name,
-            }
+            return not_waived(delivered, code)
         if not withdraw and not findings:
-            return _("“%(name)s” has no %(code)s finding to waive.") % {
-                "name": delivered.name,
-                "code": code,
-            }
+            return nothing_to_waive(delivered, code)
         return ""
+
+    @staticmethod
+    def _done(delivered: DeliveredFile | None, code: str, *, withdraw: bool) -> str:
+        if delivered is None:
+            done = (
+                _("Withdrew the waiver of %(code)s on the delivery as a whole.")
+                if withdraw
+                else _("Waived %(code)s on the delivery as a whole.")
+            )
+            return done % {"code": code}
+        done = (
+            _("Withdrew the waiver of %(code)s on “%(name)s”.")
+            if withdraw
+            else _("Waived %(code)s on “%(name)s”.")
+        )
+        return done % {"code": code, "name": delivered.name}

@@ -51,6 +51,18 @@ def describe(entry: HistoryEntry, reason_names: Callable[[], dict[str, str]]) ->
             if name in EDITABLE_FIELDS
         ]
         return format_html(_("Changed in the studio admin: {fields}."), fields=", ".join(labels))
+    if entry.action == HistoryEntry.Action.WAIVED and "file" not in details:
+        return format_html(
+            _("Waived {code} on the delivery as a whole: {reason}"),
+            code=details.get("code", entry.before),
+            reason=details.get("reason", ""),
+        )
+    if entry.action == HistoryEntry.Action.WAIVER_WITHDRAWN and "file" not in details:
+        return format_html(
+            _("Withdrew the waiver of {code} on the delivery as a whole: {reason}"),
+            code=details.get("code", entry.before),
+            reason=details.get("reason", ""),
+        )
     if entry.action == HistoryEntry.Action.WAIVED:
         return format_html(
             _("Waived {code} on “{name}”: {reason}"),

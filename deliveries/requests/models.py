@@ -27,6 +27,7 @@ from django_fsm import (
 )
 
 from ..files.models import UNPROCESSED, DeliveredFile, ProcessingStatus, Severity
+from ..files.waivers import carry_waivers, is_waived
 from ..numbers import grouped
 from ..partners.access import capabilities
 from ..partners.models import Organization
@@ -235,13 +236,18 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, StudioContact, mod
     def finish_processing(
         self, by: User | None = None, findings: list[dict[str, Any]] | None = None
     ) -> dict[str, Any]:
-        self.delivery_findings = findings or []
+        # Processed again, the delivery keeps the waivers of findings that read the same.
+        self.delivery_findings = carry_waivers(self.delivery_findings, findings or [], self.pk)
         type(self).objects.filter(pk=self.pk).update(delivery_findings=self.delivery_findings)
         return {}
 
     @property
     def delivery_blockers(self) -> int:
-        return sum(f.get("severity") == Severity.BLOCKER for f in self.delivery_findings)
+        """The blockers about the delivery as a whole that nobody waived."""
+        return sum(
+            f.get("severity") == Severity.BLOCKER and not is_waived(f)
+            for f in self.delivery_findings
+        )
 
     def why_not_finish_processing(self) -> str:
         return _(
@@ -468,6 +474,7 @@ class DeliveryRequest(FileChanges, ConcurrentTransitionMixin, StudioContact, mod
             "files_failed",
             "files_with_issues",
             "files_with_fyi",
+            "delivery_findings",
             "updated_at",
         ):
             setattr(self, name, getattr(current, name))

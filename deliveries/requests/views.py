@@ -190,7 +190,7 @@ def blocker_reasons(delivery_request: DeliveryRequest) -> set[str]:
     sampled = failed.order_by().values_list("errors", flat=True)[:BLOCKERS_SAMPLED]
     # A waived blocker asks for nothing: the studio let it stand.
     found = [finding for errors in sampled for finding in unwaived(errors)]
-    return reasons_for([*found, *delivery_request.delivery_findings])
+    return reasons_for([*found, *unwaived(delivery_request.delivery_findings)])
 
 
 def comments_of(delivery_request: DeliveryRequest) -> list[Comment]:

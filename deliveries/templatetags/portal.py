@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from ..files.models import DeliveredFile, Severity
-from ..files.waivers import Waiver
+from ..files.waivers import Waiver, is_waived
 from ..numbers import grouped
 from ..processing.codes import stored_severity
 from ..processing.result import more_of_a_kind
@@ -277,10 +277,11 @@ def time_zone() -> str:
 
 
 @register.filter
-def findings_with_waivers(delivered: DeliveredFile) -> list[tuple[dict, Waiver | None]]:
-    """The side panel's findings, each with the waiver that lets it stand, if any."""
-    waivers = waivers_of(delivered)
+def findings_with_waivers(findings: list[dict] | None) -> list[tuple[dict, Waiver | None]]:
+    """Findings (a file's, or the delivery's as a whole), each with the waiver that lets
+    it stand, if any."""
+    waivers = waivers_of(findings or [])
     return [
-        (error, waivers.get(error.get("code", "")) if "waiver" in error else None)
-        for error in delivered.errors or []
+        (error, waivers.get(error.get("code", "")) if is_waived(error) else None)
+        for error in findings or []
     ]
