@@ -13,6 +13,7 @@ import hashlib
 import itertools
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, Route, expect
@@ -273,3 +274,63 @@ def test_a_final_upload_refused_for_a_name_delivered_meanwhile_is_replaced_witho
     assert len(carrying) == sent
     delivered = delivery_request.files.get(name="reel_01.mov")
     assert delivered.size == BIG and delivered.md5 == _expected_md5()
+
+
+def test_a_big_file_dropped_again_after_a_reload_resumes_its_parts_without_resending(
+    partner_page, make_request, tmp_path
+):
+    page = partner_page
+    delivery_request = make_request(status="open", files=0)
+    created: list[str] = []  # the parts' addresses, in the order they were created
+    held: list[Route] = []
+    done: set[str] = set()
+    after_reload: list[tuple[str, str]] = []  # (method, address) of what went to a part
+    state = {"reloaded": False}
+
+    def method_of(request) -> str:  # noqa: ANN001 (Playwright's Request)
+        return request.headers.get("x-http-method-override", request.method)
+
+    def hold_the_second_part(route: Route) -> None:
+        request = route.request
+        path = urlsplit(request.url).path
+        if method_of(request) == "POST" and request.headers.get("upload-concat") == "partial":
+            answer = route.fetch()
+            created.append(urlsplit(answer.headers["location"]).path)
+            route.fulfill(response=answer)
+            return
+        if path in created and state["reloaded"]:
+            after_reload.append((method_of(request), path))
+        if method_of(request) == "PATCH" and path in created and not state["reloaded"]:
+            if created.index(path) == 1:
+                held.append(route)  # never answered: the connection dies with the page
+                return
+            answer = route.fetch()
+            done.add(path)
+            route.fulfill(response=answer)
+            return
+        route.continue_()
+
+    page.route(lambda url: "/uploads/" in url, hold_the_second_part)
+    open_details(page, delivery_request)
+    source = big_file(tmp_path)
+    picker(page).set_input_files(source)
+    for _ in range(600):
+        if len(done) == 2 and held:
+            break
+        page.wait_for_timeout(100)
+    assert len(done) == 2 and len(held) == 1, (done, held)
+
+    # The laptop's browser reloads (a crash, a sleep): the partner drops the file again.
+    state["reloaded"] = True
+    page.reload()
+    picker(page).set_input_files(source)
+    expect(upload_row(page, "reel_01.mov")).to_contain_text("Delivered", timeout=120_000)
+
+    # Only the part that had not arrived was sent again; the other two were only asked
+    # how far they came, and no part was created anew.
+    second = created[1]
+    assert len(created) == 3
+    assert [path for method, path in after_reload if method == "PATCH"] == [second]
+    assert {path for method, path in after_reload if method == "HEAD"} <= set(created)
+    delivered = delivery_request.files.get(name="reel_01.mov")
+    assert delivered.size == BIG and delivered.md5 == _expected_md5() and delivered.xxh64
