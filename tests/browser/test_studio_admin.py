@@ -118,3 +118,43 @@ def test_a_studio_contact_withdraws_a_waiver_given_by_mistake(
     )
     page.goto(f"/requests/{request.pk}/")
     expect(page.locator("#verdict")).not_to_contain_text("Ready for review: no blockers")
+
+
+def test_a_studio_contact_waives_the_frame_count_of_a_whole_sequence(
+    studio_page, org, title, shoot
+):
+    from deliveries.management import samples
+    from tests.processed import make_processed
+
+    page = studio_page
+    png = samples.png_image(64, 36)
+    request = make_processed(
+        org,
+        title,
+        {f"Show_{n:07d}.png": png for n in range(1, 6)},
+        {"width": 64, "height": 36, "bit_depth": 8, "frame_count": 3},
+        spec="DCI 4K image sequence 16-bit",
+        name="Picture Master Frames",
+    )
+    page.goto(f"/requests/{request.pk}/")
+    expect(page.locator("#verdict")).to_contain_text("The delivery as a whole has blockers")
+    page.goto(f"/admin/deliveries/deliveryrequest/{request.pk}/change/")
+    whole = page.locator("#findings tr").filter(has_text="The delivery as a whole")
+    expect(whole).to_contain_text("Expected 3, found 5.")
+    whole.get_by_role("link", name="Waive…").click()
+    page.get_by_label("Why this finding may stand").fill("Two head handles, as agreed.")
+    page.get_by_role("button", name="Waive", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text(
+        "Waived SEQUENCE-FrameCount on the delivery as a whole."
+    )
+    expect(whole).to_contain_text("Waived by studio-contact on")
+    page.goto(f"/requests/{request.pk}/")
+    verdict = page.locator("#verdict")
+    expect(verdict).to_contain_text("Ready for review: no blockers")
+    expect(verdict.locator(".delivery-findings .is-waived")).to_contain_text(
+        "Two head handles, as agreed."
+    )
+    shoot(page, "details-page-waived-delivery-finding")
+    page.goto(f"/admin/deliveries/deliveryrequest/{request.pk}/change/")
+    page.get_by_role("button", name="Accept", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("The request is now Accepted.")
