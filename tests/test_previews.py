@@ -101,6 +101,13 @@ def test_a_5_1_mix_gets_a_waveform_per_channel_with_peaks_and_loudness(deliver):
     assert {f"wave-{n}.png" for n in range(6)} | {"thumb.png", "proxy.mp4"} == set(parts_of(mix))
 
 
+def test_a_wav_that_names_no_layout_labels_its_channels_by_number(deliver):
+    request = deliver(AssetType.AUDIO, {"dual.wav": samples.wav_audio(seconds=1, channels=2)})
+    dual = processed_with_previews(request)["dual.wav"]
+    info = Preview.objects.get(file=dual).info
+    assert [channel["label"] for channel in info["channels"]] == ["1", "2"]
+
+
 def test_artwork_gets_a_scaled_copy_and_timed_text_its_first_cues(deliver):
     art = deliver(AssetType.ARTWORK, {"key.png": samples.png_image(1920, 1080)})
     key = processed_with_previews(art)["key.png"]

@@ -198,7 +198,9 @@ class _Waveform:
             channels.append(
                 {
                     "part": f"wave-{index}.png",
-                    "label": CHANNEL_LABELS.get(name, name),
+                    # A file that names no layout (a WAV without a channel mask):
+                    # its channels by number, as FFmpeg knows no more of them.
+                    "label": CHANNEL_LABELS.get(name, str(index + 1) if name == "NONE" else name),
                     "peak_dbfs": round(20 * math.log10(peak), 1) if peak > 0 else None,
                 }
             )

@@ -159,3 +159,20 @@ def test_of_a_hundred_rows_only_those_on_screen_load_their_thumbnails(
     while len(loaded) <= on_screen and time.monotonic() < deadline:
         page.wait_for_timeout(100)
     assert len(loaded) > on_screen
+
+
+def test_an_audio_files_player_can_be_seen_and_clicked_above_its_waveforms(
+    partner_page, deliver, shoot
+):
+    page = partner_page
+    request = deliver(AssetType.AUDIO, {"mix.wav": samples.wav_audio(seconds=2, channels=6)})
+    process_request.call(request.pk)
+    make_previews.call(request.pk)
+    open_details(page, request)
+    file_row(page, "mix.wav").get_by_role("link", name="mix.wav").click()
+    player = side_panel(page).get_by_label("Listen to mix.wav")
+    expect(player).to_be_visible()
+    box = player.bounding_box()
+    assert box is not None and box["height"] >= 24, box
+    expect(side_panel(page).get_by_role("img", name="Waveform of channel LFE")).to_be_visible()
+    shoot(page, "preview-audio")
