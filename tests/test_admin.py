@@ -231,3 +231,18 @@ def test_the_transition_pages_say_what_each_transition_does(studio_client, make_
     change = studio_client.get(change_url(request)).content.decode()
     assert 'title="None"' not in change
     assert 'title="The delivery is complete: the partner is done."' in change
+
+
+@pytest.mark.parametrize("name", ["redeliver", "save", "delete"])
+def test_an_address_naming_no_action_leads_back_to_the_request_saying_so(
+    studio_client, make_request, name
+):
+    request = make_request(status="processed")
+    response = studio_client.get(transition_url(request, name))
+    assert response.status_code == 302 and response["Location"] == change_url(request)
+    page = studio_client.get(response["Location"]).content.decode()
+    assert "There is no such action on a request." in page
+    response = studio_client.post(transition_url(request, name), {"reason": "typo"})
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.status == Status.PROCESSED

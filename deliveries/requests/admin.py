@@ -241,6 +241,20 @@ class DeliveryRequestAdmin(FindingsAdminMixin, FSMAdminMixin, admin.ModelAdmin):
             self.message_user(request, needed, messages.WARNING)
         return super().response_change(request, obj)
 
+    def fsm_transition_view(
+        self, request: HttpRequest, object_id: str, transition_name: str, **kwargs: Any
+    ) -> HttpResponse:
+        # An address naming no action (a typo, an old bookmark) leads back to the request
+        # saying so: django-fsm's own view looks the name up as an attribute and fails.
+        field = DeliveryRequest._meta.get_field("status")
+        known = {t.name for t in field.get_all_transitions(DeliveryRequest)}
+        if transition_name not in known:
+            self.message_user(request, _("There is no such action on a request."), messages.ERROR)
+            return HttpResponseRedirect(
+                reverse("admin:deliveries_deliveryrequest_change", args=[object_id])
+            )
+        return super().fsm_transition_view(request, object_id, transition_name, **kwargs)
+
     def _apply_fsm_transition(  # type: ignore[override]
         self,
         *,
