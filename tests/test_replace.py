@@ -72,6 +72,9 @@ def test_a_whole_file_sent_with_its_creation_under_a_taken_name_changes_nothing(
         live_server, uploader, delivery_request.pk, "file_000.mov", 3, b"new"
     )
     assert plain.status_code == 400 and "Portal-Can-Replace" not in plain.headers
+    # An Uploader may not remove files: told who can replace it, or to choose another name.
+    assert "already named “file_000.mov”. Choose a different name, or ask an Admin" in plain.text
+    assert "your role does not allow removing files." in plain.text
     assert delivery_request.files.get().size == 1
     assert not Upload.objects.exists()
     assert stored_files(delivery_request) == stored

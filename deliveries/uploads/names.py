@@ -47,11 +47,23 @@ def why_not_replace(delivery_request: DeliveryRequest, name: str, user: User) ->
 
 
 def taken(delivery_request: DeliveryRequest, name: str, user: User) -> TusError:
-    """The refusal of a name a delivered file has; it offers Replace when allowed."""
-    message = naming.duplicate_name_error(name).messages[0]
-    if why_not_replace(delivery_request, name, user):
-        return TusError(400, message)
-    return TusError(400, message, **{CAN_REPLACE: "1"})
+    """The refusal of a name a delivered file has; it offers Replace when allowed, and
+    tells one who may not remove files who can. (It always begins with the words of
+    naming.duplicate_name_error: scripts/deliver.py skips such a file by them.)"""
+    if not why_not_replace(delivery_request, name, user):
+        message = naming.duplicate_name_error(name).messages[0]
+        return TusError(400, message, **{CAN_REPLACE: "1"})
+    if manifests.is_manifest_name(name):
+        return TusError(400, naming.duplicate_name_error(name).messages[0])
+    return TusError(
+        400,
+        _(
+            "Another file in this request is already named “%(name)s”. Choose a different "
+            "name, or ask an Admin of your company to replace it: your role does not allow "
+            "removing files."
+        )
+        % {"name": name},
+    )
 
 
 def make_way_for(
