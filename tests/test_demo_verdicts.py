@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from deliveries.models import DeliveryRequest, RedeliveryReason
+from deliveries.tasks import process_request
 
 
 def text(page: str) -> str:
@@ -38,7 +39,8 @@ def test_the_demo_holds_requests_with_blockers_and_one_ready_for_review(
     # Northern Lights has two Primary Video requests: S01E02 is the accepted one.
     request = DeliveryRequest.objects.get(name="Primary Video", title__episode=2)
     accepted = text(client.get(reverse("request-detail", args=[request.pk])).content.decode())
-    assert "Ready for review: no blockers" in accepted
+    assert "Accepted: no blockers" in accepted
+    assert "Ready for review" not in accepted  # it was reviewed: it is accepted
     subtitles = text(demo_page(client, "Subtitles Spanish", "Northern Lights"))
     assert "1 file has blockers" in subtitles
     assert "xml:lang is “en-US” but this request is for “es-419”" in subtitles
@@ -57,3 +59,12 @@ def test_ask_for_redelivery_preselects_the_reasons_of_the_blockers(client, demo,
     asset_type = RedeliveryReason.objects.get(code="incorrect-asset-type")
     assert re.search(rf'id="reason-{asset_type.pk}"[^>]* checked', trailer)
     assert not re.search(rf'id="reason-{mapping.pk}"[^>]* checked', trailer)
+
+
+def test_the_demos_image_sequence_submitted_passes_its_spec(demo, django_user_model):
+    request = DeliveryRequest.objects.get(name="Picture Master Frames")
+    request.act(request.submit, by=django_user_model.objects.get(username="partner-admin"))
+    process_request.call(request.pk)
+    request = DeliveryRequest.objects.get(pk=request.pk)
+    assert request.status == "processed"
+    assert (request.files_failed, request.delivery_blockers) == (0, 0)

@@ -313,8 +313,9 @@ class Command(BaseCommand):
 
 
 def _image_sequence(frames: int = 24) -> dict[str, bytes]:
-    files = {
-        f"PaperMoons_Frame_{n:07d}.png": samples.png_image(64, 36 + (n % 3)) for n in range(frames)
-    }
+    # Every frame at the spec's 64×36: submitted, the sequence passes (a frame of another
+    # size would fail SEQUENCE-Resolution and read as a broken demo).
+    frame = samples.png_image(64, 36)
+    files = {f"PaperMoons_Frame_{n:07d}.png": frame for n in range(frames)}
     files["checksum.txt"] = samples.checksum_txt(files)
     return files
