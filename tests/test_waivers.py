@@ -822,3 +822,17 @@ def test_a_delivery_waiver_reads_in_spanish_for_a_spanish_reader(
     assert "Listo para revisión: sin bloqueantes" in page
     assert "Se dispensó SEQUENCE-FrameCount en la entrega en su conjunto: Aprobado." in page
     assert "Dispensado por studio-contact el" in page
+
+
+def test_a_waiver_names_the_studio_contact_as_the_history_does(
+    client, staff, admin_user, processed
+):
+    staff.first_name, staff.last_name = "Sam", "Okafor"
+    staff.save()
+    request = processed({"Main.mp4": samples.h264_aac_mp4()}, ONLY_RESOLUTION)
+    delivered = request.files.get()
+    waive(request, delivered.pk, "VIDEO-Resolution", by=staff, reason=REASON)
+    client.force_login(admin_user)
+    panel = text(detail(client, request, file=delivered.pk))
+    assert "Waived by Sam Okafor on" in panel
+    assert "studio-contact" not in panel

@@ -93,7 +93,10 @@ class Waiver(models.Model):
     def sentence(self) -> str:
         """ "Waived by studio-contact on 2 Dec 2026, 10:04: <reason>", for the partner."""
         return _("Waived by %(who)s on %(when)s: %(reason)s") % {
-            "who": self.waived_by or _("the studio"),
+            # Named as the rest of the page names people: by their full name.
+            "who": (self.waived_by.get_full_name() or self.waived_by.get_username())
+            if self.waived_by
+            else _("the studio"),
             "when": date_format(timezone.localtime(self.waived_at), "DATETIME_FORMAT"),
             "reason": self.reason,
         }
