@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 import av
 import pytest
+from django.urls import reverse
 from django.utils import translation
 from PIL import Image
 
@@ -311,3 +312,19 @@ def test_an_mxf_header_partition_shows_the_wrong_picture_early(
         "VIDEO-FrameRate": "Expected 23.976 fps (24000/1001), found 25 fps (25/1).",
         "VIDEO-Codec": "Expected ProRes or JPEG 2000, found MPEG-2.",
     }
+
+
+@pytest.mark.parametrize(
+    ("who", "told"),
+    [
+        ("admin_user", "If this is not the file to deliver, remove it before you submit."),
+        ("uploader", "ask an Admin of your company to remove it before the request is submitted"),
+    ],
+)
+def test_the_drop_zone_tells_who_may_not_remove_files_who_can(
+    client, make_request, request, who, told
+):
+    client.force_login(request.getfixturevalue(who))
+    delivery_request = make_request(status="open", files=0)
+    page = client.get(reverse("request-detail", args=[delivery_request.pk])).content.decode()
+    assert told in page

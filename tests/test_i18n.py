@@ -361,3 +361,20 @@ def test_counts_read_as_latin_american_spanish_writes_them(client, admin_user, o
     assert '<dd id="file-count">1,234</dd>' in page
     assert "Seleccionar los 1,234 archivos" in page
     assert "11.9" in page and "11,9" not in page
+
+
+def test_a_files_technical_words_read_in_the_viewers_language(client, admin_user, processed):
+    from deliveries.management import samples
+
+    request = processed(
+        {"Main.mp4": samples.h264_aac_mp4(), "Mix.wav": samples.wav_audio(seconds=1, channels=2)}
+    )
+    client.force_login(admin_user)
+    video, wav = request.files.get(name="Main.mp4"), request.files.get(name="Mix.wav")
+    english = render(client, detail_url(request, file=str(wav.pk)), "en")
+    spanish = render(client, detail_url(request, file=str(wav.pk)), SPANISH)
+    assert "PCM 16-bit" in english and "2 channels" in english
+    assert "PCM 16 bits" in spanish and "2 canales" in spanish
+    assert "16-bit" not in spanish and "2 channels" not in spanish
+    spanish = render(client, detail_url(request, file=str(video.pk)), SPANISH)
+    assert "estéreo AAC" in spanish and "stereo" not in spanish

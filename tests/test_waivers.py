@@ -175,7 +175,7 @@ def test_the_waiver_reads_in_spanish_for_a_spanish_reader(client, staff, admin_u
     page = text(
         client.get(url, {"file": delivered.pk}, HTTP_ACCEPT_LANGUAGE=SPANISH).content.decode()
     )
-    assert "Listo para revisión: sin bloqueantes" in page
+    assert "Lista para revisión: sin bloqueantes" in page
     assert "Se dispensó VIDEO-Resolution en “Main.mp4”: Aprobado." in page
     assert "Dispensado por studio-contact el" in page
 
@@ -819,7 +819,7 @@ def test_a_delivery_waiver_reads_in_spanish_for_a_spanish_reader(
     client.force_login(admin_user)
     url = reverse("request-detail", args=[request.pk])
     page = text(client.get(url, HTTP_ACCEPT_LANGUAGE=SPANISH).content.decode())
-    assert "Listo para revisión: sin bloqueantes" in page
+    assert "Lista para revisión: sin bloqueantes" in page
     assert "Se dispensó SEQUENCE-FrameCount en la entrega en su conjunto: Aprobado." in page
     assert "Dispensado por studio-contact el" in page
 

@@ -169,6 +169,23 @@ def expected_found(error: dict[str, Any]) -> str:
     }
 
 
+# The few English words processing stores in a file's technical summary and details
+# (FFmpeg's layout names, "16-bit"), said in the viewer's language as they are shown.
+_BITS = re.compile(r"\b(\d+)-bit\b")
+_COUNTED_CHANNELS = re.compile(r"\b(\d+) channels?\b")
+_LAYOUT_WORDS = {"mono": gettext_lazy("mono"), "stereo": gettext_lazy("stereo")}
+_LAYOUT_WORD = re.compile(r"\b(mono|stereo)\b")
+
+
+def technical_words(text: str) -> str:
+    text = _BITS.sub(lambda m: _("%(bits)s-bit") % {"bits": m[1]}, text)
+    text = _COUNTED_CHANNELS.sub(
+        lambda m: ngettext("%(count)s channel", "%(count)s channels", int(m[1])) % {"count": m[1]},
+        text,
+    )
+    return _LAYOUT_WORD.sub(lambda m: str(_LAYOUT_WORDS[m[1]]), text)
+
+
 @register.filter
 def technical_summary(delivered: DeliveredFile) -> str:
     """The one-line technical summary, with its few words in the viewer's language."""
@@ -183,14 +200,19 @@ def technical_summary(delivered: DeliveredFile) -> str:
             "count": grouped(metadata["cues"])
         }
         return " · ".join(part for part in ("TTML", metadata.get("language"), cues) if part)
-    return metadata.get("summary", "")
+    return technical_words(metadata.get("summary", ""))
 
 
 @register.filter
 def technical_details(delivered: DeliveredFile) -> list[tuple[str, str]]:
     metadata = delivered.metadata or {}
     return [
-        (str(label), _(metadata[key]) if key in ("format", "scan_type") else str(metadata[key]))
+        (
+            str(label),
+            _(metadata[key])
+            if key in ("format", "scan_type")
+            else technical_words(str(metadata[key])),
+        )
         for key, label in TECHNICAL_LABELS.items()
         if metadata.get(key) not in (None, "")
     ]
