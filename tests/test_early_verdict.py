@@ -215,6 +215,23 @@ def test_artwork_too_small_is_told_from_the_png_header(live_server, spec_request
     )
 
 
+def test_cmyk_artwork_is_told_from_the_jpeg_header(live_server, org, title, uploader):
+    # The colour modes are named here: a spec rebuilt after a transactional test comes
+    # from migration 0011's list, which predates them (tests/processed.py).
+    delivery_request = open_request(
+        org, title, "Key art, at least 1920×1080", overrides={"colour_modes": "RGB,RGBA"}
+    )
+    noise = Image.frombytes("CMYK", (1920, 1080), random.Random(2).randbytes(1920 * 1080 * 4))
+    buffer = io.BytesIO()
+    noise.save(buffer, format="JPEG", quality=95)
+    data = buffer.getvalue()
+    assert len(data) > 4 * early.FIRST_LOOK
+    url = start(live_server, uploader, delivery_request, "key_art.jpg", data)
+    [finding] = told(patch(url, uploader, data[: early.FIRST_LOOK], 0))
+    assert finding["code"] == "ARTWORK-ColourMode"
+    assert "found CMYK" in finding["text"]
+
+
 def test_creation_with_upload_tells_the_verdict_in_its_own_answer(
     live_server, spec_request, uploader, tmp_path
 ):

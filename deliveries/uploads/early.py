@@ -60,6 +60,7 @@ HEADER_CODES = frozenset(
         "SEQUENCE-BitDepth",
         "ARTWORK-TooSmall",
         "ARTWORK-Format",
+        "ARTWORK-ColourMode",  # the image header's mode, as Pillow reads it
         "TIMEDTEXT-NotWellFormed",
         "TIMEDTEXT-RootNotTT",
         "TIMEDTEXT-LangMissing",
