@@ -19,7 +19,7 @@ setup: $(BIN)/.installed
 # Installs, migrates, seeds the demo data, then serves the portal and its worker.
 run: setup
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo $(if $(DEMO_PASSWORD),--password '$(DEMO_PASSWORD)')
 	DJANGO_DEBUG=1 $(BIN)/python manage.py resume_processing
 	@echo "Portal: http://$(HOST)/  (Ctrl-C stops the server and the worker)"
 	@if [ -z "$$DJANGO_EMAIL_HOST" ]; then echo "Emails: printed here by the worker (no DJANGO_EMAIL_HOST set, see README)"; \
