@@ -50,11 +50,11 @@ def taken(delivery_request: DeliveryRequest, name: str, user: User) -> TusError:
     """The refusal of a name a delivered file has; it offers Replace when allowed, and
     tells one who may not remove files who can. (It always begins with the words of
     naming.duplicate_name_error: scripts/deliver.py skips such a file by them.)"""
+    message = naming.duplicate_name_error(name).messages[0]
     if not why_not_replace(delivery_request, name, user):
-        message = naming.duplicate_name_error(name).messages[0]
         return TusError(400, message, **{CAN_REPLACE: "1"})
     if manifests.is_manifest_name(name):
-        return TusError(400, naming.duplicate_name_error(name).messages[0])
+        return TusError(400, message)
     return TusError(
         400,
         _(
